@@ -1,0 +1,118 @@
+#include <srtpo/net/checksum.hpp>
+
+#include "byte_order.hpp"
+
+namespace srtpo::net {
+
+namespace {
+
+constexpr uint8_t proto_udp = 17;
+constexpr std::size_t udp_checksum_at = 6;  // offset of the checksum in the UDP header
+constexpr std::size_t ipv4_checksum_at = 10; // offset of the checksum in the IPv4 header
+
+/// The UDP datagram of a parsed frame, or an empty span when `f` does not describe `frame`.
+std::span<const std::byte> udp_datagram(std::span<const std::byte> frame, const udp_frame& f) noexcept {
+    if (!f.ok() || f.payload_offset < f.l4_offset + 8) return {};
+    const std::size_t end = std::size_t{f.payload_offset} + f.payload_len;
+    if (end > frame.size()) return {};
+    return frame.subspan(f.l4_offset, end - f.l4_offset);
+}
+
+/// Sum of the pseudo-header for the frame's family plus the whole UDP datagram as stored.
+uint64_t frame_sum(const udp_frame& f, std::span<const std::byte> udp) noexcept {
+    uint64_t acc = 0;
+    if (f.ip_version == 4) {
+        acc = pseudo_header_sum_ipv4(std::span<const std::byte, 4>(f.src.bytes.data(), 4),
+                                     std::span<const std::byte, 4>(f.dst.bytes.data(), 4),
+                                     static_cast<uint16_t>(udp.size()));
+    } else {
+        acc = pseudo_header_sum_ipv6(f.src.bytes, f.dst.bytes, static_cast<uint32_t>(udp.size()));
+    }
+    return checksum_add(udp, acc);
+}
+
+/// Pseudo-header sum + UDP datagram with its checksum field taken as zero, complemented.
+uint16_t udp_checksum_from(uint64_t pseudo, std::span<const std::byte> udp) noexcept {
+    if (udp.size() < 8) return 0;
+    uint64_t acc = checksum_add(udp.first(udp_checksum_at), pseudo);
+    acc = checksum_add(udp.subspan(udp_checksum_at + 2), acc);
+    const auto c = static_cast<uint16_t>(~checksum_fold(acc));
+    // RFC 768: "If the computed checksum is zero, it is transmitted as all ones" (0 and 0xffff
+    // are the same value in one's complement arithmetic).
+    return c == 0 ? uint16_t{0xffff} : c;
+}
+
+} // namespace
+
+uint64_t checksum_add(std::span<const std::byte> data, uint64_t acc) noexcept {
+    const std::size_t n = data.size();
+    std::size_t i = 0;
+    for (; i + 1 < n; i += 2) acc += detail::load_be16(data, i);
+    if (i < n) acc += uint64_t{detail::load_u8(data, i)} << 8;
+    return acc;
+}
+
+uint16_t internet_checksum(std::span<const std::byte> data) noexcept {
+    return static_cast<uint16_t>(~checksum_fold(checksum_add(data)));
+}
+
+uint16_t ipv4_header_checksum(std::span<const std::byte> h) noexcept {
+    if (h.size() < ipv4_checksum_at + 2) return static_cast<uint16_t>(~checksum_fold(checksum_add(h)));
+    uint64_t acc = checksum_add(h.first(ipv4_checksum_at));
+    acc = checksum_add(h.subspan(ipv4_checksum_at + 2), acc);
+    return static_cast<uint16_t>(~checksum_fold(acc));
+}
+
+bool ipv4_header_checksum_ok(std::span<const std::byte> h) noexcept {
+    return checksum_fold(checksum_add(h)) == 0xffff;
+}
+
+uint64_t pseudo_header_sum_ipv4(std::span<const std::byte, 4> src, std::span<const std::byte, 4> dst,
+                                uint16_t udp_len) noexcept {
+    uint64_t acc = checksum_add(src);
+    acc = checksum_add(dst, acc);
+    return acc + proto_udp + udp_len; // zero byte + protocol form one word
+}
+
+uint64_t pseudo_header_sum_ipv6(std::span<const std::byte, 16> src, std::span<const std::byte, 16> dst,
+                                uint32_t udp_len) noexcept {
+    uint64_t acc = checksum_add(src);
+    acc = checksum_add(dst, acc);
+    // 32-bit upper-layer packet length, then three zero bytes and the next header (RFC 8200 §8.1).
+    return acc + (udp_len >> 16) + (udp_len & 0xffff) + proto_udp;
+}
+
+uint16_t udp_checksum_ipv4(std::span<const std::byte, 4> src, std::span<const std::byte, 4> dst,
+                           std::span<const std::byte> udp) noexcept {
+    return udp_checksum_from(pseudo_header_sum_ipv4(src, dst, static_cast<uint16_t>(udp.size())), udp);
+}
+
+uint16_t udp_checksum_ipv6(std::span<const std::byte, 16> src, std::span<const std::byte, 16> dst,
+                           std::span<const std::byte> udp) noexcept {
+    return udp_checksum_from(pseudo_header_sum_ipv6(src, dst, static_cast<uint32_t>(udp.size())), udp);
+}
+
+uint16_t udp_checksum(std::span<const std::byte> frame, const udp_frame& f) noexcept {
+    const auto udp = udp_datagram(frame, f);
+    if (udp.empty()) return 0;
+    if (f.ip_version == 4)
+        return udp_checksum_ipv4(std::span<const std::byte, 4>(f.src.bytes.data(), 4),
+                                 std::span<const std::byte, 4>(f.dst.bytes.data(), 4), udp);
+    return udp_checksum_ipv6(f.src.bytes, f.dst.bytes, udp);
+}
+
+uint16_t udp_checksum_residue(std::span<const std::byte> frame, const udp_frame& f) noexcept {
+    const auto udp = udp_datagram(frame, f);
+    if (udp.empty()) return 0;
+    return checksum_fold(frame_sum(f, udp));
+}
+
+bool udp_checksum_ok(std::span<const std::byte> frame, const udp_frame& f) noexcept {
+    const auto udp = udp_datagram(frame, f);
+    if (udp.empty()) return false;
+    if (f.ip_version == 4 && detail::load_be16(udp, udp_checksum_at) == 0) return true;
+    if (f.ip_version == 6 && detail::load_be16(udp, udp_checksum_at) == 0) return false;
+    return checksum_fold(frame_sum(f, udp)) == 0xffff;
+}
+
+} // namespace srtpo::net

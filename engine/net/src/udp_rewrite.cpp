@@ -1,0 +1,61 @@
+#include <srtpo/net/udp_rewrite.hpp>
+
+#include <srtpo/net/checksum.hpp>
+
+#include "byte_order.hpp"
+
+namespace srtpo::net {
+
+namespace {
+
+constexpr std::size_t udp_header_len = 8;
+constexpr std::size_t ipv4_min_header_len = 20;
+constexpr std::size_t ipv6_header_len = 40;
+constexpr std::size_t max_u16 = 0xffff;
+
+/// Checks that `f` describes a frame that fits in `buffer`, so that no write below can land
+/// outside it even if the caller pairs a parse with the wrong buffer.
+bool consistent(std::span<const std::byte> buffer, const udp_frame& f) noexcept {
+    if (!f.ok()) return false;
+    const std::size_t min_l3 = f.ip_version == 4 ? ipv4_min_header_len : ipv6_header_len;
+    if (f.ip_version != 4 && f.ip_version != 6) return false;
+    if (f.l4_offset < std::size_t{f.l3_offset} + min_l3) return false;
+    if (f.payload_offset != std::size_t{f.l4_offset} + udp_header_len) return false;
+    if (std::size_t{f.payload_offset} + f.payload_len > f.frame_len) return false;
+    return f.frame_len <= buffer.size();
+}
+
+} // namespace
+
+rewrite_status set_udp_payload_len(std::span<std::byte> buffer, udp_frame& f,
+                                   std::size_t new_payload_len) noexcept {
+    if (!consistent(buffer, f)) return rewrite_status::bad_frame;
+    if (new_payload_len > buffer.size() - f.payload_offset) return rewrite_status::no_room;
+
+    const std::size_t udp_len = udp_header_len + new_payload_len;
+    const std::size_t l3_to_l4 = f.l4_offset - f.l3_offset; // IPv4 header or IPv6 header + ext
+    const std::size_t ip_len = f.ip_version == 4 ? l3_to_l4 + udp_len : l3_to_l4 - ipv6_header_len + udp_len;
+    if (udp_len > max_u16 || ip_len > max_u16) return rewrite_status::too_long;
+
+    const std::size_t l3 = f.l3_offset;
+    const std::size_t l4 = f.l4_offset;
+    detail::store_be16(buffer, l4 + 4, static_cast<uint16_t>(udp_len));
+    if (f.ip_version == 4) {
+        detail::store_be16(buffer, l3 + 2, static_cast<uint16_t>(ip_len));
+        const auto hdr = buffer.subspan(l3, l3_to_l4);
+        detail::store_be16(buffer, l3 + 10, ipv4_header_checksum(hdr));
+    } else {
+        detail::store_be16(buffer, l3 + 4, static_cast<uint16_t>(ip_len));
+    }
+
+    f.payload_len = static_cast<uint32_t>(new_payload_len);
+    f.frame_len = static_cast<uint32_t>(f.payload_offset + new_payload_len);
+
+    // RFC 768: an IPv4 sender may send 0 for "no checksum"; keep the sender's choice. Over IPv6
+    // the checksum is mandatory (RFC 8200 §8.1), so a 0 there is replaced by a real one.
+    const bool no_checksum = f.ip_version == 4 && detail::load_be16(buffer, l4 + 6) == 0;
+    if (!no_checksum) detail::store_be16(buffer, l4 + 6, udp_checksum(buffer, f));
+    return rewrite_status::ok;
+}
+
+} // namespace srtpo::net

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package srtp-offload needs to build, test and demo. Idempotent: it
+# asks apt only for what is missing. Run as root (CI and the README's quick start do).
+set -euo pipefail
+
+pkgs=(
+  # build
+  meson ninja-build pkg-config g++ python3
+  # engine and tools
+  libssl-dev libipsec-mb-dev libpcap-dev libcli11-dev nlohmann-json3-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev libsrtp2-dev
+  # sanitizer and fuzzing builds (clang + libFuzzer runtime)
+  clang libclang-rt-14-dev
+)
+[ "${SRTPO_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$SRTPO_DEPS_EXTRA" && pkgs+=("${extra[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#pkgs[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages (${missing[*]}) and not root; install them or rerun as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
