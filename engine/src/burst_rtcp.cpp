@@ -174,7 +174,9 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     }
     if (st->srtcp_seen) {
         switch (st->rtcp_replay.check(static_cast<int64_t>(sc.index) - static_cast<int64_t>(st->rtcp_replay.highest()))) {
-        case replay_verdict::duplicate: return status::replay_duplicate;
+        case replay_verdict::duplicate:
+            sc.st = st; // re-checked at commit against the state a sequential receiver would see
+            return status::replay_duplicate;
         case replay_verdict::too_old: return status::replay_old;
         case replay_verdict::fresh: break;
         }
@@ -296,7 +298,18 @@ std::size_t unprotect_rtcp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcep
     for (std::size_t i = 0; i < ops.size(); ++i) {
         auto& o = ops[i];
         auto& sc = w.ops[i];
-        if (o.st != status::ok) continue;
+        if (o.st != status::ok) {
+            // Prepare checked replay against the state before this burst. A sequential receiver
+            // checks it (before the tag, RFC 3711 §3.3.2) against a state that includes the
+            // earlier ops: report the drop as it would.
+            if (sc.st && sc.st->srtcp_seen && (o.st == status::auth_fail || o.st == status::replay_duplicate)) {
+                const auto v = sc.st->rtcp_replay.check(static_cast<int64_t>(sc.index) -
+                                                        static_cast<int64_t>(sc.st->rtcp_replay.highest()));
+                if (v == replay_verdict::duplicate) o.st = status::replay_duplicate;
+                if (v == replay_verdict::too_old) o.st = status::replay_old;
+            }
+            continue;
+        }
         stream& st = *sc.st;
         int64_t delta = 1;
         if (st.srtcp_seen) {

@@ -307,7 +307,12 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
         // RFC 3711 §3.3.2: drop replays before spending cycles on the tag; read-only.
         const int64_t delta = static_cast<int64_t>(index) - static_cast<int64_t>(packet_index(st->roc, st->s_l));
         switch (st->rtp_replay.check(delta)) {
-        case replay_verdict::duplicate: return status::replay_duplicate;
+        case replay_verdict::duplicate:
+            // Checked against the state before this burst; the commit phase re-checks it against
+            // the state a sequential receiver would see (it may be too old by then).
+            sc.st = st;
+            sc.index = index;
+            return status::replay_duplicate;
         case replay_verdict::too_old: return status::replay_old;
         case replay_verdict::fresh: break;
         }
@@ -449,6 +454,18 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
     }
 }
 
+/// The verdict of a sequential receiver's replay check (RFC 3711 §3.3.2, made before the tag is
+/// checked) on index `i` against the stream as committed now; `otherwise` when it passes.
+status replay_status(const stream& st, uint64_t i, status otherwise) noexcept {
+    if (!st.srtp_seen) return otherwise;
+    switch (st.rtp_replay.check(static_cast<int64_t>(i) - static_cast<int64_t>(packet_index(st.roc, st.s_l)))) {
+    case replay_verdict::duplicate: return status::replay_duplicate;
+    case replay_verdict::too_old: return status::replay_old;
+    case replay_verdict::fresh: break;
+    }
+    return otherwise;
+}
+
 /// Undoes an AEAD open that failed: GCM's keystream is CTR, so encrypting the garbled bytes again
 /// under the same nonce restores the ciphertext, and the op can be tried again.
 void ungarble(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
@@ -481,8 +498,6 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
 
     // Commit in packet order against the real state (RFC 3711 §3.3.1 update of ROC and s_l,
     // §3.3.2 window update) — only for packets that authenticated.
-    std::array<uint16_t, max_burst> retry;
-    std::size_t n_retry = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
         auto& o = ops[i];
         auto& sc = w.ops[i];
@@ -491,18 +506,26 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
         stream& st = *sc.st;
         const uint64_t truth = committed_index(s, st, static_cast<uint16_t>(sc.index));
         if (o.st == status::auth_fail) {
-            // Failed under a guess that assumed an earlier op of this burst would succeed, and
-            // it did not: run it again against what really committed.
             if (truth != sc.index) {
+                // Failed under a guess that assumed an earlier op of this burst would succeed, and
+                // it did not: run it again against what really committed — now, alone, so that it
+                // commits before every later op of the burst, as it would one at a time. (Run
+                // after them, a later op could move the window past it.) Its stream exists, so the
+                // nested call reserves none; it only resets the count of this chunk's reservations.
                 if (sc.garbled) ungarble(w, o, sc);
-                retry[n_retry++] = static_cast<uint16_t>(i);
+                const auto n_pending = w.n_pending;
+                unprotect_rtp_chunk(w, {&o, 1}); // reuses scratch slot 0; ops before i are done
+                w.n_pending = n_pending;
+            } else {
+                o.st = replay_status(st, truth, status::auth_fail);
             }
             continue;
         }
+        if (o.st == status::replay_duplicate) { o.st = replay_status(st, truth, o.st); continue; }
         if (o.st != status::ok) continue;
         // Passed under an index the sequential receiver would not have chosen: the sequential
-        // receiver would have failed the tag, and so do we.
-        if (truth != sc.index) { o.st = status::auth_fail; continue; }
+        // receiver would have failed the tag (or dropped a replay first), and so do we.
+        if (truth != sc.index) { o.st = replay_status(st, truth, status::auth_fail); continue; }
         int64_t delta = 1;
         if (st.srtp_seen) {
             delta = static_cast<int64_t>(sc.index) - static_cast<int64_t>(packet_index(st.roc, st.s_l));
@@ -541,12 +564,6 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
 
     std::size_t ok = 0;
     for (const auto& o : ops) ok += o.st == status::ok;
-    if (n_retry) {
-        std::array<op, max_burst> again;
-        for (std::size_t k = 0; k < n_retry; ++k) again[k] = ops[retry[k]];
-        ok += unprotect_rtp_chunk(w, {again.data(), n_retry});
-        for (std::size_t k = 0; k < n_retry; ++k) ops[retry[k]] = again[k];
-    }
     return ok;
 }
 

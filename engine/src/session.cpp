@@ -72,6 +72,9 @@ result<void> validate(const session_config& c, const suite_traits*& t) {
         if (id == 0) return make_error(errc::invalid_argument, "header extension ID 0 is padding, not an element (RFC 8285 §4.2)");
     if (c.cryptex && !c.encrypted_extension_ids.empty())
         return make_error(errc::invalid_argument, "cryptex (RFC 9335) encrypts the whole extension block; do not also list RFC 6904 IDs");
+    if (!c.encrypted_extension_ids.empty() && (c.unencrypted_srtp || t->cipher == cipher_kind::null))
+        return make_error(errc::invalid_argument, "encrypted header extensions (RFC 6904) need SRTP encryption; "
+                                                  "the NULL cipher or UNENCRYPTED_SRTP leaves nothing to encrypt them with");
     if (t->cipher == cipher_kind::aes_f8 && (c.cryptex || !c.encrypted_extension_ids.empty()))
         return make_error(errc::unsupported, "header extension encryption is not supported with F8");
     return {};
