@@ -278,7 +278,7 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
 
 std::size_t protect_rtcp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     for (std::size_t i = 0; i < ops.size(); ++i) {
-        w.ops[i] = op_scratch{};
+        w.ops[i].reset();
         ops[i].st = prepare_protect(ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
@@ -289,7 +289,7 @@ std::size_t protect_rtcp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept 
 std::size_t unprotect_rtcp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     w.n_pending = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-        w.ops[i] = op_scratch{};
+        w.ops[i].reset();
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);

@@ -258,7 +258,7 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
 
 std::size_t protect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     for (std::size_t i = 0; i < ops.size(); ++i) {
-        w.ops[i] = op_scratch{};
+        w.ops[i].reset();
         ops[i].st = prepare_protect(ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
@@ -490,7 +490,7 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
     ++w.epoch;
     w.n_pending = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
-        w.ops[i] = op_scratch{};
+        w.ops[i].reset();
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);

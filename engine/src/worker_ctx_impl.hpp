@@ -31,6 +31,22 @@ struct op_scratch {
     bool garbled = false;      ///< AEAD open failed after decrypting in place (ciphertext lost)
     std::array<std::byte, 16> saved_tag{}; ///< received tag, moved aside before the ROC is written
     std::array<std::byte, 4> saved_tail{};  ///< octets the ROC overwrote, restored on failure
+
+    /// Clears what phase 1 relies on; the saved_* arrays are always written before being read,
+    /// so they are left alone (this runs once per packet).
+    void reset() noexcept {
+        st = nullptr;
+        key = nullptr;
+        index = 0;
+        delta = 0;
+        roc = 0;
+        hdr_len = body_len = new_len = 0;
+        group = 0;
+        new_stream = false;
+        encrypted = true;
+        cryptex = false;
+        garbled = false;
+    }
 };
 
 /// One group = one (backend, suite); its ops are handed to the backend in one call.
