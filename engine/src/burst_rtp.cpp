@@ -63,6 +63,38 @@ status check_extension_elements(const session_rt& s, std::span<const std::byte> 
     return for_each_extension_element(pkt, h, two, [](uint8_t, std::size_t, std::size_t) {});
 }
 
+/// The AEAD job of one SRTP packet (RFC 7714 §8): nonce, AAD = header, data = payload, tag
+/// after the payload. With cryptex the caller's packet is rotated here (RFC 9335 §5.2, undone by
+/// the caller after the backend ran); with UNENCRYPTED_SRTP the whole packet is AAD (RFC 7714
+/// §16.x.3 vectors).
+void gcm_job(crypto_job& j, const op& o, const op_scratch& sc) noexcept {
+    std::byte* p = o.pkt.data;
+    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
+    const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
+    j = crypto_job{};
+    j.keys = &sc.key->srtp;
+    gcm_srtp_iv(j.iv, sc.key->srtp.raw.k_s.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
+    j.auth = p;
+    j.auth_len = aad;
+    j.data = p + aad;
+    j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
+    j.tag = p + sc.hdr_len + sc.body_len;
+}
+
+/// The AES-CM or AES-f8 job of one SRTP packet (RFC 3711 §4.1): the payload, or with cryptex the
+/// rotated CSRCs + extension data + payload (rotated here, undone by the caller).
+void cipher_job(crypto_job& j, const suite_traits& t, const op& o, const op_scratch& sc) noexcept {
+    std::byte* p = o.pkt.data;
+    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
+    const uint16_t start = sc.cryptex ? 16 : sc.hdr_len;
+    j = crypto_job{};
+    j.keys = &sc.key->srtp;
+    if (t.cipher == cipher_kind::aes_f8) f8_srtp_iv(j.iv, p, sc.roc);
+    else aes_cm_iv(j.iv, sc.key->srtp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
+    j.data = p + start;
+    j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - start);
+}
+
 // ---------------------------------------------------------------------------------------------
 // protect
 
@@ -165,21 +197,9 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
     if (t.aead()) {
         for (auto i : idx) {
             if (ops[i].st != status::ok) continue;
-            auto& sc = w.ops[i];
-            std::byte* p = ops[i].pkt.data;
-            if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-            // UNENCRYPTED_SRTP with AEAD: the whole packet is AAD (RFC 7714 §16.x.3 vectors).
-            const uint16_t aad = sc.cryptex ? 16 : ops[i].session->encrypt_srtp ? sc.hdr_len : sc.hdr_len + sc.body_len;
             auto& j = w.jobs[n++];
-            j = crypto_job{};
+            gcm_job(j, ops[i], w.ops[i]);
             j.op = i;
-            j.keys = &sc.key->srtp;
-            gcm_srtp_iv(j.iv, sc.key->srtp.raw.k_s.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
-            j.auth = p;
-            j.auth_len = aad;
-            j.data = p + aad;
-            j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
-            j.tag = p + sc.hdr_len + sc.body_len;
         }
         bw.gcm(t, true, {w.jobs.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
@@ -199,18 +219,9 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
     // AES-CM / F8 / NULL with HMAC-SHA1: encrypt, then authenticate (RFC 3711 §3.3 steps 5-7).
     for (auto i : idx) {
         if (ops[i].st != status::ok || !ops[i].session->encrypt_srtp) continue;
-        auto& sc = w.ops[i];
-        std::byte* p = ops[i].pkt.data;
-        if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-        const uint16_t start = sc.cryptex ? 16 : sc.hdr_len;
         auto& j = w.jobs[n++];
-        j = crypto_job{};
+        cipher_job(j, t, ops[i], w.ops[i]);
         j.op = i;
-        j.keys = &sc.key->srtp;
-        if (t.cipher == cipher_kind::aes_f8) f8_srtp_iv(j.iv, p, sc.roc);
-        else aes_cm_iv(j.iv, sc.key->srtp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
-        j.data = p + start;
-        j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - start);
     }
     if (n) bw.keystream_xor(t, {w.jobs.data(), n});
     for (std::size_t k = 0; k < n; ++k) {
@@ -368,21 +379,9 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
 
     if (t.aead()) {
         for (auto i : idx) {
-            auto& sc = w.ops[i];
-            std::byte* p = ops[i].pkt.data;
-            if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-            // UNENCRYPTED_SRTP with AEAD: the whole packet is AAD (RFC 7714 §16.x.3 vectors).
-            const uint16_t aad = sc.cryptex ? 16 : ops[i].session->encrypt_srtp ? sc.hdr_len : sc.hdr_len + sc.body_len;
             auto& j = w.jobs[n++];
-            j = crypto_job{};
+            gcm_job(j, ops[i], w.ops[i]);
             j.op = i;
-            j.keys = &sc.key->srtp;
-            gcm_srtp_iv(j.iv, sc.key->srtp.raw.k_s.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
-            j.auth = p;
-            j.auth_len = aad;
-            j.data = p + aad;
-            j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
-            j.tag = p + sc.hdr_len + sc.body_len;
         }
         bw.gcm(t, false, {w.jobs.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
@@ -422,18 +421,9 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
         n = 0;
         for (auto i : idx) {
             if (ops[i].st != status::ok || !ops[i].session->encrypt_srtp) continue;
-            auto& sc = w.ops[i];
-            std::byte* p = ops[i].pkt.data;
-            if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-            const uint16_t start = sc.cryptex ? 16 : sc.hdr_len;
             auto& j = w.jobs[n++];
-            j = crypto_job{};
+            cipher_job(j, t, ops[i], w.ops[i]);
             j.op = i;
-            j.keys = &sc.key->srtp;
-            if (t.cipher == cipher_kind::aes_f8) f8_srtp_iv(j.iv, p, sc.roc);
-            else aes_cm_iv(j.iv, sc.key->srtp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
-            j.data = p + start;
-            j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - start);
         }
         if (n) bw.keystream_xor(t, {w.jobs.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
@@ -469,21 +459,12 @@ status replay_status(const stream& st, uint64_t i, status otherwise) noexcept {
 /// Undoes an AEAD open that failed: GCM's keystream is CTR, so encrypting the garbled bytes again
 /// under the same nonce restores the ciphertext, and the op can be tried again.
 void ungarble(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
-    const suite_traits& t = *o.session->traits;
-    std::byte* p = o.pkt.data;
-    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-    const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : sc.hdr_len + sc.body_len;
     crypto_job j;
-    j.keys = &sc.key->srtp;
-    gcm_srtp_iv(j.iv, sc.key->srtp.raw.k_s.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
-    j.auth = p;
-    j.auth_len = aad;
-    j.data = p + aad;
-    j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
+    gcm_job(j, o, sc);
     std::array<std::byte, 16> scratch_tag;
     j.tag = scratch_tag.data();
-    w.worker(o.session->backend).gcm(t, true, {&j, 1});
-    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, false);
+    w.worker(o.session->backend).gcm(*o.session->traits, true, {&j, 1});
+    if (sc.cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
 }
 
 std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
