@@ -137,10 +137,18 @@ double measure(double seconds, Step step, Reset reset) {
     return static_cast<double>(packets) / timed / 1e6;
 }
 
-void set_seq(std::byte* p, std::size_t i, uint16_t base) {
-    const auto seq = static_cast<uint16_t>(base + 1 + i / ssrcs);
-    p[2] = std::byte(seq >> 8);
-    p[3] = std::byte(seq & 0xff);
+/// Copies pool packet i into work slot k (the same for every implementation); for protect it
+/// also gives the packet a fresh sequence number, since a sender never repeats an index.
+std::byte* stage(std::vector<std::byte>& work, const rtp_pool& src, std::size_t k, std::size_t i, bool protect,
+                 uint16_t base) {
+    std::byte* p = work.data() + k * rtp_pool::stride;
+    std::memcpy(p, const_cast<rtp_pool&>(src).at(i), src.len[i]);
+    if (protect) {
+        const auto seq = static_cast<uint16_t>(base + 1 + i / ssrcs);
+        p[2] = std::byte(seq >> 8);
+        p[3] = std::byte(seq & 0xff);
+    }
+    return p;
 }
 
 double run_srtpo(const cell& c, double seconds, engine::worker_ctx& w, rtp_pool& plain, rtp_pool& wire) {
@@ -155,10 +163,8 @@ double run_srtpo(const cell& c, double seconds, engine::worker_ctx& w, rtp_pool&
         seconds,
         [&](std::size_t first) {
             for (std::size_t k = 0; k < burst; ++k) {
-                std::byte* p = work.data() + k * rtp_pool::stride;
                 const std::size_t i = first + k;
-                std::memcpy(p, const_cast<rtp_pool&>(src).at(i), src.len[i]);
-                if (c.protect) set_seq(p, i, base);
+                std::byte* p = stage(work, src, k, i, c.protect, base);
                 ops[k] = {sess.get(), {p, src.len[i], static_cast<uint16_t>(rtp_pool::stride)}, engine::status::ok};
             }
             const auto ok = c.protect ? engine::protect_rtp(w, ops) : engine::unprotect_rtp(w, ops);
@@ -182,10 +188,8 @@ double run_libsrtp(const cell& c, double seconds, const libsrtp_api& api, rtp_po
         seconds,
         [&](std::size_t first) {
             for (std::size_t k = 0; k < burst; ++k) {
-                std::byte* p = work.data() + k * rtp_pool::stride;
                 const std::size_t i = first + k;
-                std::memcpy(p, const_cast<rtp_pool&>(src).at(i), src.len[i]);
-                if (c.protect) set_seq(p, i, base);
+                std::byte* p = stage(work, src, k, i, c.protect, base);
                 int len = src.len[i];
                 const auto st = c.protect ? api.protect(ctx, p, &len) : api.unprotect(ctx, p, &len);
                 failed |= st != srtp_err_status_ok;
