@@ -7,6 +7,8 @@
 #include <srtpo/engine/worker_ctx.hpp>
 
 #include <array>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -33,10 +35,17 @@ struct fixture {
                 c.max_streams = 4;
                 master_key_config k{std::span{key}.first(t.master_key_len), std::span{salt}.first(t.master_salt_len), {}, 0};
                 if (variant == 1) k.mki = mki;
-                if (variant == 2 && t.cipher != cipher_kind::aes_f8) c.encrypted_extension_ids = {1, 2, 3};
-                if (variant == 3 && t.cipher != cipher_kind::aes_f8) c.cryptex = true;
+                // Header encryption needs a payload cipher: AES-CM or AEAD (the engine refuses others).
+                const bool hdr_crypto = t.cipher == cipher_kind::aes_cm || t.cipher == cipher_kind::aes_gcm;
+                if (variant == 2 && hdr_crypto) c.encrypted_extension_ids = {1, 2, 3};
+                if (variant == 3 && hdr_crypto) c.cryptex = true;
                 c.keys.push_back(k);
-                sessions.push_back(std::move(make_session(c).value()));
+                auto r = make_session(c);
+                if (!r) {
+                    std::fprintf(stderr, "unprotect_fuzz: make_session: %s\n", r.err().message.c_str());
+                    std::abort();
+                }
+                sessions.push_back(std::move(r.value()));
             }
     }
 };
