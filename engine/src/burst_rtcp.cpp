@@ -95,9 +95,9 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
             auto& sc = w.ops[j.op];
             if (j.failed) { o.st = status::backend_error; continue; }
             std::byte* tail = o.pkt.data + 8 + sc.body_len;
-            if (!sc.encrypted) std::memcpy(tail, j.tag, 16);
+            if (!sc.encrypted) copy_small(tail, j.tag, 16);
             put32(tail + 16, e_index(sc));
-            std::memcpy(tail + 20, sc.key->mki.data(), o.session->mki_len);
+            copy_small(tail + 20, sc.key->mki.data(), o.session->mki_len);
             o.pkt.len = static_cast<uint16_t>(8 + sc.body_len + rtcp_trailer(*o.session));
         }
         return;
@@ -142,8 +142,8 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
         auto& sc = w.ops[j.op];
         if (j.failed) { o.st = status::backend_error; continue; }
         std::byte* tail = o.pkt.data + 8 + sc.body_len + 4;
-        std::memcpy(tail, sc.key->mki.data(), o.session->mki_len);
-        std::memcpy(tail + o.session->mki_len, j.tag, t.srtcp_tag_len);
+        copy_small(tail, sc.key->mki.data(), o.session->mki_len);
+        copy_small(tail + o.session->mki_len, j.tag, t.srtcp_tag_len);
         o.pkt.len = static_cast<uint16_t>(8 + sc.body_len + rtcp_trailer(*o.session));
     }
 }
@@ -190,10 +190,10 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     if (t.aead() && !sc.encrypted) {
         // RFC 7714 §9.2: AAD = RTCP packet ‖ E‖index. Move the tag aside and put the ESRTCP
         // word in its place so the AAD is contiguous; undone on failure.
-        std::memcpy(sc.saved_tag.data(), p + 8 + body, 16);
+        copy_small(sc.saved_tag.data(), p + 8 + body, 16);
         put32(p + 8 + body, word);
     } else if (!t.aead()) {
-        std::memcpy(sc.saved_tag.data(), eidx + 4 + s.mki_len, t.srtcp_tag_len);
+        copy_small(sc.saved_tag.data(), eidx + 4 + s.mki_len, t.srtcp_tag_len);
     }
     return status::ok;
 }
@@ -235,7 +235,7 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
             auto& sc = w.ops[j.op];
             if (j.failed) o.st = status::backend_error;
             else if (!j.auth_ok) o.st = status::auth_fail;
-            if (o.st != status::ok && !sc.encrypted) std::memcpy(o.pkt.data + 8 + sc.body_len, sc.saved_tag.data(), 16);
+            if (o.st != status::ok && !sc.encrypted) copy_small(o.pkt.data + 8 + sc.body_len, sc.saved_tag.data(), 16);
         }
         return;
     }

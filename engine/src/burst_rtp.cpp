@@ -210,7 +210,7 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
             if (j.failed) { o.st = status::backend_error; continue; }
             // RFC 7714 §8: the MKI, if any, follows the AEAD tag.
             std::byte* end = o.pkt.data + sc.hdr_len + sc.body_len + t.srtp_tag_len;
-            std::memcpy(end, sc.key->mki.data(), o.session->mki_len);
+            copy_small(end, sc.key->mki.data(), o.session->mki_len);
             o.pkt.len = static_cast<uint16_t>(sc.hdr_len + sc.body_len + t.srtp_tag_len + o.session->mki_len);
         }
         return;
@@ -255,13 +255,13 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
         auto& sc = w.ops[i];
         const session_rt& s = *o.session;
         std::byte* end = o.pkt.data + sc.hdr_len + sc.body_len;
-        std::memcpy(end, sc.key->mki.data(), s.mki_len);
+        copy_small(end, sc.key->mki.data(), s.mki_len);
         std::size_t tag = 0;
         if (s.auth_srtp) {
             auto& j = w.jobs[k++];
             if (j.failed) { o.st = status::backend_error; continue; }
             tag = t.srtp_tag_len;
-            std::memcpy(end + s.mki_len, j.tag, tag);
+            copy_small(end + s.mki_len, j.tag, tag);
         }
         o.pkt.len = static_cast<uint16_t>(sc.hdr_len + sc.body_len + s.mki_len + tag);
     }
@@ -353,7 +353,7 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
         // Move the received tag aside and write the ROC in its place, so that the HMAC input
         // (authenticated portion ‖ ROC, RFC 3711 §4.2) is contiguous. Undone on failure.
         std::byte* tail = p + h.header_len + body;
-        std::memcpy(sc.saved_tag.data(), tail + s.mki_len, tag_len);
+        copy_small(sc.saved_tag.data(), tail + s.mki_len, tag_len);
         std::memcpy(sc.saved_tail.data(), tail, 4);
         put32(tail, sc.roc);
     }
