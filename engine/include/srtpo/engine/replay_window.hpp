@@ -9,6 +9,8 @@
 // however wide the window is; the window itself (`size`) may be smaller than the capacity.
 // Memory is caller-owned (a slice of the session's pool): the window never allocates.
 
+#include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -21,7 +23,11 @@ class replay_window {
 public:
     replay_window() = default;
     /// bits: capacity words (64 bits each) owned by the caller, zeroed; size ≤ 64·bits.size().
-    replay_window(std::span<uint64_t> bits, uint32_t size) noexcept : _bits(bits), _size(size) {}
+    /// bits.size() must be a power of two, so that index → bit is a mask, not a division.
+    replay_window(std::span<uint64_t> bits, uint32_t size) noexcept
+        : _bits(bits), _mask(bits.size() * 64 - 1), _size(size) {
+        assert(std::has_single_bit(bits.size()) && size <= bits.size() * 64);
+    }
 
     /// delta = candidate index − highest accepted index. Read-only.
     replay_verdict check(int64_t delta) const noexcept {
@@ -52,22 +58,30 @@ public:
     uint32_t size() const noexcept { return _size; }
 
 private:
-    std::size_t capacity() const noexcept { return _bits.size() * 64; }
+    std::size_t capacity() const noexcept { return _mask + 1; }
     bool test(uint64_t i) const noexcept {
-        auto b = i % capacity();
+        auto b = i & _mask;
         return (_bits[b / 64] >> (b % 64)) & 1u;
     }
     void set(uint64_t i) noexcept {
-        auto b = i % capacity();
+        auto b = i & _mask;
         _bits[b / 64] |= uint64_t{1} << (b % 64);
     }
+    void clear(uint64_t i) noexcept {
+        auto b = i & _mask;
+        _bits[b / 64] &= ~(uint64_t{1} << (b % 64));
+    }
     void clear_range(uint64_t first, uint64_t n) noexcept {
+        if (n == 1) { // in-order arrival: the common case
+            clear(first);
+            return;
+        }
         if (n >= capacity()) {
             for (auto& w : _bits) w = 0;
             return;
         }
         for (uint64_t k = 0; k < n;) {
-            auto b = (first + k) % capacity();
+            auto b = (first + k) & _mask;
             auto bit = b % 64;
             if (bit == 0 && n - k >= 64) {
                 _bits[b / 64] = 0;
@@ -80,6 +94,7 @@ private:
     }
 
     std::span<uint64_t> _bits;
+    std::size_t _mask = 0; ///< capacity in bits − 1
     uint64_t _highest = 0;
     uint32_t _size = 0;
 };
