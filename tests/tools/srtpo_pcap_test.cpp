@@ -215,8 +215,11 @@ TEST(tool, streams_file_keys_each_flow) {
     }
     js << "]";
     js.close();
+    fs::permissions(d / "keys.json", fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     auto r = run("protect --streams " + (d / "keys.json") + " --in " + (d / "plain.pcap") + " --out " + (d / "s.pcap"));
     ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("chmod 600"), std::string::npos) << "a group-readable key file is flagged: " << r.out;
+    fs::permissions(d / "keys.json", fs::perms::owner_read | fs::perms::owner_write);
     r = run("unprotect --streams " + (d / "keys.json") + " --in " + (d / "s.pcap") + " --out " + (d / "p.pcap") + " --json");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(frames(d / "p.pcap"), frames(d / "plain.pcap"));

@@ -6,6 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <iostream>
+
+#include <sys/stat.h>
 
 namespace srtpo::tools {
 
@@ -66,6 +69,11 @@ engine::result<std::pair<std::optional<net::ip_address>, std::optional<uint16_t>
 engine::result<std::vector<flow_rule>> load_streams(const std::string& path, const key_spec& defaults, engine::direction dir) {
     std::ifstream f(path);
     if (!f) return make_error(errc::io_error, "cannot read streams file " + path);
+    // The file holds master keys: say so when others can read it (it should be 0600).
+    struct stat sb {};
+    if (::stat(path.c_str(), &sb) == 0 && (sb.st_mode & 077))
+        std::cerr << "srtpo-pcap: warning: " << path << " holds keys and is accessible to group/others (mode "
+                  << std::oct << (sb.st_mode & 0777) << std::dec << "); chmod 600 it\n";
     nlohmann::json doc;
     try {
         doc = nlohmann::json::parse(f);
