@@ -10,6 +10,8 @@ pkgs=(
   libssl-dev libipsec-mb-dev libpcap-dev libcli11-dev nlohmann-json3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libsrtp2-dev
+  # srtpo-pmd (DPDK data plane, flows file)
+  libdpdk-dev libtomlplusplus-dev
   # independent decoders the tests compare against (tshark checks generated captures)
   tshark
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)

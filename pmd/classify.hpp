@@ -1,0 +1,58 @@
+#pragma once
+// classify: the pure part of the per-packet decision, with no DPDK types so that it can be unit
+// tested on byte spans. Frame parsing itself is srtpo::net::parse_udp_frame (bounds-checked).
+
+#include <srtpo/engine/rtp_header.hpp>
+#include <srtpo/net/udp_frame.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace srtpo::pmd {
+
+/// Hash key of a flow: the local (destination) address family, address and UDP port. Fixed size
+/// and fully initialised (padding included) because rte_hash compares and hashes raw bytes.
+struct flow_key {
+    std::array<std::byte, 16> addr{};
+    uint16_t port = 0;
+    uint8_t family = 0;
+    uint8_t pad = 0;
+};
+static_assert(sizeof(flow_key) == 20);
+
+inline flow_key make_flow_key(const net::ip_address& a, uint16_t port) noexcept {
+    flow_key k;
+    k.addr = a.bytes;
+    k.port = port;
+    k.family = static_cast<uint8_t>(a.family);
+    return k;
+}
+
+/// RFC 7983 §7: a first byte of 128..191 is RTP or RTCP. 0..3 STUN, 16..19 ZRTP, 20..63 DTLS and
+/// everything else belong to the exception path.
+constexpr bool is_rtp_or_rtcp(uint8_t first_byte) noexcept { return first_byte >= 128 && first_byte <= 191; }
+
+enum class media_kind : uint8_t { rtp = 0, rtcp = 1 };
+
+/// On a muxed port RFC 5761 §4 tells RTCP by its payload type; on port + 1 everything is RTCP.
+constexpr media_kind kind_of(uint8_t second_byte, bool rtcp_port) noexcept {
+    return rtcp_port || engine::is_rtcp_payload_type(second_byte) ? media_kind::rtcp : media_kind::rtp;
+}
+
+enum class frame_class : uint8_t {
+    media,     ///< a UDP datagram whose payload starts like RTP/RTCP: look its flow up
+    bad_frame, ///< parse_udp_frame said no (reason in the udp_frame's status)
+    not_media, ///< UDP, but empty or not RTP/RTCP by RFC 7983 (STUN, DTLS, ZRTP, other)
+};
+
+/// Parses an Ethernet frame and decides whether it may take the fast path.
+inline frame_class classify_frame(std::span<const std::byte> frame, net::udp_frame& f) noexcept {
+    f = net::parse_udp_frame(frame, net::link_type::ethernet);
+    if (!f.ok()) return frame_class::bad_frame;
+    if (f.payload_len < 2 || !is_rtp_or_rtcp(static_cast<uint8_t>(frame[f.payload_offset]))) return frame_class::not_media;
+    return frame_class::media;
+}
+
+} // namespace srtpo::pmd

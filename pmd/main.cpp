@@ -1,0 +1,191 @@
+// srtpo-pmd: the DPDK primary process. EAL and ports here; the loop in worker.cpp, flows in
+// flows_file.cpp, lookup in flow_table.cpp, counters in stats.cpp.
+//
+//   srtpo-pmd [EAL args] -- --flows FILE.toml [--exit-after-idle MS] [--stats-interval S]
+//             [--burst N] [--tx-port N] [--exception-port N] [--json]
+//
+// Exit codes: 0 after a clean stop (signal or idle timeout), 1 on a run-time failure (EAL, ports,
+// memory), 2 on a usage or flows-file error.
+
+#include "flow_table.hpp"
+#include "flows_file.hpp"
+#include "options.hpp"
+#include "stats.hpp"
+#include "telemetry.hpp"
+#include "worker.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace srtpo;
+using namespace srtpo::pmd;
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+
+/// Ports as RTE_ETH_FOREACH_DEV lists them (the macro itself trips -Wconversion).
+std::vector<uint16_t> eth_ports() {
+    std::vector<uint16_t> v;
+    for (uint64_t p = rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER); p < RTE_MAX_ETHPORTS;
+         p = rte_eth_find_next_owned_by(static_cast<uint16_t>(p + 1), RTE_ETH_DEV_NO_OWNER))
+        v.push_back(static_cast<uint16_t>(p));
+    return v;
+}
+
+int fail(int code, const std::string& msg) {
+    std::fprintf(stderr, "srtpo-pmd: %s\n", msg.c_str());
+    return code;
+}
+
+/// One rx and one tx queue per port (one worker). Returns an error message or "".
+std::string setup_port(uint16_t port, rte_mempool* pool) {
+    rte_eth_dev_info info{};
+    if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) return "port " + std::to_string(port) + ": dev_info: " + rte_strerror(-rc);
+    rte_eth_conf conf{};
+    if (int rc = rte_eth_dev_configure(port, 1, 1, &conf); rc != 0)
+        return "port " + std::to_string(port) + ": configure: " + rte_strerror(-rc);
+    uint16_t nb_rx = 1024, nb_tx = 1024;
+    if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0)
+        return "port " + std::to_string(port) + ": descriptors: " + rte_strerror(-rc);
+    const int socket = rte_eth_dev_socket_id(port);
+    const unsigned sock = socket < 0 ? 0u : static_cast<unsigned>(socket);
+    if (int rc = rte_eth_rx_queue_setup(port, 0, nb_rx, sock, nullptr, pool); rc != 0)
+        return "port " + std::to_string(port) + ": rx queue: " + rte_strerror(-rc);
+    if (int rc = rte_eth_tx_queue_setup(port, 0, nb_tx, sock, nullptr); rc != 0)
+        return "port " + std::to_string(port) + ": tx queue: " + rte_strerror(-rc);
+    if (int rc = rte_eth_dev_start(port); rc != 0) return "port " + std::to_string(port) + ": start: " + rte_strerror(-rc);
+    (void)rte_eth_promiscuous_enable(port); // vdevs may not support it; not an error
+    return {};
+}
+
+int run(int argc, char** argv) {
+    const int consumed = rte_eal_init(argc, argv);
+    if (consumed < 0) return fail(1, std::string("EAL init failed: ") + rte_strerror(rte_errno));
+    argc -= consumed;
+    argv += consumed;
+
+    auto opt = parse_options(argc, argv);
+    if (!opt) {
+        std::fprintf(stderr, "srtpo-pmd: %s\n%s", opt.err().message.c_str(), usage);
+        rte_eal_cleanup();
+        return 2;
+    }
+    auto flows = load_flows(opt->flows);
+    if (!flows) {
+        rte_eal_cleanup();
+        return fail(2, flows.err().message);
+    }
+
+    const uint16_t nb_ports = rte_eth_dev_count_avail();
+    if (nb_ports == 0) {
+        rte_eal_cleanup();
+        return fail(1, "no ethernet ports (give a NIC bound to a DPDK driver, or --vdev=net_pcap0,rx_pcap=IN,tx_pcap=OUT)");
+    }
+    for (auto p : {opt->tx_port, opt->exception_port})
+        if (p && *p >= nb_ports) {
+            rte_eal_cleanup();
+            return fail(2, "port " + std::to_string(*p) + " does not exist (" + std::to_string(nb_ports) + " ports)");
+        }
+
+    rte_mempool* pool = rte_pktmbuf_pool_create("srtpo_mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (!pool) {
+        rte_eal_cleanup();
+        return fail(1, std::string("mbuf pool: ") + rte_strerror(rte_errno));
+    }
+    std::vector<uint16_t> ports;
+    for (const uint16_t pid : eth_ports()) {
+        if (auto e = setup_port(pid, pool); !e.empty()) {
+            rte_eal_cleanup();
+            return fail(1, e);
+        }
+        if (!opt->exception_port || pid != *opt->exception_port) ports.push_back(pid);
+    }
+    if (ports.empty()) {
+        rte_eal_cleanup();
+        return fail(2, "no data port left besides the exception port");
+    }
+
+    // Port pairs: with --tx-port every data port transmits there; else 0<->1, 2<->3, ... and a
+    // port without a partner transmits back on itself.
+    worker_config wc;
+    wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        queue_io q;
+        q.rx_port = ports[i];
+        if (opt->tx_port) q.tx_port = *opt->tx_port;
+        else if (ports.size() >= 2 && (i ^ 1u) < ports.size()) q.tx_port = ports[i ^ 1u];
+        else q.tx_port = ports[i];
+        wc.queues.push_back(q);
+    }
+    wc.exception_port = opt->exception_port;
+    wc.exception_return = ports.front();
+    wc.burst = opt->burst;
+    wc.exit_after_idle_ms = opt->exit_after_idle_ms;
+    wc.stats_interval_s = opt->stats_interval_s;
+
+    auto table = flow_table::create(*flows, static_cast<int>(rte_socket_id()));
+    if (!table) {
+        rte_eal_cleanup();
+        return fail(1, table.err().message);
+    }
+    auto ctx = engine::worker_ctx::create();
+    if (!ctx) {
+        rte_eal_cleanup();
+        return fail(1, "worker context: " + ctx.err().message);
+    }
+    if (rte_lcore_count() > 1)
+        std::fprintf(stderr, "srtpo-pmd: note: this version runs one worker on the main lcore; %u other lcores stay idle\n",
+                     rte_lcore_count() - 1);
+
+    worker w(std::move(wc), *flows, **table, std::move(ctx.value()), rte_lcore_id());
+    register_telemetry(w.published(), *flows);
+
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    std::printf("srtpo-pmd: %zu flows (%zu table keys), %zu data ports%s, burst %u\n", flows->size(), (*table)->size(),
+                ports.size(), opt->exception_port ? " + exception port" : "", opt->burst);
+    std::fflush(stdout);
+
+    const uint64_t t0 = rte_get_tsc_cycles();
+    w.run(g_stop);
+    const double seconds = static_cast<double>(rte_get_tsc_cycles() - t0) / static_cast<double>(rte_get_tsc_hz());
+
+    // Stop and close every port: net_pcap flushes its tx file on close.
+    for (const uint16_t pid : eth_ports()) {
+        (void)rte_eth_dev_stop(pid);
+        (void)rte_eth_dev_close(pid);
+    }
+    unregister_telemetry();
+    const std::vector<const worker_stats*> all{&w.stats()};
+    std::printf("srtpo-pmd: final: %s\n", summary_line(total(all), seconds).c_str());
+    if (opt->json) std::printf("%s\n", summary_json(all, *flows, seconds).c_str());
+    std::fflush(stdout);
+    table->reset();
+    flows->clear();
+    rte_mempool_free(pool);
+    rte_eal_cleanup();
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        return fail(1, e.what());
+    }
+}

@@ -1,0 +1,70 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <string_view>
+
+namespace srtpo::pmd {
+
+using engine::errc;
+using engine::make_error;
+
+namespace {
+
+engine::result<uint64_t> number(std::string_view opt, const char* v, uint64_t lo, uint64_t hi) {
+    const std::string_view s = v ? v : "";
+    uint64_t x = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
+    if (s.empty() || ec != std::errc{} || p != s.data() + s.size() || x < lo || x > hi)
+        return make_error(errc::invalid_argument,
+                          std::string(opt) + ": expected an integer " + std::to_string(lo) + ".." + std::to_string(hi));
+    return x;
+}
+
+} // namespace
+
+engine::result<options> parse_options(int argc, char** argv) {
+    options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+        auto num = [&](uint64_t lo, uint64_t hi) {
+            ++i;
+            return number(a, v, lo, hi);
+        };
+        if (a == "--flows") {
+            if (!v) return make_error(errc::invalid_argument, "--flows: needs a file");
+            o.flows = v;
+            ++i;
+        } else if (a == "--exit-after-idle") {
+            auto n = num(1, 3'600'000);
+            if (!n) return n.err();
+            o.exit_after_idle_ms = static_cast<uint32_t>(*n);
+        } else if (a == "--stats-interval") {
+            auto n = num(1, 86'400);
+            if (!n) return n.err();
+            o.stats_interval_s = static_cast<uint32_t>(*n);
+        } else if (a == "--burst") {
+            auto n = num(1, 64);
+            if (!n) return n.err();
+            o.burst = static_cast<uint16_t>(*n);
+        } else if (a == "--tx-port") {
+            auto n = num(0, 1023);
+            if (!n) return n.err();
+            o.tx_port = static_cast<uint16_t>(*n);
+        } else if (a == "--exception-port") {
+            auto n = num(0, 1023);
+            if (!n) return n.err();
+            o.exception_port = static_cast<uint16_t>(*n);
+        } else if (a == "--json") {
+            o.json = true;
+        } else {
+            return make_error(errc::invalid_argument, "unknown option '" + std::string(a) + "'");
+        }
+    }
+    if (o.flows.empty()) return make_error(errc::invalid_argument, "--flows FILE.toml is required");
+    if (o.tx_port && o.exception_port && *o.tx_port == *o.exception_port)
+        return make_error(errc::invalid_argument, "--tx-port and --exception-port must differ");
+    return o;
+}
+
+} // namespace srtpo::pmd

@@ -1,0 +1,30 @@
+#pragma once
+// Command-line options of srtpo-pmd after the EAL's ("srtpo-pmd [EAL args] -- [options]").
+
+#include <srtpo/engine/result.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace srtpo::pmd {
+
+struct options {
+    std::string flows;                      ///< --flows FILE.toml (required)
+    uint32_t exit_after_idle_ms = 0;        ///< --exit-after-idle MS: stop after MS without rx; 0 = never
+    uint32_t stats_interval_s = 0;          ///< --stats-interval S: one summary line every S seconds
+    uint16_t burst = 32;                    ///< --burst N, 1..64
+    std::optional<uint16_t> tx_port;        ///< --tx-port N: every data port transmits on N
+    std::optional<uint16_t> exception_port; ///< --exception-port N: non-fast-path frames go there
+    bool json = false;                      ///< --json: final stats also as one JSON line
+};
+
+inline constexpr const char* usage =
+    "usage: srtpo-pmd [EAL args] -- --flows FILE.toml [--exit-after-idle MS] [--stats-interval S]\n"
+    "                 [--burst N] [--tx-port N] [--exception-port N] [--json]\n";
+
+/// Parses argv[1..argc) (argv[0] is the program name, as rte_eal_init leaves it).
+/// Errors name the option; the caller prints them with `usage` and exits 2.
+engine::result<options> parse_options(int argc, char** argv);
+
+} // namespace srtpo::pmd

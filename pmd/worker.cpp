@@ -1,0 +1,311 @@
+#include "worker.hpp"
+
+#include <srtpo/net/udp_rewrite.hpp>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+namespace srtpo::pmd {
+
+namespace {
+
+// The four engine calls of a burst, in the order they run: unprotect first so that transcrypt
+// packets can join the protect calls of the same burst.
+enum cls : uint8_t { unprotect_rtp, unprotect_rtcp, protect_rtp, protect_rtcp, cls_count };
+
+constexpr uint8_t none = 0xff;
+
+void put16(std::byte* p, uint16_t v) noexcept {
+    p[0] = std::byte(v >> 8);
+    p[1] = std::byte(v & 0xff);
+}
+
+/// send_from / send_to: new addresses and ports; set_udp_payload_len then recomputes the IPv4
+/// header checksum and the UDP checksum from `f`, so `f` is updated together with the bytes.
+void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow& fl) noexcept {
+    const bool v6 = f.ip_version == 6;
+    const std::size_t alen = v6 ? 16 : 4;
+    if (fl.send_from) {
+        std::memcpy(frame + f.l3_offset + (v6 ? 8 : 12), fl.send_from->addr.bytes.data(), alen);
+        put16(frame + f.l4_offset, fl.send_from->port);
+        f.src = fl.send_from->addr;
+        f.src_port = fl.send_from->port;
+    }
+    if (fl.send_to) {
+        std::memcpy(frame + f.l3_offset + (v6 ? 24 : 16), fl.send_to->addr.bytes.data(), alen);
+        put16(frame + f.l4_offset + 2, fl.send_to->port);
+        f.dst = fl.send_to->addr;
+        f.dst_port = fl.send_to->port;
+    }
+}
+
+} // namespace
+
+struct worker::slot {
+    rte_mbuf* m = nullptr;
+    net::udp_frame f;
+    uint32_t flow = 0;
+    media_kind kind = media_kind::rtp;
+    uint8_t first_cls = none, first_op = 0; ///< unprotect or protect op
+    uint8_t second_op = none;               ///< transcrypt: its protect op (class first_cls + 2)
+    bool fast = false;
+    bool exc = false; ///< exception path (queued after the lookup, in arrival order)
+};
+
+worker::worker(worker_config cfg, std::vector<flow>& flows, const flow_table& table, std::unique_ptr<engine::worker_ctx> ctx,
+               unsigned lcore)
+    : _cfg(std::move(cfg)), _flows(flows), _table(table), _ctx(std::move(ctx)) {
+    _cfg.burst = std::clamp<uint16_t>(_cfg.burst, 1, static_cast<uint16_t>(engine::max_burst));
+    _st.lcore = lcore;
+    _st.ports.resize(_cfg.nb_ports);
+    _st.flows.resize(_flows.size());
+    _scratch.resize(engine::max_burst * scratch_bytes);
+    _pub.reset(_st);
+}
+
+void worker::to_exception(rte_mbuf* m) noexcept {
+    if (!_cfg.exception_port) {
+        ++_st.exception_dropped;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    _exc[_nexc++] = m;
+}
+
+void worker::flush_exception() noexcept {
+    if (_nexc == 0) return;
+    const uint16_t sent = rte_eth_tx_burst(*_cfg.exception_port, _cfg.exception_queue, _exc.data(), static_cast<uint16_t>(_nexc));
+    _st.exception_out += sent;
+    _st.ports[*_cfg.exception_port].tx += sent;
+    for (unsigned i = sent; i < _nexc; ++i) {
+        _st.drop(drop_reason::exception_tx_full);
+        rte_pktmbuf_free(_exc[i]);
+    }
+    _nexc = 0;
+}
+
+// Frames the kernel sends on the exception (TAP) port leave through the main port unchanged.
+void worker::poll_exception() noexcept {
+    std::array<rte_mbuf*, engine::max_burst> pkts;
+    const uint16_t n = rte_eth_rx_burst(*_cfg.exception_port, _cfg.exception_queue, pkts.data(), _cfg.burst);
+    if (n == 0) return;
+    _st.ports[*_cfg.exception_port].rx += n;
+    const uint16_t sent = rte_eth_tx_burst(_cfg.exception_return, 0, pkts.data(), n);
+    _st.ports[_cfg.exception_return].tx += sent;
+    _st.ports[_cfg.exception_return].exception_in += sent;
+    for (uint16_t i = sent; i < n; ++i) {
+        _st.drop(drop_reason::tx_full);
+        rte_pktmbuf_free(pkts[i]);
+    }
+}
+
+bool worker::poll(const queue_io& q) noexcept {
+    std::array<rte_mbuf*, engine::max_burst> pkts;
+    const uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, pkts.data(), _cfg.burst);
+    if (n == 0) return false;
+    ++_st.bursts;
+    _st.rx += n;
+    _st.ports[q.rx_port].rx += n;
+
+    std::array<slot, engine::max_burst> slots;
+    std::array<flow_key, engine::max_burst> keys;
+    std::array<const flow_key*, engine::max_burst> key_ptrs;
+    std::array<uint8_t, engine::max_burst> key_slot;
+    unsigned nkeys = 0;
+
+    // 1. classify: bounds-checked parse, RFC 7983 demux.
+    for (uint16_t i = 0; i < n; ++i) {
+        slot& s = slots[i];
+        s.m = pkts[i];
+        if (s.m->nb_segs != 1) {
+            _st.drop(drop_reason::multi_seg);
+            rte_pktmbuf_free(s.m);
+            continue;
+        }
+        const auto* data = rte_pktmbuf_mtod(s.m, const std::byte*);
+        switch (classify_frame({data, s.m->data_len}, s.f)) {
+        case frame_class::bad_frame:
+            ++_st.frame[static_cast<std::size_t>(s.f.status)];
+            _st.drop(drop_reason::bad_frame);
+            s.exc = true;
+            continue;
+        case frame_class::not_media:
+            _st.drop(drop_reason::not_media);
+            s.exc = true;
+            continue;
+        case frame_class::media: break;
+        }
+        keys[nkeys] = make_flow_key(s.f.dst, s.f.dst_port);
+        key_ptrs[nkeys] = &keys[nkeys];
+        key_slot[nkeys] = static_cast<uint8_t>(i);
+        ++nkeys;
+    }
+
+    // 2. one bulk lookup for the burst.
+    std::array<flow_ref, engine::max_burst> refs;
+    const uint64_t hit = _table.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
+
+    // 3. ops, grouped into the four classes.
+    std::array<std::array<engine::op, engine::max_burst>, cls_count> ops;
+    std::array<uint8_t, cls_count> nops{};
+    for (unsigned k = 0; k < nkeys; ++k) {
+        slot& s = slots[key_slot[k]];
+        if (!(hit >> k & 1u)) {
+            _st.drop(drop_reason::no_flow);
+            s.exc = true;
+            continue;
+        }
+        s.fast = true;
+        s.flow = refs[k].index;
+        flow& fl = _flows[s.flow];
+        ++_st.flows[s.flow].rx;
+        auto* payload = rte_pktmbuf_mtod(s.m, std::byte*) + s.f.payload_offset;
+        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].rtcp_port);
+        ++(s.kind == media_kind::rtcp ? _st.rtcp : _st.rtp);
+        const std::size_t room = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m) - s.f.payload_offset;
+        engine::packet_ref pkt{payload, static_cast<uint16_t>(s.f.payload_len),
+                               static_cast<uint16_t>(std::min<std::size_t>(room, 65535))};
+        const uint8_t rtcp = s.kind == media_kind::rtcp ? 1 : 0;
+        switch (fl.act) {
+        case action::forward: break;
+        case action::authenticate: {
+            // Verify a copy: the original bytes leave unchanged (tag, MKI and ciphertext kept).
+            if (s.f.payload_len > scratch_bytes) {
+                s.fast = false;
+                _st.drop(drop_reason::too_large);
+                rte_pktmbuf_free(s.m);
+                continue;
+            }
+            std::byte* copy = _scratch.data() + std::size_t{key_slot[k]} * scratch_bytes;
+            std::memcpy(copy, payload, s.f.payload_len);
+            pkt = {copy, static_cast<uint16_t>(s.f.payload_len), static_cast<uint16_t>(scratch_bytes)};
+            [[fallthrough]];
+        }
+        case action::unprotect:
+        case action::transcrypt:
+            s.first_cls = static_cast<uint8_t>(unprotect_rtp + rtcp);
+            s.first_op = nops[s.first_cls]++;
+            ops[s.first_cls][s.first_op] = {fl.in.get(), pkt, engine::status::ok};
+            break;
+        case action::protect:
+            s.first_cls = static_cast<uint8_t>(protect_rtp + rtcp);
+            s.first_op = nops[s.first_cls]++;
+            ops[s.first_cls][s.first_op] = {fl.out.get(), pkt, engine::status::ok};
+            break;
+        }
+    }
+
+    for (uint16_t i = 0; i < n; ++i)
+        if (slots[i].exc) to_exception(slots[i].m);
+
+    // 4. crypto: unprotect, then transcrypt's second leg joins protect; at most four calls.
+    engine::worker_ctx& w = *_ctx;
+    if (nops[unprotect_rtp]) engine::unprotect_rtp(w, {ops[unprotect_rtp].data(), nops[unprotect_rtp]});
+    if (nops[unprotect_rtcp]) engine::unprotect_rtcp(w, {ops[unprotect_rtcp].data(), nops[unprotect_rtcp]});
+    for (uint16_t i = 0; i < n; ++i) {
+        slot& s = slots[i];
+        if (!s.fast || _flows[s.flow].act != action::transcrypt) continue;
+        const engine::op& first = ops[s.first_cls][s.first_op];
+        if (first.st != engine::status::ok) continue;
+        const auto c = static_cast<uint8_t>(s.first_cls + 2);
+        s.second_op = nops[c]++;
+        ops[c][s.second_op] = {_flows[s.flow].out.get(), first.pkt, engine::status::ok};
+    }
+    if (nops[protect_rtp]) engine::protect_rtp(w, {ops[protect_rtp].data(), nops[protect_rtp]});
+    if (nops[protect_rtcp]) engine::protect_rtcp(w, {ops[protect_rtcp].data(), nops[protect_rtcp]});
+
+    // 5. fixup and tx, in arrival order.
+    std::array<rte_mbuf*, engine::max_burst> tx;
+    std::array<uint32_t, engine::max_burst> tx_flow;
+    uint16_t ntx = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        slot& s = slots[i];
+        if (!s.fast) continue;
+        flow& fl = _flows[s.flow];
+        flow_counters& fc = _st.flows[s.flow];
+        engine::status st = engine::status::ok;
+        std::size_t new_len = s.f.payload_len;
+        if (s.first_cls != none) {
+            const engine::op& first = ops[s.first_cls][s.first_op];
+            st = first.st;
+            if (fl.act != action::authenticate) new_len = first.pkt.len;
+            if (st == engine::status::ok && s.second_op != none) {
+                const engine::op& second = ops[s.first_cls + 2][s.second_op];
+                st = second.st;
+                new_len = second.pkt.len;
+            }
+        }
+        _st.by_status.add(st);
+        fc.by_status.add(st);
+        if (st != engine::status::ok) {
+            rte_pktmbuf_free(s.m);
+            continue;
+        }
+        auto* frame = rte_pktmbuf_mtod(s.m, std::byte*);
+        const bool unchanged = (fl.act == action::forward || fl.act == action::authenticate) && !fl.send_from && !fl.send_to;
+        if (!unchanged) {
+            rewrite_endpoints(frame, s.f, fl);
+            const std::size_t cap = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m);
+            if (net::set_udp_payload_len({frame, cap}, s.f, new_len) != net::rewrite_status::ok) {
+                _st.drop(drop_reason::rewrite_failed);
+                rte_pktmbuf_free(s.m);
+                continue;
+            }
+            s.m->data_len = static_cast<uint16_t>(s.f.frame_len);
+            s.m->pkt_len = s.f.frame_len;
+        }
+        tx_flow[ntx] = s.flow;
+        tx[ntx++] = s.m;
+    }
+    const uint16_t sent = ntx ? rte_eth_tx_burst(q.tx_port, q.tx_queue, tx.data(), ntx) : 0;
+    _st.tx += sent;
+    _st.ports[q.tx_port].tx += sent;
+    for (uint16_t i = 0; i < sent; ++i) ++_st.flows[tx_flow[i]].tx;
+    for (uint16_t i = sent; i < ntx; ++i) {
+        _st.drop(drop_reason::tx_full);
+        rte_pktmbuf_free(tx[i]);
+    }
+    flush_exception();
+    return true;
+}
+
+void worker::run(const std::atomic<bool>& stop) noexcept {
+    const uint64_t hz = rte_get_tsc_hz();
+    const uint64_t idle_cycles = hz / 1000 * _cfg.exit_after_idle_ms;
+    const uint64_t stats_cycles = hz * _cfg.stats_interval_s;
+    const uint64_t start = rte_get_tsc_cycles();
+    const uint64_t publish_cycles = hz / 10;
+    uint64_t next_publish = start + publish_cycles;
+    uint64_t last_rx = start, next_stats = start + stats_cycles, last_stats = start, last_rx_count = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+        bool any = false;
+        for (const auto& q : _cfg.queues) any |= poll(q);
+        if (_cfg.exception_port) poll_exception();
+        const uint64_t now = rte_get_tsc_cycles();
+        if (any) last_rx = now;
+        else if (idle_cycles && now - last_rx > idle_cycles) break;
+        if (now >= next_publish) {
+            _pub.publish(_st);
+            next_publish = now + publish_cycles;
+        }
+        if (stats_cycles && now >= next_stats) {
+            // Periodic one-line summary: rates since the last line, totals so far.
+            const double dt = static_cast<double>(now - last_stats) / static_cast<double>(hz);
+            worker_stats window = _st;
+            window.rx = _st.rx - last_rx_count;
+            std::printf("srtpo-pmd: lcore %u: %s\n", _st.lcore, summary_line(window, dt).c_str());
+            std::fflush(stdout);
+            last_rx_count = _st.rx;
+            last_stats = now;
+            next_stats = now + stats_cycles;
+        }
+    }
+    _pub.publish(_st);
+}
+
+} // namespace srtpo::pmd

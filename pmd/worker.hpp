@@ -1,0 +1,77 @@
+#pragma once
+// worker: one lcore's run-to-completion loop (model-codebases.md §7.4):
+// rx_burst -> classify -> bulk flow lookup -> engine calls (at most one per class per burst)
+// -> header rewrite -> tx_burst. No allocation, no locks, no per-packet logging on the loop.
+
+#include "flow_table.hpp"
+#include "flows_file.hpp"
+#include "stats.hpp"
+#include "telemetry.hpp"
+
+#include <srtpo/engine/burst.hpp>
+#include <srtpo/engine/worker_ctx.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+struct rte_mbuf;
+
+namespace srtpo::pmd {
+
+/// One rx queue this worker polls and the port/queue its output leaves on.
+struct queue_io {
+    uint16_t rx_port = 0, rx_queue = 0;
+    uint16_t tx_port = 0, tx_queue = 0;
+};
+
+struct worker_config {
+    std::vector<queue_io> queues;
+    std::optional<uint16_t> exception_port; ///< polled too: what arrives there leaves on exception_return
+    uint16_t exception_return = 0;
+    uint16_t exception_queue = 0;           ///< this worker's queue on the exception port
+    uint16_t burst = 32;
+    uint32_t exit_after_idle_ms = 0;
+    uint32_t stats_interval_s = 0;          ///< 0: no periodic line
+    uint16_t nb_ports = 0;
+};
+
+class worker {
+public:
+    /// Allocates everything the loop needs (control path). `flows` and `table` outlive the worker;
+    /// the worker is the single owner of the flows' sessions while it runs.
+    worker(worker_config cfg, std::vector<flow>& flows, const flow_table& table, std::unique_ptr<engine::worker_ctx> ctx,
+           unsigned lcore);
+
+    /// Polls until `stop` is set or the idle timeout expires.
+    void run(const std::atomic<bool>& stop) noexcept;
+
+    const worker_stats& stats() const noexcept { return _st; }
+    /// The copy DPDK telemetry reads (refreshed about every 100 ms while running).
+    const stats_publisher& published() const noexcept { return _pub; }
+
+    /// Bytes of scratch per packet for authenticate_only (the packet is verified in a copy).
+    static constexpr std::size_t scratch_bytes = 2048 + 128;
+
+private:
+    struct slot;
+    bool poll(const queue_io& q) noexcept;
+    void poll_exception() noexcept;
+    void to_exception(rte_mbuf* m) noexcept;
+    void flush_exception() noexcept;
+
+    worker_config _cfg;
+    std::vector<flow>& _flows;
+    const flow_table& _table;
+    std::unique_ptr<engine::worker_ctx> _ctx;
+    worker_stats _st;
+    stats_publisher _pub{_st};
+    std::vector<std::byte> _scratch; ///< burst x scratch_bytes
+    std::array<rte_mbuf*, engine::max_burst> _exc{};
+    unsigned _nexc = 0;
+};
+
+} // namespace srtpo::pmd

@@ -1,0 +1,584 @@
+// srtpo-pmd end to end on the net_pcap vdev, without a NIC and without hugepages: captures are
+// generated (rtp_capture_gen), protected or checked by libsrtp 2.5 (an independent
+// implementation), run through the pmd as a child process, and the output capture is compared.
+
+#include "flows_file.hpp"
+
+#include "../net/frame_builder.hpp"
+
+#include <srtpo/engine/sdes_inline.hpp>
+#include <srtpo/engine/suite.hpp>
+#include <srtpo/net/checksum.hpp>
+#include <srtpo/net/pcap_file.hpp>
+#include <srtpo/net/rtp_capture_gen.hpp>
+#include <srtpo/net/udp_frame.hpp>
+#include <srtpo/net/udp_rewrite.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <srtp2/srtp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+using namespace srtpo;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+struct libsrtp_env : ::testing::Environment {
+    void SetUp() override { ASSERT_EQ(srtp_init(), srtp_err_status_ok); }
+};
+const auto* env_ = ::testing::AddGlobalTestEnvironment(new libsrtp_env);
+
+struct tmpdir {
+    fs::path p;
+    tmpdir() {
+        char t[] = "/tmp/srtpo-pmd-test.XXXXXX";
+        p = mkdtemp(t);
+    }
+    ~tmpdir() { fs::remove_all(p); }
+    std::string operator/(const char* n) const { return (p / n).string(); }
+};
+
+/// EAL leaves its runtime directory (/var/run/dpdk/<prefix>, or under XDG_RUNTIME_DIR) behind.
+std::string dpdk_runtime_dir(const std::string& prefix) {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    return (geteuid() == 0 ? std::string("/var/run/dpdk") : std::string(xdg ? xdg : "/tmp") + "/dpdk") + "/" + prefix;
+}
+
+struct pmd_result {
+    int code = -1;
+    std::string out;
+    json stats; ///< the --json line, or null
+};
+
+/// Runs srtpo-pmd over IN -> OUT on a net_pcap vdev, one lcore, no hugepages, no PCI.
+pmd_result run_pmd(const std::string& in, const std::string& out, const std::string& flows_toml, const std::string& dir,
+                   const std::string& extra = "", const std::string& eal_extra = "") {
+    static int seq = 0;
+    const std::string flows = dir + "/flows.toml";
+    std::ofstream(flows) << flows_toml;
+    const char* bin = std::getenv("SRTPO_PMD");
+    std::ostringstream cmd;
+    const std::string prefix = "srtpo-pmd-test-" + std::to_string(getpid()) + "-" + std::to_string(seq++);
+    cmd << "timeout 60 " << (bin ? bin : "srtpo-pmd") << " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" << prefix << " -l 0 --log-level=warning --no-telemetry --vdev=net_pcap0,rx_pcap=" << in
+        << ",tx_pcap=" << out << " " << eal_extra << " -- --flows " << flows << " --exit-after-idle 200 --json " << extra << " 2>&1";
+    pmd_result r;
+    FILE* p = popen(cmd.str().c_str(), "r");
+    char buf[4096];
+    while (p && fgets(buf, sizeof buf, p)) r.out += buf;
+    const int st = p ? pclose(p) : -1;
+    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    std::error_code ec;
+    fs::remove_all(dpdk_runtime_dir(prefix), ec);
+    std::istringstream lines(r.out);
+    for (std::string l; std::getline(lines, l);)
+        if (!l.empty() && l.front() == '{') r.stats = json::parse(l, nullptr, false);
+    return r;
+}
+
+void set_policy(srtp_policy_t& pol, engine::suite s) {
+    using engine::suite;
+    switch (s) {
+    case suite::aes_cm_128_hmac_sha1_80:
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+        break;
+    case suite::aead_aes_128_gcm:
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+        break;
+    default: FAIL() << "suite not used here";
+    }
+}
+
+/// libsrtp protect or unprotect of every RTP/RTCP frame of a capture (ssrc_any: one stream per
+/// SSRC). Frames libsrtp refuses are left out. Returns how many it accepted.
+std::size_t libsrtp_pass(const std::string& in, const std::string& out, engine::suite s, const std::vector<uint8_t>& key,
+                         bool protect) {
+    srtp_policy_t pol{};
+    set_policy(pol, s);
+    pol.ssrc.type = protect ? ssrc_any_outbound : ssrc_any_inbound;
+    pol.key = const_cast<uint8_t*>(key.data());
+    pol.window_size = 1024;
+    srtp_t ctx = nullptr;
+    EXPECT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    net::pcap_reader r(in);
+    net::pcap_writer w(out, r.dlt());
+    std::vector<std::byte> buf;
+    std::size_t accepted = 0;
+    while (auto rec = r.next()) {
+        buf.assign(rec->data.begin(), rec->data.end());
+        buf.resize(buf.size() + 64);
+        auto f = net::parse_udp_frame({buf.data(), rec->data.size()}, *r.link());
+        if (!f.ok()) continue;
+        auto* p = reinterpret_cast<uint8_t*>(buf.data() + f.payload_offset);
+        int len = static_cast<int>(f.payload_len);
+        const bool rtcp = p[1] >= 192 && p[1] <= 223;
+        const srtp_err_status_t st = protect ? (rtcp ? srtp_protect_rtcp(ctx, p, &len) : srtp_protect(ctx, p, &len))
+                                             : (rtcp ? srtp_unprotect_rtcp(ctx, p, &len) : srtp_unprotect(ctx, p, &len));
+        if (st != srtp_err_status_ok) continue;
+        ++accepted;
+        EXPECT_EQ(net::set_udp_payload_len(buf, f, static_cast<std::size_t>(len)), net::rewrite_status::ok);
+        w.write(rec->timestamp, {buf.data(), f.frame_len});
+    }
+    srtp_dealloc(ctx);
+    return accepted;
+}
+
+using frame_list = std::vector<std::vector<std::byte>>;
+
+frame_list frames(const std::string& path) {
+    frame_list v;
+    net::pcap_reader r(path);
+    while (auto rec = r.next()) v.emplace_back(rec->data.begin(), rec->data.end());
+    return v;
+}
+
+void write_frames(const std::string& path, const frame_list& fs) {
+    net::pcap_writer w(path, net::link_type::ethernet);
+    int64_t t = 0;
+    for (const auto& f : fs) w.write(std::chrono::nanoseconds(t += 1000), f);
+}
+
+std::vector<uint8_t> random_key(std::size_t n, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::vector<uint8_t> k(n);
+    for (auto& x : k) x = static_cast<uint8_t>(rng());
+    return k;
+}
+
+std::string b64(const std::vector<uint8_t>& k) {
+    std::vector<std::byte> b(k.size());
+    std::memcpy(b.data(), k.data(), k.size());
+    return engine::encode_sdes_inline(b).value();
+}
+
+std::string leg(const char* name, engine::suite s, const std::vector<uint8_t>& key) {
+    return std::string(name) + " = { suite = \"" + std::string(engine::traits(s).name) + "\", key = \"" + b64(key) + "\" }\n";
+}
+
+std::string endpoint_text(const net::ip_address& a, uint16_t port) {
+    pmd::endpoint e;
+    e.addr = a;
+    e.port = port;
+    return pmd::to_string(e);
+}
+
+/// One [[flow]] per stream destination of a generated capture, with `body` inside each.
+std::string flows_for(const net::rtp_capture_summary& sum, const std::string& body) {
+    std::string t;
+    for (const auto& s : sum.streams) t += "[[flow]]\nmatch = \"" + endpoint_text(s.dst, s.dst_port) + "\"\n" + body;
+    return t;
+}
+
+uint64_t status(const json& j, const char* name) { return j.at("status").at(name).get<uint64_t>(); }
+
+/// Every received frame is either transmitted or counted under exactly one reason.
+void expect_accounted(const json& j) {
+    uint64_t dropped = 0;
+    for (const auto& [k, v] : j.at("status").items())
+        if (k != "ok") dropped += v.get<uint64_t>();
+    for (const auto& [k, v] : j.at("drops").items()) dropped += v.get<uint64_t>();
+    EXPECT_EQ(j.at("rx").get<uint64_t>(), j.at("tx").get<uint64_t>() + dropped) << j.dump();
+}
+
+net::rtp_capture_options capture(bool ipv6 = false, bool mux = false) {
+    net::rtp_capture_options g;
+    g.calls = 3;
+    g.packets_per_direction = 80;
+    g.rtcp_interval = 20;
+    g.initial_seq = 65500; // every stream crosses a ROC rollover
+    g.seed = 7;
+    g.ipv6 = ipv6;
+    g.rtcp_mux = mux;
+    return g;
+}
+
+constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+constexpr auto gcm128 = engine::suite::aead_aes_128_gcm;
+
+// (a) + (e, RTCP on port + 1): libsrtp protects, the pmd unprotects: the original frames come out.
+TEST(pmd, unprotect_libsrtp_capture_rtcp_on_port_plus_one) {
+    tmpdir d;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    ASSERT_GT(sum.rtcp_packets, 0u);
+    const auto key = random_key(30, 1);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), total);
+    auto r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, key)), d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_TRUE(r.stats.is_object()) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    EXPECT_EQ(r.stats.at("rtcp").get<uint64_t>(), sum.rtcp_packets);
+    expect_accounted(r.stats);
+    EXPECT_EQ(frames(d / "out.pcap"), frames(d / "plain.pcap"));
+}
+
+// (b): the pmd protects, libsrtp unprotects everything back to the original.
+TEST(pmd, protect_for_libsrtp) {
+    tmpdir d;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto key = random_key(30, 2);
+    auto r = run_pmd(d / "plain.pcap", d / "out.pcap", flows_for(sum, leg("out", cm80, key)), d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    ASSERT_EQ(libsrtp_pass(d / "out.pcap", d / "back.pcap", cm80, key, false), total);
+    EXPECT_EQ(frames(d / "back.pcap"), frames(d / "plain.pcap"));
+}
+
+// (c) + (e, RTCP muxed): AES_CM_128_HMAC_SHA1_80 in, AEAD_AES_128_GCM out; libsrtp with the out
+// key recovers the original payloads.
+TEST(pmd, transcrypt_aes_cm_80_to_gcm_rtcp_muxed) {
+    tmpdir d;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture(false, true));
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto kin = random_key(30, 3), kout = random_key(28, 4);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, kin, true), total);
+    auto r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, kin) + leg("out", gcm128, kout)),
+                     d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    EXPECT_EQ(r.stats.at("rtcp").get<uint64_t>(), sum.rtcp_packets);
+    ASSERT_EQ(libsrtp_pass(d / "out.pcap", d / "back.pcap", gcm128, kout, false), total);
+    EXPECT_EQ(frames(d / "back.pcap"), frames(d / "plain.pcap"));
+    // The output really is GCM: the input key no longer opens it.
+    EXPECT_EQ(libsrtp_pass(d / "out.pcap", d / "no.pcap", cm80, kin, false), 0u);
+}
+
+// (d): authenticate_only forwards genuine packets byte for byte; a forged and a replayed one
+// are dropped and counted.
+TEST(pmd, authenticate_only_forwards_unchanged_drops_forged_and_replayed) {
+    tmpdir d;
+    auto g = capture();
+    g.rtcp_interval = 0;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto key = random_key(30, 5);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), sum.rtp_packets);
+    auto in = frames(d / "srtp.pcap");
+    auto expected = in;
+    auto forged = in[3];
+    forged[forged.size() - 1] ^= std::byte{1};
+    frame_list bad;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        bad.push_back(i == 3 ? forged : in[i]);
+        if (i == 5) bad.push_back(in[i]); // replay
+    }
+    expected.erase(expected.begin() + 3);
+    write_frames(d / "bad.pcap", bad);
+    auto r = run_pmd(d / "bad.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, key) + "authenticate_only = true\n"),
+                     d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), sum.rtp_packets - 1) << r.out;
+    EXPECT_EQ(status(r.stats, "auth_fail"), 1u) << r.out;
+    EXPECT_EQ(status(r.stats, "replay_duplicate"), 1u) << r.out;
+    expect_accounted(r.stats);
+    EXPECT_EQ(frames(d / "out.pcap"), expected);
+}
+
+// (f): IPv6, unprotect, RTCP on port + 1.
+TEST(pmd, ipv6_unprotect) {
+    tmpdir d;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture(true));
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto key = random_key(30, 6);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), total);
+    auto r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, key)), d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    EXPECT_EQ(frames(d / "out.pcap"), frames(d / "plain.pcap"));
+}
+
+// send_from / send_to rewrite addresses and ports, with correct IP and UDP checksums.
+TEST(pmd, send_from_send_to_rewrite_with_checksums) {
+    for (const bool v6 : {false, true}) {
+        tmpdir d;
+        auto g = capture(v6);
+        g.calls = 1;
+        const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+        const auto total = sum.rtp_packets + sum.rtcp_packets;
+        const auto key = random_key(30, 8);
+        const std::string from = v6 ? "[2001:db8::100]:40000" : "203.0.113.1:40000";
+        const std::string to = v6 ? "[2001:db8::200]:7000" : "198.51.100.7:7000";
+        auto r = run_pmd(d / "plain.pcap", d / "out.pcap",
+                         flows_for(sum, leg("out", cm80, key) + "send_from = \"" + from + "\"\nsend_to = \"" + to + "\"\n"),
+                         d.p.string());
+        ASSERT_EQ(r.code, 0) << r.out;
+        EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+        const auto out = frames(d / "out.pcap");
+        ASSERT_EQ(out.size(), total);
+        const auto ef = pmd::parse_endpoint(from).value(), et = pmd::parse_endpoint(to).value();
+        for (const auto& f : out) {
+            const auto u = net::parse_udp_frame(f, net::link_type::ethernet);
+            ASSERT_TRUE(u.ok());
+            EXPECT_EQ(u.src, ef.addr);
+            EXPECT_EQ(u.dst, et.addr);
+            EXPECT_EQ(u.src_port, ef.port);
+            EXPECT_EQ(u.dst_port, et.port);
+            EXPECT_TRUE(net::udp_checksum_ok(f, u));
+            if (!v6) {
+                EXPECT_TRUE(net::ipv4_header_checksum_ok(std::span(f).subspan(u.l3_offset, u.l4_offset - u.l3_offset)));
+            }
+        }
+        EXPECT_EQ(libsrtp_pass(d / "out.pcap", d / "back.pcap", cm80, key, false), total);
+    }
+}
+
+/// An SRTP payload protected by libsrtp: RTP header (seq) + 40 bytes, AES_CM_128_HMAC_SHA1_80.
+std::vector<std::byte> srtp_payload(srtp_t ctx, uint16_t seq) {
+    std::vector<uint8_t> p(12 + 40 + 16, 0);
+    p[0] = 0x80;
+    p[1] = 0;
+    p[2] = static_cast<uint8_t>(seq >> 8);
+    p[3] = static_cast<uint8_t>(seq);
+    p[8] = 0x11; p[9] = 0x22; p[10] = 0x33; p[11] = 0x44;
+    for (std::size_t i = 12; i < 52; ++i) p[i] = static_cast<uint8_t>(i);
+    int len = 52;
+    EXPECT_EQ(srtp_protect(ctx, p.data(), &len), srtp_err_status_ok);
+    p.resize(static_cast<std::size_t>(len));
+    std::vector<std::byte> b(p.size());
+    std::memcpy(b.data(), p.data(), p.size());
+    return b;
+}
+
+// (g): hostile frames are counted, never crash the pmd, and genuine frames around them pass.
+TEST(pmd, hostile_frames_are_counted) {
+    tmpdir d;
+    const auto key = random_key(30, 9);
+    srtp_policy_t pol{};
+    set_policy(pol, cm80);
+    pol.ssrc.type = ssrc_any_outbound;
+    pol.key = const_cast<uint8_t*>(key.data());
+    srtp_t ctx = nullptr;
+    ASSERT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    using net::test::frame_spec;
+    uint16_t seq = 100;
+    auto genuine = [&](frame_spec s) {
+        s.payload = srtp_payload(ctx, seq++);
+        return net::test::build_frame(s);
+    };
+    frame_list in;
+    std::size_t good = 0;
+    // Genuine: plain, VLAN-tagged, IPv4 options, IPv6 with a destination-options header.
+    in.push_back(genuine({})), ++good;
+    { frame_spec s; s.vlans = {{0x8100, 5}}; in.push_back(genuine(s)); ++good; }
+    { frame_spec s; s.ipv4_options = {1, 1, 1, 0}; in.push_back(genuine(s)); ++good; }
+    { frame_spec s; s.ip_version = 6; s.ext = {{60, 8}}; in.push_back(genuine(s)); ++good; }
+    // Truncated at every layer.
+    const auto full = genuine({});
+    for (std::size_t n = 1; n < full.size(); n += 3) in.emplace_back(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(n));
+    // Bad IHL (< 5), IHL pointing past the datagram.
+    { auto f = full; f[14] = std::byte{0x43}; in.push_back(f); }
+    { auto f = full; f[14] = std::byte{0x4f}; in.push_back(f); }
+    // IP total length covering only 4 octets of UDP header; IP total length below the header.
+    { auto f = full; f.resize(14 + 24); f[14 + 2] = std::byte{0}; f[14 + 3] = std::byte{24}; in.push_back(f); }
+    { auto f = full; f[14 + 2] = std::byte{0}; f[14 + 3] = std::byte{12}; in.push_back(f); }
+    // Fragments: IPv4 MF and offset, IPv6 fragment header.
+    { frame_spec s; s.ipv4_frag = 0x2000; s.payload = full; in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.ipv4_frag = 0x0010; s.payload = full; in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.ip_version = 6; s.ext = {{44, 8, 0, true}}; s.payload = full; in.push_back(net::test::build_frame(s)); }
+    // Three VLAN tags, not UDP, zero-length UDP, non-RTP (STUN, DTLS) on the flow port,
+    // RTP to an unknown port, RTP-looking garbage on the flow port (fails authentication).
+    { frame_spec s; s.vlans = {{0x88a8, 1}, {0x8100, 2}, {0x8100, 3}}; s.payload = full; in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.proto = 6; s.payload = net::test::payload_of(40); in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.payload = net::test::bytes_of({0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42}); in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.payload = net::test::bytes_of({22, 0xfe, 0xfd, 0, 0, 0, 0}); in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.dst_port = 7777; s.payload = srtp_payload(ctx, 1); in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.payload = net::test::payload_of(60, 0x80); s.payload[0] = std::byte{0x80}; in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.payload = net::test::bytes_of({0x80, 0x00, 0x01}); in.push_back(net::test::build_frame(s)); }
+    // UDP length larger than the datagram; a bad UDP length below 8.
+    { auto f = full; f[14 + 20 + 4] = std::byte{0x7f}; in.push_back(f); }
+    { auto f = full; f[14 + 20 + 4] = std::byte{0}; f[14 + 20 + 5] = std::byte{4}; in.push_back(f); }
+    // A jumbo frame on the flow port: net_pcap chains it over several mbufs (multi-segment).
+    { frame_spec s; s.payload = net::test::payload_of(3000, 0x80); s.payload[0] = std::byte{0x80}; s.payload[1] = std::byte{0}; in.push_back(net::test::build_frame(s)); }
+    // A last genuine frame: the pmd is still working.
+    in.push_back(genuine({})), ++good;
+    srtp_dealloc(ctx);
+    write_frames(d / "in.pcap", in);
+
+    std::string flows = "[[flow]]\nmatch = \"10.4.5.6:6006\"\n" + leg("in", cm80, key) + "[[flow]]\nmatch = \"[2001:db8::2]:6006\"\n" +
+                        leg("in", cm80, key);
+    auto r = run_pmd(d / "in.pcap", d / "out.pcap", flows, d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_TRUE(r.stats.is_object()) << r.out;
+    EXPECT_EQ(r.stats.at("rx").get<uint64_t>(), in.size()) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), good) << r.out;
+    EXPECT_EQ(r.stats.at("tx").get<uint64_t>(), good) << r.out;
+    expect_accounted(r.stats);
+    EXPECT_GT(r.stats.at("drops").at("bad_frame").get<uint64_t>(), 0u);
+    EXPECT_GE(r.stats.at("drops").at("not_media").get<uint64_t>(), 3u);
+    EXPECT_EQ(r.stats.at("drops").at("no_flow").get<uint64_t>(), 1u);
+    EXPECT_EQ(r.stats.at("frame").at("fragment").get<uint64_t>(), 3u);
+    EXPECT_EQ(r.stats.at("drops").at("multi_seg").get<uint64_t>(), 1u);
+    for (const char* reason : {"truncated_l2", "truncated_l3", "truncated_udp", "bad_ip_header", "bad_ip_length", "bad_udp_length"})
+        EXPECT_GT(r.stats.at("frame").at(reason).get<uint64_t>(), 0u) << reason << "\n" << r.stats.at("frame").dump();
+    EXPECT_EQ(r.stats.at("frame").at("too_many_vlans").get<uint64_t>(), 1u);
+    EXPECT_EQ(r.stats.at("frame").at("not_udp").get<uint64_t>(), 1u);
+    EXPECT_EQ(frames(d / "out.pcap").size(), good);
+}
+
+// Exception path: with --exception-port, frames that are not SRTP for a flow go to that port
+// and what arrives on it leaves through the data port. A net_ring vdev is a loopback, so every
+// exception frame comes back and leaves on port 0 unchanged, after the fast-path ones.
+TEST(pmd, exception_port_round_trip_over_net_ring) {
+    tmpdir d;
+    auto g = capture();
+    g.calls = 1;
+    g.rtcp_interval = 0;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto key = random_key(30, 11);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), sum.rtp_packets);
+    auto in = frames(d / "srtp.pcap");
+    using net::test::frame_spec;
+    frame_list exc;
+    { frame_spec s; s.dst_port = 7777; s.payload = net::test::payload_of(40, 0x80); exc.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.payload = net::test::bytes_of({0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42}); exc.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.proto = 1; s.payload = net::test::payload_of(16); exc.push_back(net::test::build_frame(s)); }
+    frame_list all = in;
+    all.insert(all.begin() + 2, exc.begin(), exc.end());
+    write_frames(d / "in.pcap", all);
+    auto r = run_pmd(d / "in.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, key)), d.p.string(), "--exception-port 1",
+                     "--vdev=net_ring0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), sum.rtp_packets) << r.out;
+    EXPECT_EQ(r.stats.at("exception_out").get<uint64_t>(), exc.size()) << r.out;
+    EXPECT_EQ(r.stats.at("ports").at(0).at("exception_in").get<uint64_t>(), exc.size()) << r.out;
+    EXPECT_EQ(r.stats.at("exception_dropped").get<uint64_t>(), 0u) << r.out;
+    const auto out = frames(d / "out.pcap");
+    ASSERT_EQ(out.size(), sum.rtp_packets + exc.size());
+    const auto plain = frames(d / "plain.pcap");
+    std::size_t next_plain = 0, next_exc = 0;
+    for (const auto& f : out) {
+        if (next_exc < exc.size() && f == exc[next_exc]) ++next_exc;
+        else if (next_plain < plain.size() && f == plain[next_plain]) ++next_plain;
+        else {
+            std::string a, b;
+            char h[4];
+            for (auto x : f) { std::snprintf(h, sizeof h, "%02x", static_cast<unsigned>(x)); a += h; }
+            for (auto x : exc[std::min(next_exc, exc.size() - 1)]) { std::snprintf(h, sizeof h, "%02x", static_cast<unsigned>(x)); b += h; }
+            ADD_FAILURE() << "unexpected frame in the output:\n" << a << "\nexpected exception frame:\n" << b;
+        }
+    }
+    EXPECT_EQ(next_exc, exc.size());
+    EXPECT_EQ(next_plain, plain.size());
+}
+
+// Two ports: what arrives on port 0 leaves on port 1 by default, and on the --tx-port if given.
+TEST(pmd, two_ports_pair_up_and_tx_port_overrides) {
+    tmpdir d;
+    auto g = capture();
+    g.calls = 1;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto key = random_key(30, 13);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), total);
+    const std::string flows = flows_for(sum, leg("in", cm80, key));
+    auto r = run_pmd(d / "srtp.pcap", d / "out0.pcap", flows, d.p.string(), "", "--vdev=net_pcap1,tx_pcap=" + (d / "out1.pcap"));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    EXPECT_EQ(frames(d / "out0.pcap").size(), 0u);
+    EXPECT_EQ(frames(d / "out1.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(r.stats.at("ports").at(1).at("tx").get<uint64_t>(), total) << r.out;
+    r = run_pmd(d / "srtp.pcap", d / "out0.pcap", flows, d.p.string(), "--tx-port 0", "--vdev=net_pcap1,tx_pcap=" + (d / "out1.pcap"));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(frames(d / "out0.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "out1.pcap").size(), 0u);
+}
+
+/// Sends one command to a DPDK telemetry v2 socket and returns the reply ("" on failure).
+std::string telemetry_query(const std::string& path, const std::string& cmd) {
+    const int fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    if (fd < 0) return {};
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    std::string reply;
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+        std::vector<char> buf(1 << 16);
+        if (recv(fd, buf.data(), buf.size(), 0) > 0 && send(fd, cmd.data(), cmd.size(), 0) > 0) {
+            const auto n = recv(fd, buf.data(), buf.size(), 0);
+            if (n > 0) reply.assign(buf.data(), static_cast<std::size_t>(n));
+        }
+    }
+    close(fd);
+    return reply;
+}
+
+// DPDK telemetry answers /srtpo/stats and /srtpo/flows while the pmd runs, and SIGTERM stops it
+// cleanly with final stats.
+TEST(pmd, telemetry_and_clean_sigterm) {
+    tmpdir d;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
+    const auto key = random_key(30, 12);
+    std::ofstream(d / "flows.toml") << flows_for(sum, leg("out", cm80, key));
+    const std::string prefix = "srtpo-pmd-tel-" + std::to_string(getpid());
+    const char* bin = std::getenv("SRTPO_PMD");
+    const std::string cmd = std::string(bin ? bin : "srtpo-pmd") + " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" + prefix +
+                            " -l 0 --log-level=warning --vdev=net_pcap0,rx_pcap=" + (d / "plain.pcap") +
+                            ",tx_pcap=" + (d / "out.pcap") + " -- --flows " + (d / "flows.toml") + " --json > " + (d / "log") + " 2>&1";
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char*>(nullptr));
+        _exit(127);
+    }
+    const std::string sock = dpdk_runtime_dir(prefix) + "/dpdk_telemetry.v2";
+    std::string stats, flows;
+    for (int i = 0; i < 100 && (stats.find("\"tx\":" + std::to_string(sum.rtp_packets + sum.rtcp_packets)) == std::string::npos); ++i) {
+        usleep(50'000);
+        stats = telemetry_query(sock, "/srtpo/stats");
+    }
+    flows = telemetry_query(sock, "/srtpo/flows");
+    kill(child, SIGTERM);
+    int st = 0;
+    waitpid(child, &st, 0);
+    std::error_code ec;
+    fs::remove_all(dpdk_runtime_dir(prefix), ec);
+    std::ifstream logf(d / "log");
+    const std::string log((std::istreambuf_iterator<char>(logf)), std::istreambuf_iterator<char>());
+    ASSERT_TRUE(WIFEXITED(st)) << log;
+    EXPECT_EQ(WEXITSTATUS(st), 0) << log;
+    EXPECT_NE(log.find("srtpo-pmd: final: "), std::string::npos) << log;
+    if (stats.empty()) GTEST_SKIP() << "telemetry socket " << sock << " not reachable";
+    const auto js = json::parse(stats, nullptr, false);
+    ASSERT_TRUE(js.is_object()) << stats;
+    EXPECT_EQ(js.at("/srtpo/stats").at("status_ok").get<uint64_t>(), sum.rtp_packets + sum.rtcp_packets) << stats;
+    const auto jf = json::parse(flows, nullptr, false);
+    ASSERT_TRUE(jf.is_object()) << flows;
+    EXPECT_EQ(jf.at("/srtpo/flows").size(), sum.streams.size()) << flows;
+    EXPECT_EQ(jf.at("/srtpo/flows").at("flow0").at("action").get<std::string>(), "protect") << flows;
+}
+
+// Usage and flows-file errors exit 2 and name the problem without echoing keys.
+TEST(pmd, bad_flows_file_exit_2_without_key) {
+    tmpdir d;
+    net::write_rtp_capture(d / "plain.pcap", capture());
+    const std::string secret = b64(random_key(29, 10)); // wrong length for AES_CM_128
+    auto r = run_pmd(d / "plain.pcap", d / "out.pcap",
+                     "[[flow]]\nmatch = \"192.0.2.1:5000\"\nin = { suite = \"AES_CM_128_HMAC_SHA1_80\", key = \"" + secret + "\" }\n",
+                     d.p.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("flow[0].in.key"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find(secret), std::string::npos) << r.out;
+    r = run_pmd(d / "plain.pcap", d / "out.pcap", "[[flow]]\nmatch = \"192.0.2.1:5000\"\n", d.p.string(), "--burst 99");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("--burst"), std::string::npos) << r.out;
+}
+
+} // namespace
