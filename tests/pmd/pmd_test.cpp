@@ -14,6 +14,8 @@
 #include <srtpo/net/udp_frame.hpp>
 #include <srtpo/net/udp_rewrite.hpp>
 
+#include "../common/capture_oracle.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <srtp2/srtp.h>
@@ -39,20 +41,11 @@ using json = nlohmann::json;
 
 namespace {
 
-struct libsrtp_env : ::testing::Environment {
-    void SetUp() override { ASSERT_EQ(srtp_init(), srtp_err_status_ok); }
-};
-const auto* env_ = ::testing::AddGlobalTestEnvironment(new libsrtp_env);
+const bool env_ = (test::register_libsrtp_environment(), true);
 
-struct tmpdir {
-    fs::path p;
-    tmpdir() {
-        char t[] = "/tmp/srtpo-pmd-test.XXXXXX";
-        p = mkdtemp(t);
-    }
-    ~tmpdir() { fs::remove_all(p); }
-    std::string operator/(const char* n) const { return (p / n).string(); }
-};
+using test::frame_list;
+using test::libsrtp_pass;
+using test::tmpdir;
 
 /// EAL leaves its runtime directory (/var/run/dpdk/<prefix>, or under XDG_RUNTIME_DIR) behind.
 std::string dpdk_runtime_dir(const std::string& prefix) {
@@ -78,11 +71,9 @@ pmd_result run_pmd(const std::string& in, const std::string& out, const std::str
     cmd << "timeout 60 " << (bin ? bin : "srtpo-pmd") << " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" << prefix << " -l 0 --log-level=warning --no-telemetry --vdev=net_pcap0,rx_pcap=" << in
         << ",tx_pcap=" << out << " " << eal_extra << " -- --flows " << flows << " --exit-after-idle 200 --json " << extra << " 2>&1";
     pmd_result r;
-    FILE* p = popen(cmd.str().c_str(), "r");
-    char buf[4096];
-    while (p && fgets(buf, sizeof buf, p)) r.out += buf;
-    const int st = p ? pclose(p) : -1;
-    r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    const auto cr = test::run_command(cmd.str());
+    r.code = cr.code;
+    r.out = cr.out;
     std::error_code ec;
     fs::remove_all(dpdk_runtime_dir(prefix), ec);
     std::istringstream lines(r.out);
@@ -91,63 +82,7 @@ pmd_result run_pmd(const std::string& in, const std::string& out, const std::str
     return r;
 }
 
-void set_policy(srtp_policy_t& pol, engine::suite s) {
-    using engine::suite;
-    switch (s) {
-    case suite::aes_cm_128_hmac_sha1_80:
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-        break;
-    case suite::aead_aes_128_gcm:
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-        break;
-    default: FAIL() << "suite not used here";
-    }
-}
-
-/// libsrtp protect or unprotect of every RTP/RTCP frame of a capture (ssrc_any: one stream per
-/// SSRC). Frames libsrtp refuses are left out. Returns how many it accepted.
-std::size_t libsrtp_pass(const std::string& in, const std::string& out, engine::suite s, const std::vector<uint8_t>& key,
-                         bool protect) {
-    srtp_policy_t pol{};
-    set_policy(pol, s);
-    pol.ssrc.type = protect ? ssrc_any_outbound : ssrc_any_inbound;
-    pol.key = const_cast<uint8_t*>(key.data());
-    pol.window_size = 1024;
-    srtp_t ctx = nullptr;
-    EXPECT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
-    net::pcap_reader r(in);
-    net::pcap_writer w(out, r.dlt());
-    std::vector<std::byte> buf;
-    std::size_t accepted = 0;
-    while (auto rec = r.next()) {
-        buf.assign(rec->data.begin(), rec->data.end());
-        buf.resize(buf.size() + 64);
-        auto f = net::parse_udp_frame({buf.data(), rec->data.size()}, *r.link());
-        if (!f.ok()) continue;
-        auto* p = reinterpret_cast<uint8_t*>(buf.data() + f.payload_offset);
-        int len = static_cast<int>(f.payload_len);
-        const bool rtcp = p[1] >= 192 && p[1] <= 223;
-        const srtp_err_status_t st = protect ? (rtcp ? srtp_protect_rtcp(ctx, p, &len) : srtp_protect(ctx, p, &len))
-                                             : (rtcp ? srtp_unprotect_rtcp(ctx, p, &len) : srtp_unprotect(ctx, p, &len));
-        if (st != srtp_err_status_ok) continue;
-        ++accepted;
-        EXPECT_EQ(net::set_udp_payload_len(buf, f, static_cast<std::size_t>(len)), net::rewrite_status::ok);
-        w.write(rec->timestamp, {buf.data(), f.frame_len});
-    }
-    srtp_dealloc(ctx);
-    return accepted;
-}
-
-using frame_list = std::vector<std::vector<std::byte>>;
-
-frame_list frames(const std::string& path) {
-    frame_list v;
-    net::pcap_reader r(path);
-    while (auto rec = r.next()) v.emplace_back(rec->data.begin(), rec->data.end());
-    return v;
-}
+frame_list frames(const std::string& path) { return test::capture_frames(path); }
 
 void write_frames(const std::string& path, const frame_list& fs) {
     net::pcap_writer w(path, net::link_type::ethernet);
@@ -162,11 +97,7 @@ std::vector<uint8_t> random_key(std::size_t n, uint32_t seed) {
     return k;
 }
 
-std::string b64(const std::vector<uint8_t>& k) {
-    std::vector<std::byte> b(k.size());
-    std::memcpy(b.data(), k.data(), k.size());
-    return engine::encode_sdes_inline(b).value();
-}
+std::string b64(const std::vector<uint8_t>& k) { return test::sdes_inline(k); }
 
 std::string leg(const char* name, engine::suite s, const std::vector<uint8_t>& key) {
     return std::string(name) + " = { suite = \"" + std::string(engine::traits(s).name) + "\", key = \"" + b64(key) + "\" }\n";
@@ -214,7 +145,7 @@ constexpr auto gcm128 = engine::suite::aead_aes_128_gcm;
 
 // (a) + (e, RTCP on port + 1): libsrtp protects, the pmd unprotects: the original frames come out.
 TEST(pmd, unprotect_libsrtp_capture_rtcp_on_port_plus_one) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
     const auto total = sum.rtp_packets + sum.rtcp_packets;
     ASSERT_GT(sum.rtcp_packets, 0u);
@@ -231,7 +162,7 @@ TEST(pmd, unprotect_libsrtp_capture_rtcp_on_port_plus_one) {
 
 // (b): the pmd protects, libsrtp unprotects everything back to the original.
 TEST(pmd, protect_for_libsrtp) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
     const auto total = sum.rtp_packets + sum.rtcp_packets;
     const auto key = random_key(30, 2);
@@ -245,7 +176,7 @@ TEST(pmd, protect_for_libsrtp) {
 // (c) + (e, RTCP muxed): AES_CM_128_HMAC_SHA1_80 in, AEAD_AES_128_GCM out; libsrtp with the out
 // key recovers the original payloads.
 TEST(pmd, transcrypt_aes_cm_80_to_gcm_rtcp_muxed) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto sum = net::write_rtp_capture(d / "plain.pcap", capture(false, true));
     const auto total = sum.rtp_packets + sum.rtcp_packets;
     const auto kin = random_key(30, 3), kout = random_key(28, 4);
@@ -264,7 +195,7 @@ TEST(pmd, transcrypt_aes_cm_80_to_gcm_rtcp_muxed) {
 // (d): authenticate_only forwards genuine packets byte for byte; a forged and a replayed one
 // are dropped and counted.
 TEST(pmd, authenticate_only_forwards_unchanged_drops_forged_and_replayed) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     auto g = capture();
     g.rtcp_interval = 0;
     const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
@@ -293,7 +224,7 @@ TEST(pmd, authenticate_only_forwards_unchanged_drops_forged_and_replayed) {
 
 // (f): IPv6, unprotect, RTCP on port + 1.
 TEST(pmd, ipv6_unprotect) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto sum = net::write_rtp_capture(d / "plain.pcap", capture(true));
     const auto total = sum.rtp_packets + sum.rtcp_packets;
     const auto key = random_key(30, 6);
@@ -307,7 +238,7 @@ TEST(pmd, ipv6_unprotect) {
 // send_from / send_to rewrite addresses and ports, with correct IP and UDP checksums.
 TEST(pmd, send_from_send_to_rewrite_with_checksums) {
     for (const bool v6 : {false, true}) {
-        tmpdir d;
+        tmpdir d("srtpo-pmd-test");
         auto g = capture(v6);
         g.calls = 1;
         const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
@@ -358,10 +289,10 @@ std::vector<std::byte> srtp_payload(srtp_t ctx, uint16_t seq) {
 
 // (g): hostile frames are counted, never crash the pmd, and genuine frames around them pass.
 TEST(pmd, hostile_frames_are_counted) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto key = random_key(30, 9);
     srtp_policy_t pol{};
-    set_policy(pol, cm80);
+    test::libsrtp_set_policy(pol, cm80);
     pol.ssrc.type = ssrc_any_outbound;
     pol.key = const_cast<uint8_t*>(key.data());
     srtp_t ctx = nullptr;
@@ -437,7 +368,7 @@ TEST(pmd, hostile_frames_are_counted) {
 // and what arrives on it leaves through the data port. A net_ring vdev is a loopback, so every
 // exception frame comes back and leaves on port 0 unchanged, after the fast-path ones.
 TEST(pmd, exception_port_round_trip_over_net_ring) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     auto g = capture();
     g.calls = 1;
     g.rtcp_interval = 0;
@@ -481,7 +412,7 @@ TEST(pmd, exception_port_round_trip_over_net_ring) {
 
 // Two ports: what arrives on port 0 leaves on port 1 by default, and on the --tx-port if given.
 TEST(pmd, two_ports_pair_up_and_tx_port_overrides) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     auto g = capture();
     g.calls = 1;
     const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
@@ -523,7 +454,7 @@ std::string telemetry_query(const std::string& path, const std::string& cmd) {
 // DPDK telemetry answers /srtpo/stats and /srtpo/flows while the pmd runs, and SIGTERM stops it
 // cleanly with final stats.
 TEST(pmd, telemetry_and_clean_sigterm) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
     const auto key = random_key(30, 12);
     std::ofstream(d / "flows.toml") << flows_for(sum, leg("out", cm80, key));
@@ -567,7 +498,7 @@ TEST(pmd, telemetry_and_clean_sigterm) {
 
 // Usage and flows-file errors exit 2 and name the problem without echoing keys.
 TEST(pmd, bad_flows_file_exit_2_without_key) {
-    tmpdir d;
+    tmpdir d("srtpo-pmd-test");
     net::write_rtp_capture(d / "plain.pcap", capture());
     const std::string secret = b64(random_key(29, 10)); // wrong length for AES_CM_128
     auto r = run_pmd(d / "plain.pcap", d / "out.pcap",

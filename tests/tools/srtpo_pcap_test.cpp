@@ -9,8 +9,9 @@
 #include <srtpo/net/udp_frame.hpp>
 #include <srtpo/net/udp_rewrite.hpp>
 
+#include "../common/capture_oracle.hpp"
+
 #include <gtest/gtest.h>
-#include <srtp2/srtp.h>
 
 #include <cstdio>
 #include <cstring>
@@ -26,114 +27,27 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct libsrtp_env : ::testing::Environment {
-    void SetUp() override { ASSERT_EQ(srtp_init(), srtp_err_status_ok); }
-};
-const auto* env_ = ::testing::AddGlobalTestEnvironment(new libsrtp_env);
+const bool env_ = (test::register_libsrtp_environment(), true);
 
-struct run_result {
-    int code;
-    std::string out;
-};
+using test::capture_frames;
+using test::libsrtp_pass;
+using test::tmpdir;
 
-run_result run(const std::string& args) {
+test::command_result run(const std::string& args) {
     const char* tool = std::getenv("SRTPO_PCAP");
-    std::string cmd = std::string(tool ? tool : "srtpo-pcap") + " " + args + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (p && fgets(buf, sizeof buf, p)) out += buf;
-    int st = p ? pclose(p) : -1;
-    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+    return test::run_command(std::string(tool ? tool : "srtpo-pcap") + " " + args);
 }
 
-struct tmpdir {
-    fs::path p;
-    tmpdir() {
-        char t[] = "/tmp/srtpo-pcap-test.XXXXXX";
-        p = mkdtemp(t);
-    }
-    ~tmpdir() { fs::remove_all(p); }
-    std::string operator/(const char* n) const { return (p / n).string(); }
-};
+std::string b64(const std::vector<uint8_t>& k) { return test::sdes_inline(k); }
 
-void set_policy(srtp_policy_t& pol, engine::suite s) {
-    using engine::suite;
-    switch (s) {
-    case suite::aes_cm_128_hmac_sha1_80:
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-        break;
-    case suite::aes_cm_128_hmac_sha1_32:
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-        break;
-    case suite::aead_aes_128_gcm:
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
-        srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
-        break;
-    case suite::aead_aes_256_gcm:
-        srtp_crypto_policy_set_aes_gcm_256_16_auth(&pol.rtp);
-        srtp_crypto_policy_set_aes_gcm_256_16_auth(&pol.rtcp);
-        break;
-    default: FAIL() << "suite not used here";
-    }
-}
-
-/// Applies libsrtp protect or unprotect to every RTP/RTCP frame of a capture, one session with
-/// ssrc_any (one stream per SSRC inside). Returns how many packets libsrtp accepted.
-std::size_t libsrtp_pass(const std::string& in, const std::string& out, engine::suite s, const std::vector<uint8_t>& key,
-                         bool protect) {
-    srtp_policy_t pol{};
-    set_policy(pol, s);
-    pol.ssrc.type = protect ? ssrc_any_outbound : ssrc_any_inbound;
-    pol.key = const_cast<uint8_t*>(key.data());
-    pol.window_size = 1024;
-    srtp_t ctx = nullptr;
-    EXPECT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
-    net::pcap_reader r(in);
-    net::pcap_writer w(out, r.dlt());
-    std::vector<std::byte> buf;
-    std::size_t accepted = 0;
-    while (auto rec = r.next()) {
-        buf.assign(rec->data.begin(), rec->data.end());
-        buf.resize(buf.size() + 64);
-        auto f = net::parse_udp_frame({buf.data(), rec->data.size()}, *r.link());
-        if (!f.ok()) continue;
-        auto* p = reinterpret_cast<uint8_t*>(buf.data() + f.payload_offset);
-        int len = static_cast<int>(f.payload_len);
-        const bool rtcp = p[1] >= 192 && p[1] <= 223;
-        srtp_err_status_t st = protect ? (rtcp ? srtp_protect_rtcp(ctx, p, &len) : srtp_protect(ctx, p, &len))
-                                       : (rtcp ? srtp_unprotect_rtcp(ctx, p, &len) : srtp_unprotect(ctx, p, &len));
-        if (st != srtp_err_status_ok) continue;
-        ++accepted;
-        EXPECT_EQ(net::set_udp_payload_len(buf, f, static_cast<std::size_t>(len)), net::rewrite_status::ok);
-        w.write(rec->timestamp, {buf.data(), f.frame_len});
-    }
-    srtp_dealloc(ctx);
-    return accepted;
-}
-
-/// Frames of two captures, for equality.
-std::vector<std::vector<std::byte>> frames(const std::string& path) {
-    std::vector<std::vector<std::byte>> v;
-    net::pcap_reader r(path);
-    while (auto rec = r.next()) v.emplace_back(rec->data.begin(), rec->data.end());
-    return v;
-}
-
-std::string b64(const std::vector<uint8_t>& k) {
-    std::vector<std::byte> b(k.size());
-    std::memcpy(b.data(), k.data(), k.size());
-    return engine::encode_sdes_inline(b).value();
-}
+auto frames(const std::string& path) { return capture_frames(path); }
 
 class tool_vs_libsrtp : public ::testing::TestWithParam<engine::suite> {};
 
 TEST_P(tool_vs_libsrtp, unprotect_libsrtp_capture_and_protect_for_libsrtp) {
     const auto s = GetParam();
     const auto& t = engine::traits(s);
-    tmpdir d;
+    tmpdir d("srtpo-pcap-test");
     net::rtp_capture_options g;
     g.calls = 5;
     g.packets_per_direction = 120;
@@ -168,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(suites, tool_vs_libsrtp,
                          [](const auto& i) { return std::string(engine::traits(i.param).name); });
 
 TEST(tool, tampered_and_replayed_packets_are_counted_not_written) {
-    tmpdir d;
+    tmpdir d("srtpo-pcap-test");
     net::rtp_capture_options g;
     g.calls = 2;
     g.packets_per_direction = 50;
@@ -199,7 +113,7 @@ TEST(tool, tampered_and_replayed_packets_are_counted_not_written) {
 }
 
 TEST(tool, streams_file_keys_each_flow) {
-    tmpdir d;
+    tmpdir d("srtpo-pcap-test");
     net::rtp_capture_options g;
     g.calls = 3;
     g.packets_per_direction = 30;
@@ -232,7 +146,7 @@ TEST(tool, streams_file_keys_each_flow) {
 }
 
 TEST(tool, bad_arguments_are_named_with_exit_code_2) {
-    tmpdir d;
+    tmpdir d("srtpo-pcap-test");
     net::rtp_capture_options g;
     net::write_rtp_capture(d / "plain.pcap", g);
     const std::string io = " --in " + (d / "plain.pcap") + " --out " + (d / "o.pcap");
