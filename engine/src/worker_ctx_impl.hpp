@@ -19,13 +19,11 @@ struct op_scratch {
     detail::stream* st = nullptr;
     detail::master_key* key = nullptr;
     uint64_t index = 0;        ///< SRTP packet index (48 bits) or SRTCP index (31 bits)
-    int64_t delta = 0;         ///< index minus the stream's committed highest index
     uint32_t roc = 0;
     uint16_t hdr_len = 0;      ///< octets never encrypted (RTP header; 8 for RTCP)
     uint16_t body_len = 0;     ///< octets of payload (RTP) or of the RTCP body after the first 8
     uint16_t new_len = 0;      ///< packet length after a successful transform
     uint8_t group = 0;
-    bool new_stream = false;
     bool encrypted = true;     ///< SRTCP E flag / whether SRTP payload is encrypted
     bool cryptex = false;      ///< this packet's header extension is under RFC 9335
     bool garbled = false;      ///< AEAD open failed after decrypting in place (ciphertext lost)
@@ -38,11 +36,9 @@ struct op_scratch {
         st = nullptr;
         key = nullptr;
         index = 0;
-        delta = 0;
         roc = 0;
         hdr_len = body_len = new_len = 0;
         group = 0;
-        new_stream = false;
         encrypted = true;
         cryptex = false;
         garbled = false;
