@@ -1,0 +1,125 @@
+#include "config.hpp"
+
+#include <srtpo/table/abi.hpp>
+
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+
+namespace srtpo::cp {
+
+using engine::errc;
+using engine::make_error;
+
+namespace {
+
+engine::result<void> only_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
+    for (const auto& [k, v] : t) {
+        bool ok = false;
+        for (auto n : keys) ok = ok || k.str() == n;
+        if (!ok) return make_error(errc::invalid_argument, where + (where.empty() ? "" : ".") + std::string(k.str()) + ": unknown key");
+    }
+    return {};
+}
+
+template <class T>
+engine::result<void> get_int(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi, T& out) {
+    const auto* n = t.get(key);
+    if (!n) return {};
+    auto v = n->value<int64_t>();
+    if (!n->is_integer() || !v || *v < lo || *v > hi)
+        return make_error(errc::invalid_argument, where + "." + key + ": must be an integer " + std::to_string(lo) + ".." +
+                                                      std::to_string(hi));
+    out = static_cast<T>(*v);
+    return {};
+}
+
+engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out) {
+    const auto* n = t.get(key);
+    if (!n) return {};
+    if (!n->is_string()) return make_error(errc::invalid_argument, where + "." + key + ": must be a string");
+    out = *n->value<std::string>();
+    return {};
+}
+
+engine::result<void> get_mode(const toml::table& t, const char* key, const std::string& where, mode_t& out) {
+    std::string s;
+    if (auto r = get_string(t, key, where, s); !r) return r;
+    if (s.empty()) return {};
+    std::size_t used = 0;
+    unsigned long v = 0;
+    try {
+        v = std::stoul(s, &used, 8);
+    } catch (...) {
+        used = 0;
+    }
+    if (used != s.size() || v > 0777)
+        return make_error(errc::invalid_argument, where + "." + key + ": '" + s + "' is not an octal mode like \"0660\"");
+    out = static_cast<mode_t>(v);
+    return {};
+}
+
+const toml::table* section(const toml::table& doc, const char* name, engine::result<void>& err) {
+    const auto* n = doc.get(name);
+    if (!n) return nullptr;
+    if (!n->is_table()) err = make_error(errc::invalid_argument, std::string(name) + ": must be a [section]");
+    return n->as_table();
+}
+
+} // namespace
+
+engine::result<config> parse_config(std::string_view toml_text, const std::string& source) {
+    toml::table doc;
+    try {
+        doc = toml::parse(toml_text, source);
+    } catch (const toml::parse_error& e) {
+        std::ostringstream o;
+        o << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+        return make_error(errc::invalid_argument, o.str());
+    }
+    config c;
+    engine::result<void> err;
+    const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };
+    if (auto r = only_known(doc, "", {"table", "control", "flows", "log"}); !r) return fail(r);
+    if (const auto* t = section(doc, "table", err)) {
+        if (auto r = only_known(*t, "table", {"name", "capacity"}); !r) return fail(r);
+        if (auto r = get_string(*t, "name", "table", c.table_name); !r) return fail(r);
+        if (auto r = get_int(*t, "capacity", "table", 1, table::max_capacity, c.table_capacity); !r) return fail(r);
+    }
+    if (const auto* t = section(doc, "control", err)) {
+        if (auto r = only_known(*t, "control", {"socket", "group", "mode", "max_request_bytes"}); !r) return fail(r);
+        if (auto r = get_string(*t, "socket", "control", c.socket_path); !r) return fail(r);
+        std::string g;
+        if (auto r = get_string(*t, "group", "control", g); !r) return fail(r);
+        if (!g.empty()) c.socket_group = g;
+        if (auto r = get_mode(*t, "mode", "control", c.socket_mode); !r) return fail(r);
+        if (auto r = get_int(*t, "max_request_bytes", "control", 4096, int64_t{1} << 30, c.max_request_bytes); !r) return fail(r);
+    }
+    if (const auto* t = section(doc, "flows", err)) {
+        if (auto r = only_known(*t, "flows", {"rekey_grace_ms"}); !r) return fail(r);
+        if (auto r = get_int(*t, "rekey_grace_ms", "flows", 0, 60000, c.rekey_grace_ms); !r) return fail(r);
+    }
+    if (const auto* t = section(doc, "log", err)) {
+        if (auto r = only_known(*t, "log", {"level"}); !r) return fail(r);
+        std::string lv;
+        if (auto r = get_string(*t, "level", "log", lv); !r) return fail(r);
+        if (!lv.empty() && !parse_log_level(lv, c.level))
+            return make_error(errc::invalid_argument, source + ": log.level: '" + lv + "' is not error, warning, notice, info or debug");
+    }
+    if (!err) return fail(err);
+    if (c.socket_path.empty() || c.socket_path.size() >= 108)
+        return make_error(errc::invalid_argument, source + ": control.socket: a Unix socket path of 1..107 characters");
+    return c;
+}
+
+engine::result<config> load_config(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return make_error(errc::io_error, path + ": cannot open");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return parse_config(s.str(), path);
+}
+
+} // namespace srtpo::cp

@@ -1,0 +1,205 @@
+// srtpo-cp: the control-plane daemon. It alone writes the shared-memory session table and serves
+// the control API (docs/control-api.md) on a Unix socket. systemd-friendly: runs in the
+// foreground, logs to stdout (with journald priority prefixes under systemd), sends READY=1 to
+// $NOTIFY_SOCKET (Type=notify), stops cleanly on SIGTERM/SIGINT and re-reads its config on SIGHUP.
+//
+//   srtpo-cp [--config FILE] [--table NAME] [--capacity N] [--socket PATH] [--check-config]
+//
+// Exit codes: 0 clean stop (or a valid config with --check-config), 1 run-time failure (table,
+// socket), 2 usage or config error.
+//
+// Restart: the table outlives the process. A restarted srtpo-cp reopens it (repairing a slot a
+// killed writer left mid-write) and rebuilds its flows from the slots, so the pmd never stops
+// forwarding and no flow is lost.
+
+#include "api_service.hpp"
+#include "config.hpp"
+#include "control_socket.hpp"
+#include "flow_registry.hpp"
+#include "log.hpp"
+
+#include <srtpo/table/mapping.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+
+namespace {
+
+using namespace srtpo;
+using namespace srtpo::cp;
+
+/// sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET (path or abstract "@name").
+void notify_systemd(const char* state) {
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path || std::strlen(path) >= sizeof(sockaddr_un::sun_path)) return;
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path, std::strlen(path));
+    if (a.sun_path[0] == '@') a.sun_path[0] = '\0';
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + std::strlen(path));
+    (void)::sendto(fd, state, std::strlen(state), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&a), len);
+    ::close(fd);
+}
+
+struct overrides {
+    std::string config_path, table, socket;
+    uint32_t capacity = 0;
+};
+
+engine::result<config> effective_config(const overrides& o) {
+    config c;
+    if (!o.config_path.empty()) {
+        auto r = load_config(o.config_path);
+        if (!r) return r.err();
+        c = std::move(r.value());
+    }
+    if (!o.table.empty()) c.table_name = o.table;
+    if (!o.socket.empty()) c.socket_path = o.socket;
+    if (o.capacity) c.table_capacity = o.capacity;
+    return c;
+}
+
+int run(const overrides& o) {
+    auto cfg = effective_config(o);
+    if (!cfg) {
+        log_err(cfg.err().message);
+        return 2;
+    }
+    set_log_level(cfg->level);
+
+    table::sessions_options so;
+    so.capacity = cfg->table_capacity;
+    auto sessions = table::sessions_mapping::open_or_create(cfg->table_name, so);
+    if (!sessions) {
+        log_err("session table " + cfg->table_name + ": " + sessions.err().message);
+        return 1;
+    }
+    if (sessions->repaired()) log_warn(std::to_string(sessions->repaired()) + " slots left mid-write by a previous writer were erased");
+
+    flow_registry reg(*sessions, cfg->rekey_grace_ms);
+    const std::size_t recovered = reg.recover();
+    api_service svc(reg, *sessions, *cfg);
+    svc.refresh_status();
+
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    sigset_t mask;
+    sigemptyset(&mask);
+    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    const int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    const int tfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    itimerspec its{};
+    its.it_value.tv_sec = its.it_interval.tv_sec = 1; // status-region (re)attach check
+    ::timerfd_settime(tfd, 0, &its, nullptr);
+    for (int fd : {sfd, tfd}) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    }
+    auto sock = control_socket::open(*cfg, ep, svc);
+    if (!sock) {
+        log_err("control socket: " + sock.err().message);
+        return 1;
+    }
+    log_notice("srtpo-cp ready: table " + cfg->table_name + " (" + std::to_string(reg.capacity()) + " slots, " +
+               std::to_string(recovered) + " flows recovered), control socket " + cfg->socket_path);
+    notify_systemd("READY=1");
+
+    bool running = true;
+    epoll_event evs[64];
+    while (running) {
+        const int n = ::epoll_wait(ep, evs, 64, -1);
+        if (n < 0 && errno == EINTR) continue;
+        for (int i = 0; i < n; ++i) {
+            const int fd = evs[i].data.fd;
+            if (fd == sfd) {
+                signalfd_siginfo si{};
+                while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                    if (si.ssi_signo == SIGHUP) {
+                        notify_systemd("RELOADING=1");
+                        auto nc = effective_config(o);
+                        if (!nc) {
+                            log_err("reload refused, keeping the running config: " + nc.err().message);
+                        } else {
+                            if (nc->table_name != cfg->table_name || nc->table_capacity != cfg->table_capacity)
+                                log_warn("table.name/capacity changed in the config: a restart is needed to apply them");
+                            set_log_level(nc->level);
+                            reg.set_default_grace(nc->rekey_grace_ms);
+                            (*sock)->reconfigure(*nc);
+                            svc.reconfigure(*nc);
+                            log_notice("configuration reloaded");
+                        }
+                        notify_systemd("READY=1");
+                    } else {
+                        log_notice(std::string("stopping on ") + (si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT") + " with " +
+                                   std::to_string(reg.size()) + " flows in the table (they stay for the pmd)");
+                        notify_systemd("STOPPING=1");
+                        running = false;
+                    }
+                }
+            } else if (fd == tfd) {
+                uint64_t ticks = 0;
+                (void)!::read(tfd, &ticks, sizeof ticks);
+                svc.refresh_status();
+            } else if ((*sock)->owns(fd)) {
+                (*sock)->on_event(fd, evs[i].events);
+            }
+        }
+    }
+    sock->reset();
+    ::close(tfd);
+    ::close(sfd);
+    ::close(ep);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"srtpo-cp: srtp-offload control plane (session table writer, control API)", "srtpo-cp"};
+    overrides o;
+    bool check = false;
+    app.add_option("--config", o.config_path, "TOML configuration file (docs/control-api.md)")->check(CLI::ExistingFile);
+    app.add_option("--table", o.table, "shm name of the session table (overrides table.name)");
+    app.add_option("--capacity", o.capacity, "table slots when creating it (overrides table.capacity)")
+        ->check(CLI::Range(1u, srtpo::table::max_capacity));
+    app.add_option("--socket", o.socket, "control socket path (overrides control.socket)");
+    app.add_flag("--check-config", check, "validate the configuration and exit");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? 0 : 2;
+    }
+    if (check) {
+        auto c = effective_config(o);
+        if (!c) {
+            std::fprintf(stderr, "srtpo-cp: %s\n", c.err().message.c_str());
+            return 2;
+        }
+        std::printf("srtpo-cp: configuration OK\n");
+        return 0;
+    }
+    try {
+        return run(o);
+    } catch (const std::exception& e) {
+        log_err(std::string("fatal: ") + e.what());
+        return 1;
+    }
+}
