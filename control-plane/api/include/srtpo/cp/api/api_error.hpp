@@ -57,9 +57,13 @@ public:
     api_result(api_error e) : _v(std::move(e)) {}
     explicit operator bool() const noexcept { return _v.index() == 0; }
     T& value() & { return std::get<0>(_v); }
+    const T& value() const& { return std::get<0>(_v); }
     T&& value() && { return std::get<0>(std::move(_v)); }
     T& operator*() & { return std::get<0>(_v); }
+    const T& operator*() const& { return std::get<0>(_v); }
+    T&& operator*() && { return std::get<0>(std::move(_v)); }
     T* operator->() { return &std::get<0>(_v); }
+    const T* operator->() const { return &std::get<0>(_v); }
     const api_error& err() const { return std::get<1>(_v); }
 
 private:
