@@ -32,9 +32,21 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false &
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run build-asan --no-suite fuzz || rc=1
 
+echo "== session table under ThreadSanitizer (one writer, reader threads and processes)"
+# Only the table's tests: TSan checks the seqlock/doorbell protocol; the rest is covered above.
+setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbench=false -Dpmd=disabled && {
+  tsan_targets=$(sed -n "s/^  '\([a-z_]*\)': '.*_test.cpp',$/tests\/table\/table_\1_test/p" tests/table/meson.build)
+  if ninja -C build-tsan $tsan_targets >/dev/null 2>build-tsan.build.log; then
+    TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --no-rebuild --print-errorlogs --suite table >build-tsan.test.log 2>&1 || rc=1
+    grep -vE '^ *[0-9]+/[0-9]+ .* OK +[0-9.]+s' build-tsan.test.log | grep -vE '^$' | tail -30
+  else
+    tail -40 build-tsan.build.log; rc=1
+  fi
+} || rc=1
+
 echo "== libFuzzer targets (${SRTPO_FUZZ_SECONDS:-20} s each)"
-CC=clang CXX=clang++ setup build-fuzz -Dfuzz=true -Dtests=false -Dbench=false -Dfuzz_seconds="${SRTPO_FUZZ_SECONDS:-20}" && \
+CC=clang CXX=clang++ setup build-fuzz -Dfuzz=true -Dtests=false -Dbench=false -Dpmd=disabled -Dfuzz_seconds="${SRTPO_FUZZ_SECONDS:-20}" && \
   run build-fuzz --suite fuzz --num-processes 1 || rc=1
 
-python3 scripts/summarize_tests.py build build-asan build-fuzz || rc=1
+python3 scripts/summarize_tests.py build build-asan build-tsan build-fuzz || rc=1
 exit $rc
