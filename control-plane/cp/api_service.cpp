@@ -117,8 +117,8 @@ json api_service::op_add(const json& req) {
     }
     auto added = value_or_throw(_reg.add(std::move(flows)));
     json out = json::array();
-    for (const auto& v : added) out.push_back({{"match", api::to_string(v.spec.match)}, {"slot", v.slot}, {"generation", v.generation}});
-    if (added.size() == 1) log_info("flow add " + api::to_string(added[0].spec.match) + " slot " + std::to_string(added[0].slot));
+    for (const auto& v : added) out.push_back({{"match", api::to_string(v.match)}, {"slot", v.slot}, {"generation", v.generation}});
+    if (added.size() == 1) log_info("flow add " + api::to_string(added[0].match) + " slot " + std::to_string(added[0].slot));
     else log_info("flow add: " + std::to_string(added.size()) + " flows");
     return json{{"flows", std::move(out)}};
 }

@@ -3,6 +3,7 @@
 #include <srtpo/cp/api/endpoint_text.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <tuple>
 #include <unordered_set>
 
@@ -20,10 +21,15 @@ struct scoped_slot {
 } // namespace
 
 std::size_t flow_registry::key_hash::operator()(const table::endpoint& e) const noexcept {
-    uint64_t h = 1469598103934665603ull; // FNV-1a: keys are addresses, not attacker-chosen at scale
-    for (auto o : e.addr.octets) h = (h ^ o) * 1099511628211ull;
-    h = (h ^ (e.port & 0xff)) * 1099511628211ull;
-    h = (h ^ (e.port >> 8)) * 1099511628211ull;
+    // Two multiplicative mixes of the address words and the port, then a final avalanche
+    // (the murmur3 fmix64 constants): cheap, and well spread for addresses that differ in a byte.
+    uint64_t hi = 0, lo = 0;
+    std::memcpy(&hi, e.addr.octets.data(), 8);
+    std::memcpy(&lo, e.addr.octets.data() + 8, 8);
+    uint64_t h = hi * 0x9e3779b97f4a7c15ull ^ (lo + e.port) * 0xc2b2ae3d27d4eb4full;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
     return static_cast<std::size_t>(h);
 }
 
@@ -49,19 +55,24 @@ std::size_t flow_registry::recover() {
     return _flows.size();
 }
 
-api::api_result<uint64_t> flow_registry::write(uint32_t slot, const api::flow_spec& f, const table::slot_data* current) {
-    scoped_slot s;
-    if (auto r = build_slot(f, current, f.rekey_grace_ms.value_or(_default_grace), s.d); !r) return r.err();
-    auto g = _table.install(slot, s.d);
+api::api_result<uint64_t> flow_registry::install(uint32_t slot, const table::slot_data& image) {
+    auto g = _table.install(slot, image);
     if (!g) return make_api_error(api_errc::internal, "", "table install refused: " + g.err().message);
     return *g;
 }
 
-api::api_result<std::vector<flow_view>> flow_registry::add(std::vector<api::flow_spec>&& flows) {
+api::api_result<uint64_t> flow_registry::write(uint32_t slot, const api::flow_spec& f, const table::slot_data* current) {
+    scoped_slot s;
+    if (auto r = build_slot(f, current, f.rekey_grace_ms.value_or(_default_grace), s.d); !r) return r.err();
+    return install(slot, s.d);
+}
+
+api::api_result<std::vector<added_flow>> flow_registry::add(std::vector<api::flow_spec>&& flows) {
     const bool batch = flows.size() != 1;
     const auto field = [&](std::size_t i) { return batch ? "flows[" + std::to_string(i) + "]" : std::string("flow"); };
-    // 1. Check everything before writing anything.
+    // 1. Check everything, and build every slot image, before writing anything.
     std::unordered_set<table::endpoint, key_hash> seen;
+    seen.reserve(flows.size());
     for (std::size_t i = 0; i < flows.size(); ++i) {
         const auto& m = flows[i].match;
         if (_flows.count(m) || !seen.insert(m).second)
@@ -71,36 +82,34 @@ api::api_result<std::vector<flow_view>> flow_registry::add(std::vector<api::flow
         return make_api_error(api_errc::table_full, "",
                               "table full: " + std::to_string(_flows.size()) + " of " + std::to_string(_table.capacity()) +
                                   " slots in use, " + std::to_string(flows.size()) + " requested");
-    {
-        scoped_slot s;
-        for (std::size_t i = 0; i < flows.size(); ++i)
-            if (auto r = build_slot(flows[i], nullptr, flows[i].rekey_grace_ms.value_or(_default_grace), s.d); !r) {
-                auto e = r.err();
-                e.field = field(i) + (e.field.empty() ? "" : "." + e.field);
-                return e;
-            }
-    }
+    std::vector<scoped_slot> images(flows.size());
+    for (std::size_t i = 0; i < flows.size(); ++i)
+        if (auto r = build_slot(flows[i], nullptr, flows[i].rekey_grace_ms.value_or(_default_grace), images[i].d); !r) {
+            auto e = r.err();
+            e.field = field(i) + (e.field.empty() ? "" : "." + e.field);
+            return e;
+        }
     // 2. Write. install() can only refuse what build_slot() validated, so this does not fail
     // part-way; if it ever does, the flows written so far are erased again.
-    std::vector<flow_view> out;
+    std::vector<added_flow> out;
     out.reserve(flows.size());
     for (std::size_t i = 0; i < flows.size(); ++i) {
         const uint32_t slot = _free.back();
-        auto g = write(slot, flows[i], nullptr);
+        auto g = install(slot, images[i].d);
         if (!g) {
-            for (const auto& v : out) {
-                (void)_table.erase(v.slot);
-                _free.push_back(v.slot);
-                _flows.erase(v.spec.match);
+            for (const auto& a : out) {
+                (void)_table.erase(a.slot);
+                _free.push_back(a.slot);
+                _flows.erase(a.match);
             }
             auto e = g.err();
             e.field = field(i);
             return e;
         }
         _free.pop_back();
-        entry e{slot, *g, std::move(flows[i])};
-        out.push_back(view(e));
-        _flows.emplace(e.spec.match, std::move(e));
+        out.push_back({flows[i].match, slot, *g});
+        const auto m = flows[i].match;
+        _flows.emplace(m, entry{slot, *g, std::move(flows[i])});
     }
     return out;
 }

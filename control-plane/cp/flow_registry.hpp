@@ -31,6 +31,13 @@ struct flow_view {
     api::flow_spec spec;      ///< with master keys when srtpo-cp holds them
 };
 
+/// Where an added flow went.
+struct added_flow {
+    table::endpoint match;
+    uint32_t slot = 0;
+    uint64_t generation = 0;
+};
+
 /// New keys for a rekey (RFC 3711 §3.1 / RFC 4568 §7.1.4: a new master key under a new MKI).
 struct rekey_request {
     table::endpoint match;
@@ -50,7 +57,7 @@ public:
     /// Adds flows (one request may carry many). Returns their slot ids in order.
     /// Errors: duplicate ("flows[3].match: 192.0.2.1:5004 is already a flow"), table_full, and
     /// those of build_slot.
-    api::api_result<std::vector<flow_view>> add(std::vector<api::flow_spec>&& flows);
+    api::api_result<std::vector<added_flow>> add(std::vector<api::flow_spec>&& flows);
     /// Replaces a flow's fields; a leg without a key keeps its current keys (same suite). The pmd
     /// keeps ROC and replay state across the change (same flow key, new generation).
     api::api_result<flow_view> update(api::flow_spec&& f);
@@ -78,6 +85,7 @@ private:
         std::size_t operator()(const table::endpoint& e) const noexcept;
     };
     api::api_result<uint64_t> write(uint32_t slot, const api::flow_spec& f, const table::slot_data* current);
+    api::api_result<uint64_t> install(uint32_t slot, const table::slot_data& image);
     flow_view view(const entry& e) const { return {e.slot, e.generation, e.spec}; }
 
     table::sessions_mapping& _table;

@@ -83,6 +83,10 @@ int run(const overrides& o) {
 
     table::sessions_options so;
     so.capacity = cfg->table_capacity;
+    // A new table has nothing to recover; scanning it would fault in every page of the (sparse)
+    // file: 448 MiB for a million slots.
+    const auto shm_name = table::normalize_shm_name(cfg->table_name);
+    const bool existed = shm_name && ::access(("/dev/shm" + *shm_name).c_str(), F_OK) == 0;
     auto sessions = table::sessions_mapping::open_or_create(cfg->table_name, so);
     if (!sessions) {
         log_err("session table " + cfg->table_name + ": " + sessions.err().message);
@@ -91,7 +95,7 @@ int run(const overrides& o) {
     if (sessions->repaired()) log_warn(std::to_string(sessions->repaired()) + " slots left mid-write by a previous writer were erased");
 
     flow_registry reg(*sessions, cfg->rekey_grace_ms);
-    const std::size_t recovered = reg.recover();
+    const std::size_t recovered = existed ? reg.recover() : 0;
     api_service svc(reg, *sessions, *cfg);
     svc.refresh_status();
 

@@ -57,21 +57,54 @@ result<void> derive_session_keys(const suite_traits& t, std::span<const std::byt
                                  std::span<const std::byte> master_salt, bool srtcp, session_keys& k) {
     if (master_key.size() != t.master_key_len || master_salt.size() != t.master_salt_len)
         return make_error(errc::bad_key_length, "master key or salt length does not match " + std::string(t.name));
-    const auto e = srtcp ? kdf_label::srtcp_encryption : kdf_label::srtp_encryption;
-    const auto a = srtcp ? kdf_label::srtcp_authentication : kdf_label::srtp_authentication;
-    const auto s = srtcp ? kdf_label::srtcp_salting : kdf_label::srtp_salting;
-    // n_e = master key length; n_a = 160 bits (RFC 3711 §4.3.1, §8.2); n_s = master salt length.
-    if (auto r = prf(master_key, master_salt, e, 0, std::span{k.k_e}.first(t.master_key_len)); !r) return r;
+    const EVP_CIPHER* ecb = t.master_key_len == 16 ? EVP_aes_128_ecb() : t.master_key_len == 24 ? EVP_aes_192_ecb() : EVP_aes_256_ecb();
+    // n_e = master key length; n_a = 160 bits (RFC 3711 §4.3.1, §8.2); n_s = master salt length;
+    // RFC 6904 §4.3 header-extension keys (SRTP only) have the lengths of k_e and k_s.
+    struct output {
+        kdf_label label;
+        std::span<std::byte> out;
+    };
+    std::array<output, 5> outs{};
+    std::size_t n = 0;
+    outs[n++] = {srtcp ? kdf_label::srtcp_encryption : kdf_label::srtp_encryption, std::span{k.k_e}.first(t.master_key_len)};
     if (t.auth_key_len)
-        if (auto r = prf(master_key, master_salt, a, 0, std::span{k.k_a}.first(t.auth_key_len)); !r) return r;
-    if (auto r = prf(master_key, master_salt, s, 0, std::span{k.k_s}.first(t.master_salt_len)); !r) return r;
+        outs[n++] = {srtcp ? kdf_label::srtcp_authentication : kdf_label::srtp_authentication, std::span{k.k_a}.first(t.auth_key_len)};
+    outs[n++] = {srtcp ? kdf_label::srtcp_salting : kdf_label::srtp_salting, std::span{k.k_s}.first(t.master_salt_len)};
     if (!srtcp) {
-        // RFC 6904 §4.3: header-extension keys, same lengths as k_e and k_s.
-        if (auto r = prf(master_key, master_salt, kdf_label::srtp_header_encryption, 0, std::span{k.k_he}.first(t.master_key_len)); !r)
-            return r;
-        if (auto r = prf(master_key, master_salt, kdf_label::srtp_header_salting, 0, std::span{k.k_hs}.first(t.master_salt_len)); !r)
-            return r;
+        outs[n++] = {kdf_label::srtp_header_encryption, std::span{k.k_he}.first(t.master_key_len)};
+        outs[n++] = {kdf_label::srtp_header_salting, std::span{k.k_hs}.first(t.master_salt_len)};
     }
+    // The AES-CM PRF of every label at once (control path, but srtpo-cp installs flows in bulk):
+    // the keystream blocks AES(x_label · 2^16 + j) are independent, so they are computed as one
+    // ECB call under one key schedule instead of one CTR context per label. Same bytes as prf().
+    constexpr std::size_t max_blocks = 2 + 2 + 1 + 2 + 1; // k_e 32, k_a 20, k_s 14, k_he 32, k_hs 14
+    std::array<uint8_t, 16 * max_blocks> blocks{};
+    std::size_t nb = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j * 16 < outs[i].out.size(); ++j, ++nb) {
+            uint8_t* b = blocks.data() + 16 * nb;
+            std::copy_n(reinterpret_cast<const uint8_t*>(master_salt.data()), master_salt.size(), b);
+            b[7] ^= static_cast<uint8_t>(outs[i].label); // key_id = label || r with r = 0 (KDR 0), §4.3.1
+            b[14] = static_cast<uint8_t>(j >> 8);
+            b[15] = static_cast<uint8_t>(j);
+        }
+    }
+    std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)> ctx{EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
+    int outl = 0;
+    const auto len = static_cast<int>(16 * nb);
+    const bool ok = ctx && EVP_EncryptInit_ex2(ctx.get(), ecb, reinterpret_cast<const unsigned char*>(master_key.data()), nullptr, nullptr) == 1 &&
+                    EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 && EVP_EncryptUpdate(ctx.get(), blocks.data(), &outl, blocks.data(), len) == 1 &&
+                    outl == len;
+    if (!ok) {
+        secure_zero(blocks.data(), blocks.size());
+        return make_error(errc::backend_failure, "OpenSSL AES-ECB failed in key derivation");
+    }
+    const uint8_t* ks = blocks.data();
+    for (std::size_t i = 0; i < n; ++i) {
+        std::copy_n(reinterpret_cast<const std::byte*>(ks), outs[i].out.size(), outs[i].out.begin());
+        ks += 16 * ((outs[i].out.size() + 15) / 16);
+    }
+    secure_zero(blocks.data(), blocks.size());
     return {};
 }
 
