@@ -65,8 +65,8 @@ engine::result<void> apply_mode_group(const config& cfg) {
 
 } // namespace
 
-engine::result<std::unique_ptr<control_socket>> control_socket::open(const config& cfg, int epoll_fd, api_service& svc) {
-    std::unique_ptr<control_socket> s(new control_socket(cfg, epoll_fd, svc));
+engine::result<std::unique_ptr<control_socket>> control_socket::open(const config& cfg, event_loop& loop, api_service& svc) {
+    std::unique_ptr<control_socket> s(new control_socket(cfg, loop, svc));
     if (socket_is_live(cfg.socket_path))
         return engine::make_error(engine::errc::io_error, cfg.socket_path + ": another srtpo-cp is serving this socket");
     ::unlink(cfg.socket_path.c_str()); // a stale file from a dead daemon
@@ -80,17 +80,15 @@ engine::result<std::unique_ptr<control_socket>> control_socket::open(const confi
     if (rc != 0) return engine::make_error(engine::errc::io_error, sys_error("bind " + cfg.socket_path));
     if (auto r = apply_mode_group(cfg); !r) return r.err();
     if (::listen(s->_listen, 64) != 0) return engine::make_error(engine::errc::io_error, sys_error("listen"));
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = s->_listen;
-    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, s->_listen, &ev) != 0)
-        return engine::make_error(engine::errc::io_error, sys_error("epoll_ctl"));
+    auto* self = s.get();
+    if (auto r = loop.add(s->_listen, EPOLLIN, [self](uint32_t) { self->accept_all(); }); !r) return r.err();
     return s;
 }
 
 control_socket::~control_socket() {
     while (!_conns.empty()) close_conn(_conns.begin()->first);
     if (_listen >= 0) {
+        _loop.remove(_listen);
         ::close(_listen);
         ::unlink(_cfg.socket_path.c_str());
     }
@@ -106,10 +104,6 @@ void control_socket::reconfigure(const config& cfg) {
 }
 
 void control_socket::on_event(int fd, uint32_t events) {
-    if (fd == _listen) {
-        accept_all();
-        return;
-    }
     auto it = _conns.find(fd);
     if (it == _conns.end()) return;
     if (events & (EPOLLERR | EPOLLHUP)) {
@@ -138,10 +132,7 @@ void control_socket::accept_all() {
         ucred cr{};
         socklen_t len = sizeof cr;
         if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) c.who = {cr.pid, cr.uid, cr.gid};
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP;
-        ev.data.fd = fd;
-        if (::epoll_ctl(_epoll, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        if (!_loop.add(fd, EPOLLIN | EPOLLRDHUP, [this, fd](uint32_t ev) { on_event(fd, ev); })) {
             ::close(fd);
             continue;
         }
@@ -221,10 +212,7 @@ void control_socket::flush(int fd, connection& c) {
         close_conn(fd);
         return;
     }
-    epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
-    ev.data.fd = fd;
-    (void)::epoll_ctl(_epoll, EPOLL_CTL_MOD, fd, &ev);
+    (void)_loop.modify(fd, EPOLLIN | EPOLLRDHUP | (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT)));
     // A client that stops reading must not make the daemon buffer without bound.
     if (c.out.size() > 4 * _cfg.max_request_bytes) close_conn(fd);
 }
@@ -234,7 +222,7 @@ void control_socket::close_conn(int fd) {
     if (it == _conns.end()) return;
     engine::secure_zero(it->second.in.data(), it->second.in.size());
     engine::secure_zero(it->second.out.data(), it->second.out.size()); // may hold revealed keys
-    ::epoll_ctl(_epoll, EPOLL_CTL_DEL, fd, nullptr);
+    _loop.remove(fd);
     ::close(fd);
     _conns.erase(it);
 }

@@ -10,6 +10,7 @@
 
 #include "api_service.hpp"
 #include "config.hpp"
+#include "event_loop.hpp"
 
 #include <srtpo/engine/result.hpp>
 
@@ -24,16 +25,12 @@ class control_socket {
 public:
     /// Binds `cfg.socket_path` (a stale socket file left by a dead srtpo-cp is replaced; a live one
     /// — one that accepts a connection — is refused), sets mode and group, listens, and registers
-    /// with `epoll_fd`. Errors: io_error naming the step.
-    static engine::result<std::unique_ptr<control_socket>> open(const config& cfg, int epoll_fd, api_service& svc);
+    /// with `loop`. Errors: io_error naming the step.
+    static engine::result<std::unique_ptr<control_socket>> open(const config& cfg, event_loop& loop, api_service& svc);
     ~control_socket();
     control_socket(const control_socket&) = delete;
     control_socket& operator=(const control_socket&) = delete;
 
-    /// Whether `fd` belongs to this socket (listener or a connection).
-    bool owns(int fd) const noexcept { return fd == _listen || _conns.count(fd) != 0; }
-    /// Handles readiness of one of its fds.
-    void on_event(int fd, uint32_t events);
     /// Applies a new mode/group/limit after SIGHUP (the path cannot change while running).
     void reconfigure(const config& cfg);
     std::size_t connections() const noexcept { return _conns.size(); }
@@ -44,7 +41,8 @@ private:
         std::string out;
         peer_identity who;
     };
-    control_socket(const config& cfg, int epoll_fd, api_service& svc) : _cfg(cfg), _epoll(epoll_fd), _svc(svc) {}
+    control_socket(const config& cfg, event_loop& loop, api_service& svc) : _cfg(cfg), _loop(loop), _svc(svc) {}
+    void on_event(int fd, uint32_t events);
     void accept_all();
     void read_from(int fd, connection& c);
     void flush(int fd, connection& c);
@@ -52,7 +50,7 @@ private:
     void serve_lines(int fd, connection& c);
 
     config _cfg;
-    int _epoll;
+    event_loop& _loop;
     api_service& _svc;
     int _listen = -1;
     std::unordered_map<int, connection> _conns;

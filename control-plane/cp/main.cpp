@@ -15,6 +15,7 @@
 #include "api_service.hpp"
 #include "config.hpp"
 #include "control_socket.hpp"
+#include "event_loop.hpp"
 #include "flow_registry.hpp"
 #include "log.hpp"
 
@@ -23,15 +24,13 @@
 #include <CLI/CLI.hpp>
 
 #include <signal.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -99,77 +98,54 @@ int run(const overrides& o) {
     api_service svc(reg, *sessions, *cfg);
     svc.refresh_status();
 
-    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
-    sigset_t mask;
-    sigemptyset(&mask);
-    for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, s);
-    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
-    const int sfd = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    const int tfd = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    itimerspec its{};
-    its.it_value.tv_sec = its.it_interval.tv_sec = 1; // status-region (re)attach check
-    ::timerfd_settime(tfd, 0, &its, nullptr);
-    for (int fd : {sfd, tfd}) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.fd = fd;
-        ::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+    auto loop = event_loop::create({SIGTERM, SIGINT, SIGHUP});
+    if (!loop) {
+        log_err(loop.err().message);
+        return 1;
     }
-    auto sock = control_socket::open(*cfg, ep, svc);
+    ::signal(SIGPIPE, SIG_IGN);
+    auto sock = control_socket::open(*cfg, *loop, svc);
     if (!sock) {
         log_err("control socket: " + sock.err().message);
         return 1;
     }
+    // The pmd may start, stop or restart at any time: look for its status region every second.
+    std::function<void()> status_tick = [&] {
+        svc.refresh_status();
+        loop->after(std::chrono::seconds(1), status_tick);
+    };
+    loop->after(std::chrono::seconds(1), status_tick);
+    loop->on_signal([&](int signo) {
+        if (signo == SIGHUP) {
+            notify_systemd("RELOADING=1");
+            auto nc = effective_config(o);
+            if (!nc) {
+                log_err("reload refused, keeping the running config: " + nc.err().message);
+            } else {
+                if (nc->table_name != cfg->table_name || nc->table_capacity != cfg->table_capacity)
+                    log_warn("table.name/capacity changed in the config: a restart is needed to apply them");
+                set_log_level(nc->level);
+                reg.set_default_grace(nc->rekey_grace_ms);
+                (*sock)->reconfigure(*nc);
+                svc.reconfigure(*nc);
+                log_notice("configuration reloaded");
+            }
+            notify_systemd("READY=1");
+            return;
+        }
+        log_notice(std::string("stopping on ") + (signo == SIGTERM ? "SIGTERM" : "SIGINT") + " with " + std::to_string(reg.size()) +
+                   " flows in the table (they stay for the pmd)");
+        notify_systemd("STOPPING=1");
+        loop->stop();
+    });
     log_notice("srtpo-cp ready: table " + cfg->table_name + " (" + std::to_string(reg.capacity()) + " slots, " +
                std::to_string(recovered) + " flows recovered), control socket " + cfg->socket_path);
     notify_systemd("READY=1");
-
-    bool running = true;
-    epoll_event evs[64];
-    while (running) {
-        const int n = ::epoll_wait(ep, evs, 64, -1);
-        if (n < 0 && errno == EINTR) continue;
-        for (int i = 0; i < n; ++i) {
-            const int fd = evs[i].data.fd;
-            if (fd == sfd) {
-                signalfd_siginfo si{};
-                while (::read(sfd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
-                    if (si.ssi_signo == SIGHUP) {
-                        notify_systemd("RELOADING=1");
-                        auto nc = effective_config(o);
-                        if (!nc) {
-                            log_err("reload refused, keeping the running config: " + nc.err().message);
-                        } else {
-                            if (nc->table_name != cfg->table_name || nc->table_capacity != cfg->table_capacity)
-                                log_warn("table.name/capacity changed in the config: a restart is needed to apply them");
-                            set_log_level(nc->level);
-                            reg.set_default_grace(nc->rekey_grace_ms);
-                            (*sock)->reconfigure(*nc);
-                            svc.reconfigure(*nc);
-                            log_notice("configuration reloaded");
-                        }
-                        notify_systemd("READY=1");
-                    } else {
-                        log_notice(std::string("stopping on ") + (si.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT") + " with " +
-                                   std::to_string(reg.size()) + " flows in the table (they stay for the pmd)");
-                        notify_systemd("STOPPING=1");
-                        running = false;
-                    }
-                }
-            } else if (fd == tfd) {
-                uint64_t ticks = 0;
-                (void)!::read(tfd, &ticks, sizeof ticks);
-                svc.refresh_status();
-            } else if ((*sock)->owns(fd)) {
-                (*sock)->on_event(fd, evs[i].events);
-            }
-        }
+    if (auto r = loop->run(); !r) {
+        log_err(r.err().message);
+        return 1;
     }
     sock->reset();
-    ::close(tfd);
-    ::close(sfd);
-    ::close(ep);
     return 0;
 }
 

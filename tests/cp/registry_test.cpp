@@ -160,7 +160,7 @@ TEST_F(table_fixture, RekeyKeepsSlotAndTellsMakeBeforeBreak) {
     const auto before = read_slot(*t, (*a)[0].slot);
     bool mbb = false;
     rekey_request r;
-    r.match = (*a)[0].spec.match;
+    r.match = (*a)[0].match;
     r.in = flow(5004, 2, "2:4").in;
     auto v = reg.rekey(std::move(r), mbb);
     ASSERT_TRUE(v) << v.err().message;
