@@ -1,6 +1,7 @@
 // Where a flow install spends its time inside srtpo-cp, stage by stage (no socket): JSON parse of
 // a request line, flow validation (parse_flow), slot-image build with key derivation, and the
 // registry's add into a real shm table. Complements cp_install_bench (end to end over the socket).
+#include "api_service.hpp"
 #include "flow_registry.hpp"
 #include "slot_image.hpp"
 
@@ -86,8 +87,28 @@ void BM_RegistryAdd(benchmark::State& state) {
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
 }
 
+void BM_ServiceHandle(benchmark::State& state) {
+    const std::string name = "srtpo-bench-svc-" + std::to_string(::getpid());
+    const json req = json::parse(batch_line());
+    cp::set_log_level(cp::log_level::err);
+    for (auto _ : state) {
+        state.PauseTiming();
+        (void)table::unlink_shm(name);
+        auto t = table::sessions_mapping::create(name, batch);
+        cp::flow_registry reg(*t, 0);
+        cp::config cfg;
+        cp::api_service svc(reg, *t, cfg);
+        state.ResumeTiming();
+        auto r = svc.handle(req, {});
+        benchmark::DoNotOptimize(r.dump());
+    }
+    (void)table::unlink_shm(name);
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
+}
+
 } // namespace
 
+BENCHMARK(BM_ServiceHandle)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_JsonParse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseFlow)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildSlot)->Unit(benchmark::kMicrosecond);

@@ -175,7 +175,11 @@ void print_human(const std::string& cmd, const json& r) {
     } else if (cmd == "flow show" || cmd == "flow update") {
         print_flow(r);
     } else if (cmd == "flow add") {
-        for (const auto& f : r["flows"]) std::printf("added %s (slot %s)\n", str(f, "match").c_str(), str(f, "slot").c_str());
+        if (r.contains("flows"))
+            for (const auto& f : r["flows"]) std::printf("added %s (slot %s)\n", str(f, "match").c_str(), str(f, "slot").c_str());
+        else
+            std::printf("added %s flows (slots %s..%s)\n", str(r, "added").c_str(), r["slots"].front().dump().c_str(),
+                        r["slots"].back().dump().c_str());
     } else if (cmd == "flow del") {
         std::printf("deleted %s\n", str(r, "match").c_str());
     } else if (cmd == "flow rekey") {

@@ -116,11 +116,22 @@ json api_service::op_add(const json& req) {
         flows.push_back(value_or_throw(api::parse_flow(req["flow"], "flow")));
     }
     auto added = value_or_throw(_reg.add(std::move(flows)));
-    json out = json::array();
-    for (const auto& v : added) out.push_back({{"match", api::to_string(v.match)}, {"slot", v.slot}, {"generation", v.generation}});
-    if (added.size() == 1) log_info("flow add " + api::to_string(added[0].match) + " slot " + std::to_string(added[0].slot));
-    else log_info("flow add: " + std::to_string(added.size()) + " flows");
-    return json{{"flows", std::move(out)}};
+    if (!batch) {
+        log_info("flow add " + api::to_string(added[0].match) + " slot " + std::to_string(added[0].slot));
+        return json{{"flows", json::array({{{"match", api::to_string(added[0].match)}, {"slot", added[0].slot},
+                                             {"generation", added[0].generation}}})}};
+    }
+    // A batch answers with plain numbers, in request order: thousands of per-flow objects would
+    // cost more than the install itself.
+    json slots = json::array(), gens = json::array();
+    slots.get_ref<json::array_t&>().reserve(added.size());
+    gens.get_ref<json::array_t&>().reserve(added.size());
+    for (const auto& v : added) {
+        slots.push_back(v.slot);
+        gens.push_back(v.generation);
+    }
+    log_info("flow add: " + std::to_string(added.size()) + " flows");
+    return json{{"added", added.size()}, {"slots", std::move(slots)}, {"generations", std::move(gens)}};
 }
 
 json api_service::op_update(const json& req) {

@@ -57,7 +57,12 @@ result<void> derive_session_keys(const suite_traits& t, std::span<const std::byt
                                  std::span<const std::byte> master_salt, bool srtcp, session_keys& k) {
     if (master_key.size() != t.master_key_len || master_salt.size() != t.master_salt_len)
         return make_error(errc::bad_key_length, "master key or salt length does not match " + std::string(t.name));
-    const EVP_CIPHER* ecb = t.master_key_len == 16 ? EVP_aes_128_ecb() : t.master_key_len == 24 ? EVP_aes_192_ecb() : EVP_aes_256_ecb();
+    // Fetched once: an implicit fetch (EVP_aes_*_ecb()) takes OpenSSL's provider lock on every init,
+    // which showed in srtpo-cp's bulk installs.
+    static EVP_CIPHER* const ecb_ciphers[3] = {EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr),
+                                               EVP_CIPHER_fetch(nullptr, "AES-192-ECB", nullptr),
+                                               EVP_CIPHER_fetch(nullptr, "AES-256-ECB", nullptr)};
+    const EVP_CIPHER* ecb = ecb_ciphers[t.master_key_len == 16 ? 0 : t.master_key_len == 24 ? 1 : 2];
     // n_e = master key length; n_a = 160 bits (RFC 3711 §4.3.1, §8.2); n_s = master salt length;
     // RFC 6904 §4.3 header-extension keys (SRTP only) have the lengths of k_e and k_s.
     struct output {
@@ -92,7 +97,7 @@ result<void> derive_session_keys(const suite_traits& t, std::span<const std::byt
     std::unique_ptr<EVP_CIPHER_CTX, void (*)(EVP_CIPHER_CTX*)> ctx{EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free};
     int outl = 0;
     const auto len = static_cast<int>(16 * nb);
-    const bool ok = ctx && EVP_EncryptInit_ex2(ctx.get(), ecb, reinterpret_cast<const unsigned char*>(master_key.data()), nullptr, nullptr) == 1 &&
+    const bool ok = ctx && ecb && EVP_EncryptInit_ex2(ctx.get(), ecb, reinterpret_cast<const unsigned char*>(master_key.data()), nullptr, nullptr) == 1 &&
                     EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 && EVP_EncryptUpdate(ctx.get(), blocks.data(), &outl, blocks.data(), len) == 1 &&
                     outl == len;
     if (!ok) {
