@@ -271,6 +271,16 @@ std::unique_ptr<our_stream> open_stream(std::shared_ptr<call> c, endpoint_config
     return s;
 }
 
+/// One call leg of ours on fresh ports, with an in-memory ZID cache.
+struct leg {
+    zid_cache cache = zid_cache::in_memory();
+    std::shared_ptr<call> c = std::make_shared<call>(cache);
+    uint16_t port, peer;
+    std::unique_ptr<our_stream> s;
+    leg(uint16_t base, const endpoint_config& cfg)
+        : port(base), peer(static_cast<uint16_t>(base + 1)), s(open_stream(c, cfg, port, peer)) {}
+};
+
 endpoint_config config_for(const params& p) {
     endpoint_config c;
     c.ssrc = 0x0a0a0a0a;
@@ -323,13 +333,10 @@ class zrtp_interop_algorithms : public zrtp_interop, public ::testing::WithParam
 
 TEST_P(zrtp_interop_algorithms, sas_keys_and_media_agree) {
     const auto p = GetParam();
-    const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
-    auto cache = zid_cache::in_memory();
-    auto c = std::make_shared<call>(cache);
-    auto s = open_stream(c, config_for(p), port, peer);
-    harness h(dir.p, harness_args(p, peer, port));
-    drive({s.get()}, {});
-    expect_interop(h, h.wait(), *s, 0, &p);
+    leg l(next_port(), config_for(p));
+    harness h(dir.p, harness_args(p, l.peer, l.port));
+    drive({l.s.get()}, {});
+    expect_interop(h, h.wait(), *l.s, 0, &p);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -413,10 +420,9 @@ TEST_F(zrtp_interop, completes_with_30_percent_loss_both_roles) {
     for (bool we : {true, false}) {
         const params p{we, we ? key_agreement::x255 : key_agreement::dh3k, hash_algo::s256, cipher_algo::aes1, auth_tag::hs80,
                        sas_type::b32};
-        auto cache = zid_cache::in_memory();
-        auto c = std::make_shared<call>(cache);
-        const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
-        auto s = open_stream(c, config_for(p), port, peer);
+        leg l(next_port(), config_for(p));
+        auto& s = l.s;
+        const uint16_t port = l.port, peer = l.peer;
         auto args = harness_args(p, peer, port);
         args[args.size() - 1] = "15000";
         harness h(dir.p, args);
@@ -432,10 +438,9 @@ TEST_F(zrtp_interop, zrtp_hash_binding) {
     const params p{true, key_agreement::x255, hash_algo::s256, cipher_algo::aes1, auth_tag::hs80, sas_type::b32};
     {
         // Both sides bound to the other's Hello hash (§8.1): completes.
-        auto cache = zid_cache::in_memory();
-        auto c = std::make_shared<call>(cache);
-        const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
-        auto s = open_stream(c, config_for(p), port, peer);
+        leg l(next_port(), config_for(p));
+        auto& s = l.s;
+        const uint16_t port = l.port, peer = l.peer;
         const auto hf = dir.p / "bzrtp.hash";
         auto args = harness_args(p, peer, port);
         args.insert(args.end(), {"--peer-hello-hash", s->ep->zrtp_hash(), "--self-hash-file", hf.string()});
@@ -450,10 +455,9 @@ TEST_F(zrtp_interop, zrtp_hash_binding) {
     }
     {
         // bzrtp told a wrong hash for us: it rejects our Hello; nobody goes secure.
-        auto cache = zid_cache::in_memory();
-        auto c = std::make_shared<call>(cache);
-        const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
-        auto s = open_stream(c, config_for(p), port, peer);
+        leg l(next_port(), config_for(p));
+        auto& s = l.s;
+        const uint16_t port = l.port, peer = l.peer;
         auto args = harness_args(p, peer, port);
         args[args.size() - 1] = "2000";
         args.insert(args.end(), {"--peer-hello-hash", "1.10 " + std::string(64, '0')});
@@ -467,12 +471,11 @@ TEST_F(zrtp_interop, zrtp_hash_binding) {
     }
     {
         // We are told a wrong hash for bzrtp: we refuse its Hello and fail.
-        auto cache = zid_cache::in_memory();
-        auto c = std::make_shared<call>(cache);
-        const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
         auto cfg = config_for(p);
         cfg.peer_zrtp_hash = "1.10 " + std::string(64, 'f');
-        auto s = open_stream(c, cfg, port, peer);
+        leg l(next_port(), cfg);
+        auto& s = l.s;
+        const uint16_t port = l.port, peer = l.peer;
         auto args = harness_args(p, peer, port);
         args[args.size() - 1] = "2000";
         harness h(dir.p, args);

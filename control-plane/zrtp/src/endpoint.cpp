@@ -105,6 +105,23 @@ struct endpoint::impl {
     const zid_t& zidi() const { return we_initiate() ? c->cache->self_zid() : peer_hello.zid; }
     const zid_t& zidr() const { return we_initiate() ? peer_hello.zid : c->cache->self_zid(); }
 
+    // A stored message's trailing 64-bit MAC checked with a key revealed later (§9).
+    static bool mac_ok(std::span<const uint8_t> key, const std::vector<uint8_t>& msg, const mac64& mac) {
+        return ct_equal(message_mac(key, std::span(msg).first(msg.size() - 8)), mac);
+    }
+
+    // Opens the peer's Confirm with the peer's keys; a bad MAC is fatal (Error 0x70), anything
+    // else malformed is dropped. False when the caller must stop.
+    bool open_peer_confirm(std::span<const uint8_t> msg, bool second, confirm_body& b) {
+        const auto& zk = second ? zrtpkeyi : zrtpkeyr;
+        const auto& mk = second ? mackeyi : mackeyr;
+        confirm_error e;
+        if (open_confirm(msg, second, algos.cipher, algos.hash, zk.view(), mk.view(), b, e)) return true;
+        if (e.why == confirm_failure::bad_mac) fail(e.detail.message, error_code::bad_confirm_mac);
+        else discard(e.detail.message);
+        return false;
+    }
+
     // ---- keys (§4.4.1.4, §4.5) -----------------------------------------------------------
     void set_kdf_context(std::span<const uint8_t> total_hash) {
         std::vector<uint8_t> ctx;
@@ -324,7 +341,7 @@ struct endpoint::impl {
         if (!cm) return discard(cm.err().message);
         // §9: H2 must hash to the Hello's H3, and the Hello's MAC is keyed by H2.
         if (!ct_equal(sha256(cm->h2), peer_hello.h3)) return discard("Commit H2 does not hash to the Hello's H3");
-        if (!ct_equal(message_mac(cm->h2, std::span(peer_hello_msg).first(peer_hello_msg.size() - 8)), peer_hello.mac))
+        if (!mac_ok(cm->h2, peer_hello_msg, peer_hello.mac))
             return discard("peer Hello MAC does not verify with H2");
         if (cm->zid != peer_hello.zid) return discard("Commit ZID differs from the Hello's");
         if (r == role::initiator) {
@@ -392,7 +409,7 @@ struct endpoint::impl {
         // H1 -> H2 -> H3 of the peer's Hello; the Hello MAC is keyed by H2 (§9).
         auto ph2 = sha256(d->h1);
         if (!ct_equal(sha256(ph2), peer_hello.h3)) return discard("DHPart1 H1 does not hash to the Hello's H3");
-        if (!ct_equal(message_mac(ph2, std::span(peer_hello_msg).first(peer_hello_msg.size() - 8)), peer_hello.mac))
+        if (!mac_ok(ph2, peer_hello_msg, peer_hello.mac))
             return discard("peer Hello MAC does not verify with H2");
         if (d->pv.size() != pv_length(algos.ka)) return fail("DHPart1 public value has the wrong length", error_code::malformed_packet);
         auto dh = kx->derive(d->pv);
@@ -415,7 +432,7 @@ struct endpoint::impl {
         auto d = parse_dh_part(msg);
         if (!d || !d->part2) return discard(d ? "DHPart1 where DHPart2 was expected" : d.err().message);
         if (!ct_equal(sha256(d->h1), peer_commit.h2)) return discard("DHPart2 H1 does not hash to the Commit's H2");
-        if (!ct_equal(message_mac(d->h1, std::span(commit_msg).first(commit_msg.size() - 8)), peer_commit.mac))
+        if (!mac_ok(d->h1, commit_msg, peer_commit.mac))
             return discard("Commit MAC does not verify with H1");
         auto hvi = digest(algos.hash, {msg, hello_msg});
         if (!ct_equal(std::span(hvi).first(32), peer_commit.hvi_or_nonce))
@@ -439,20 +456,16 @@ struct endpoint::impl {
         if (multistream ? st != state::commit_sent : st != state::dh_part2_sent) return;
         if (multistream) compute_s0_multistream();
         confirm_body b;
-        confirm_error e;
-        if (!open_confirm(msg, false, algos.cipher, algos.hash, zrtpkeyr.view(), mackeyr.view(), b, e)) {
-            if (e.why == confirm_failure::bad_mac) return fail(e.detail.message, error_code::bad_confirm_mac);
-            return discard(e.detail.message);
-        }
+        if (!open_peer_confirm(msg, false, b)) return;
         auto ph1 = sha256(b.h0);
         if (multistream) {
             auto ph2 = sha256(ph1);
             if (!ct_equal(sha256(ph2), peer_hello.h3)) return discard("Confirm1 H0 does not hash to the Hello's H3");
-            if (!ct_equal(message_mac(ph2, std::span(peer_hello_msg).first(peer_hello_msg.size() - 8)), peer_hello.mac))
+            if (!mac_ok(ph2, peer_hello_msg, peer_hello.mac))
                 return discard("peer Hello MAC does not verify with H2");
         } else {
             if (!ct_equal(ph1, peer_dh.h1)) return discard("Confirm1 H0 does not hash to DHPart1's H1");
-            if (!ct_equal(message_mac(b.h0, std::span(dh1_msg).first(dh1_msg.size() - 8)), peer_dh.mac))
+            if (!mac_ok(b.h0, dh1_msg, peer_dh.mac))
                 return discard("DHPart1 MAC does not verify with H0");
         }
         peer_v = b.sas_verified;
@@ -468,19 +481,15 @@ struct endpoint::impl {
         }
         if (st != state::confirm1_sent) return;
         confirm_body b;
-        confirm_error e;
-        if (!open_confirm(msg, true, algos.cipher, algos.hash, zrtpkeyi.view(), mackeyi.view(), b, e)) {
-            if (e.why == confirm_failure::bad_mac) return fail(e.detail.message, error_code::bad_confirm_mac);
-            return discard(e.detail.message);
-        }
+        if (!open_peer_confirm(msg, true, b)) return;
         auto ph1 = sha256(b.h0);
         if (multistream) {
             if (!ct_equal(sha256(ph1), peer_commit.h2)) return discard("Confirm2 H0 does not hash to the Commit's H2");
-            if (!ct_equal(message_mac(ph1, std::span(commit_msg).first(commit_msg.size() - 8)), peer_commit.mac))
+            if (!mac_ok(ph1, commit_msg, peer_commit.mac))
                 return discard("Commit MAC does not verify with H1");
         } else {
             if (!ct_equal(ph1, peer_dh.h1)) return discard("Confirm2 H0 does not hash to DHPart2's H1");
-            if (!ct_equal(message_mac(b.h0, std::span(dh2_msg).first(dh2_msg.size() - 8)), peer_dh.mac))
+            if (!mac_ok(b.h0, dh2_msg, peer_dh.mac))
                 return discard("DHPart2 MAC does not verify with H0");
         }
         peer_v = b.sas_verified;
