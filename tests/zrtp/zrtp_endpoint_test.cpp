@@ -4,6 +4,7 @@
 #include "pair.hpp"
 
 #include <srtpo/cp/zrtp/crypto.hpp>
+#include <srtpo/cp/zrtp/show.hpp>
 
 namespace srtpo::cp::zrtp::test {
 namespace {
@@ -103,6 +104,20 @@ TEST(zrtp_endpoint, total_loss_fails_cleanly_after_t1_retransmissions) {
     EXPECT_FALSE(a->next_timeout().has_value());
 }
 
+TEST(zrtp_endpoint, two_passive_endpoints_time_out_cleanly) {
+    pair_fixture f;
+    auto ca = cfg_for(1, true), cb = cfg_for(2, true);
+    ca.handshake_timeout = cb.handshake_timeout = std::chrono::seconds(2);
+    auto a = make_endpoint(f.calla, ca), b = make_endpoint(f.callb, cb);
+    auto used = run_pair(*a, *b, f.ea, f.eb);
+    EXPECT_EQ(a->current_state(), state::failed);
+    EXPECT_EQ(b->current_state(), state::failed);
+    EXPECT_EQ(a->info().last_error, 0xB0u); // protocol timeout (§5.9), reported, not sent
+    EXPECT_GE(used, std::chrono::seconds(2));
+    EXPECT_LT(used, std::chrono::seconds(3));
+    EXPECT_FALSE(a->next_timeout().has_value());
+}
+
 TEST(zrtp_endpoint, retained_secret_matches_on_second_call_and_mismatch_is_reported) {
     pair_fixture f;
     {
@@ -113,6 +128,14 @@ TEST(zrtp_endpoint, retained_secret_matches_on_second_call_and_mismatch_is_repor
         ASSERT_TRUE(a->verify_sas());
         ASSERT_TRUE(b->verify_sas());
         EXPECT_TRUE(a->info().sas_verified);
+        // What operators see: no key material, the SAS and the verification.
+        const auto text = show(a->info());
+        EXPECT_NE(text.find("state: secure\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("sas: " + a->info().sas + "\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("sas_verified: yes\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("cache: new_peer\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("key_agreement: X255\n"), std::string::npos) << text;
+        EXPECT_NE(text.find("role: initiator\n"), std::string::npos) << text;
     }
     {
         auto calla = std::make_shared<call>(f.ca), callb = std::make_shared<call>(f.cb);

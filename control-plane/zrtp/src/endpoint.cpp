@@ -66,6 +66,7 @@ struct endpoint::impl {
     std::vector<uint8_t> last_request;          // the request last_response answered
 
     retransmit_timer hello_timer, msg_timer;
+    std::optional<time_point> deadline;         // the whole exchange (handshake_timeout)
     std::vector<uint8_t> retx_msg;              // what msg_timer resends
 
     std::vector<std::vector<uint8_t>> out;
@@ -332,8 +333,11 @@ struct endpoint::impl {
 
     void on_commit(std::span<const uint8_t> msg) {
         if (r == role::responder) {
-            if (!last_request.empty() && std::equal(msg.begin(), msg.end(), commit_msg.begin(), commit_msg.end()))
-                send(last_response);
+            // A retransmitted Commit: our DHPart1 (or Multistream Confirm1) was lost (§6).
+            if (std::equal(msg.begin(), msg.end(), commit_msg.begin(), commit_msg.end())) {
+                if (st == state::dh_part1_sent) send(dh1_msg);
+                else if (multistream && st == state::confirm1_sent) send(last_response);
+            }
             return;
         }
         if (peer_hello_msg.empty()) return discard("Commit before the peer's Hello");
@@ -414,6 +418,7 @@ struct endpoint::impl {
         if (d->pv.size() != pv_length(algos.ka)) return fail("DHPart1 public value has the wrong length", error_code::malformed_packet);
         auto dh = kx->derive(d->pv);
         if (!dh) return fail(dh.err().message, error_code::dh_bad_pv);
+        hello_timer.stop(); // a DHPart1 proves the peer has our Hello (its HelloACK may be lost)
         dh1_msg.assign(msg.begin(), msg.end());
         peer_dh = std::move(*d);
         auto s1 = match_retained_secret(peer_dh);
@@ -468,6 +473,7 @@ struct endpoint::impl {
             if (!mac_ok(b.h0, dh1_msg, peer_dh.mac))
                 return discard("DHPart1 MAC does not verify with H0");
         }
+        hello_timer.stop();
         peer_v = b.sas_verified;
         st = state::confirm2_sent;
         send_with_t2(build_confirm(true, confirm_body_now(), algos.cipher, algos.hash, zrtpkeyi.view(), mackeyi.view()));
@@ -501,6 +507,7 @@ struct endpoint::impl {
 
     void go_secure() {
         msg_timer.stop();
+        deadline.reset();
         hello_timer.stop();
         st = state::secure;
         if (multistream) {
@@ -631,6 +638,7 @@ void endpoint::start(time_point now) {
     p.st = state::discovery;
     p.send(p.hello_msg);
     p.hello_timer.arm(p.cfg.t1_initial, p.cfg.t1_cap, p.cfg.t1_max_retransmissions, now);
+    p.deadline = now + p.cfg.handshake_timeout;
 }
 
 void endpoint::receive(std::span<const uint8_t> packet, time_point now) {
@@ -641,6 +649,15 @@ void endpoint::receive(std::span<const uint8_t> packet, time_point now) {
 void endpoint::on_timer(time_point now) {
     auto& p = *_p;
     p.now_ = now;
+    if (p.deadline && now >= *p.deadline) {
+        p.deadline.reset();
+        if (p.st != state::secure && p.st != state::failed) {
+            p.last_error = static_cast<uint32_t>(error_code::protocol_timeout);
+            p.fail("timeout: not secure within " + std::to_string(p.cfg.handshake_timeout.count()) + " ms in state " +
+                   std::string(to_string(p.st)));
+            return;
+        }
+    }
     switch (p.hello_timer.poll(now)) {
     case retransmit_timer::outcome::resend: p.send(p.hello_msg); break;
     case retransmit_timer::outcome::exhausted: p.fail("timeout: no answer to Hello (T1, §6)"); return;
@@ -659,9 +676,11 @@ void endpoint::on_timer(time_point now) {
 }
 
 std::optional<time_point> endpoint::next_timeout() const {
-    auto a = _p->hello_timer.deadline(), b = _p->msg_timer.deadline();
-    if (a && b) return std::min(*a, *b);
-    return a ? a : b;
+    std::optional<time_point> t;
+    const bool open = _p->st != state::secure && _p->st != state::failed;
+    for (auto d : {_p->hello_timer.deadline(), _p->msg_timer.deadline(), open ? _p->deadline : std::nullopt})
+        if (d && (!t || *d < *t)) t = d;
+    return t;
 }
 
 std::vector<std::vector<uint8_t>> endpoint::take_outgoing() { return std::exchange(_p->out, {}); }

@@ -37,6 +37,9 @@ struct endpoint_config {
     unsigned t1_max_retransmissions = 20;
     std::chrono::milliseconds t2_initial{150}, t2_cap{1200};
     unsigned t2_max_retransmissions = 10;
+    /// Give up if not secure this long after start(): covers waits no timer of ours guards (a
+    /// passive endpoint whose peer never commits, a responder whose initiator goes away).
+    std::chrono::milliseconds handshake_timeout{20000};
 };
 
 enum class state : uint8_t {
