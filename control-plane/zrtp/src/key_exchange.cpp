@@ -88,13 +88,10 @@ engine::result<key_exchange> key_exchange::generate(key_agreement ka) {
         ctx_ptr ctx(EVP_PKEY_CTX_new_from_name(nullptr, is_ffdh(ka) ? "DH" : "EC", nullptr));
         if (!ctx || EVP_PKEY_keygen_init(ctx.get()) != 1) return backend("keygen init");
         char* g = const_cast<char*>(group_name(ka));
-        // RFC 3526 §8: an exponent of twice the target strength suffices; 512 bits covers both
-        // groups and keeps DH3k affordable (OpenSSL would otherwise use a full-size one).
-        int priv_bits = 512;
-        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g, 0),
-                               is_ffdh(ka) ? OSSL_PARAM_construct_int(OSSL_PKEY_PARAM_DH_PRIV_LEN, &priv_bits)
-                                           : OSSL_PARAM_construct_end(),
-                               OSSL_PARAM_construct_end()};
+        // For named MODP groups OpenSSL draws a short private exponent of about twice the
+        // group's security strength (SP 800-56A; RFC 3526 §8 says the same), which keeps DH3k
+        // affordable: no override needed.
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, g, 0), OSSL_PARAM_construct_end()};
         if (EVP_PKEY_CTX_set_params(ctx.get(), params) != 1 || EVP_PKEY_generate(ctx.get(), &k) != 1) return backend("keygen");
     } else {
         return make_error(errc::unsupported, "zrtp key agreement: Mult and Prsh have no key pair");
