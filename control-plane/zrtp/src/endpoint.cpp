@@ -129,7 +129,7 @@ struct endpoint::impl {
         ctx.insert(ctx.end(), zidi().begin(), zidi().end());
         ctx.insert(ctx.end(), zidr().begin(), zidr().end());
         ctx.insert(ctx.end(), total_hash.begin(), total_hash.end());
-        kdf_context = secret(ctx);
+        kdf_context = secret(std::move(ctx));
     }
 
     void derive_keys() {
@@ -521,7 +521,7 @@ struct endpoint::impl {
                 e.sas_verified = cache == cache_status::match && old->sas_verified;
             }
             e.rs1 = new_rs1;
-            if (auto s = c->cache->store(peer_hello.zid, std::move(e)); !s) note(event_kind::discarded, s.err().message);
+            if (auto s = c->cache->store(peer_hello.zid, std::move(e)); !s) note(event_kind::cache_error, s.err().message);
             c->zrtp_sess = kdf(algos.hash, s0.view(), "ZRTP Session Key", kdf_context.view(), hash_length(algos.hash));
             c->hash = algos.hash;
             c->peer_zid = peer_hello.zid;

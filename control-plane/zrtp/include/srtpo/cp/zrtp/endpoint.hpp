@@ -72,6 +72,7 @@ enum class event_kind : uint8_t {
     cache_mismatch,  ///< possible MitM; the SAS-verified flag was cleared (§4.6.1.1)
     discarded,       ///< a packet was dropped (bad CRC, bad MAC, unexpected); detail says why
     refused,         ///< GoClear or SASrelay refused (not supported)
+    cache_error,     ///< the ZID cache could not be written; the call itself is unaffected
 };
 
 struct event {

@@ -15,6 +15,8 @@ public:
     secret() = default;
     explicit secret(std::size_t n) : _b(n) {}
     explicit secret(std::span<const uint8_t> s) : _b(s.begin(), s.end()) {}
+    /// Takes over `v`'s buffer, so that no unwiped copy is left behind.
+    explicit secret(std::vector<uint8_t>&& v) noexcept : _b(std::move(v)) {}
     secret(const secret& o) : _b(o._b) {}
     secret& operator=(const secret& o);
     secret(secret&& o) noexcept : _b(std::move(o._b)) { o._b.clear(); }
