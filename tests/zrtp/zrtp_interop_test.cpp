@@ -392,28 +392,33 @@ TEST_F(zrtp_interop, retained_secret_second_call_then_cache_mismatch) {
     once(cache_status::mismatch, "1");
 }
 
-TEST_F(zrtp_interop, multistream_second_stream) {
-    const params p{false, key_agreement::dh3k, hash_algo::s256, cipher_algo::aes1, auth_tag::hs80, sas_type::b32};
-    auto cache = zid_cache::in_memory();
-    auto c = std::make_shared<call>(cache);
-    const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
-    auto s0 = open_stream(c, config_for(p), port, peer);
-    auto cfg1 = config_for(p);
-    cfg1.ssrc = 0x0a0a0a0b;
-    auto s1 = open_stream(c, cfg1, static_cast<uint16_t>(port + 2), static_cast<uint16_t>(peer + 2));
-    auto args = harness_args(p, peer, port);
-    args.insert(args.end(), {"--streams", "2"});
-    harness h(dir.p, args);
-    // Our second endpoint must not start before the first is secure: ZRTPSess comes from it.
-    drive({s0.get()}, {});
-    ASSERT_EQ(s0->ep->current_state(), state::secure);
-    drive({s1.get()}, {});
-    const int rc = h.wait();
-    expect_interop(h, rc, *s0, 0, &p);
-    expect_interop(h, rc, *s1, 1, nullptr);
-    EXPECT_TRUE(s1->ep->info().multistream);
-    EXPECT_EQ(h.line("SECURE", 1)["ka"], "Mult");
-    EXPECT_EQ(s1->ep->info().sas, s0->ep->info().sas);
+TEST_F(zrtp_interop, multistream_second_stream_both_roles) {
+    for (bool we : {false, true}) {
+        SCOPED_TRACE(we ? "we initiate" : "bzrtp initiates");
+        const params p{we, we ? key_agreement::x255 : key_agreement::dh3k, hash_algo::s256, cipher_algo::aes1,
+                       auth_tag::hs80, sas_type::b32};
+        auto cache = zid_cache::in_memory();
+        auto c = std::make_shared<call>(cache);
+        const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
+        auto s0 = open_stream(c, config_for(p), port, peer);
+        auto cfg1 = config_for(p);
+        cfg1.ssrc = 0x0a0a0a0b;
+        auto s1 = open_stream(c, cfg1, static_cast<uint16_t>(port + 2), static_cast<uint16_t>(peer + 2));
+        auto args = harness_args(p, peer, port);
+        args.insert(args.end(), {"--streams", "2"});
+        harness h(dir.p, args);
+        // Our second endpoint must not start before the first is secure: ZRTPSess comes from it.
+        drive({s0.get()}, {});
+        ASSERT_EQ(s0->ep->current_state(), state::secure);
+        drive({s1.get()}, {});
+        const int rc = h.wait();
+        expect_interop(h, rc, *s0, 0, &p);
+        expect_interop(h, rc, *s1, 1, nullptr);
+        EXPECT_TRUE(s1->ep->info().multistream);
+        EXPECT_EQ(h.line("SECURE", 1)["ka"], "Mult");
+        EXPECT_EQ(s1->ep->info().sas, s0->ep->info().sas);
+        EXPECT_EQ(s1->ep->info().r, we ? role::initiator : role::responder);
+    }
 }
 
 TEST_F(zrtp_interop, completes_with_30_percent_loss_both_roles) {
