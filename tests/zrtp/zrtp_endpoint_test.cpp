@@ -104,6 +104,32 @@ TEST(zrtp_endpoint, total_loss_fails_cleanly_after_t1_retransmissions) {
     EXPECT_FALSE(a->next_timeout().has_value());
 }
 
+TEST(zrtp_endpoint, t1_doubles_from_50_ms_caps_at_200_ms_and_gives_up_after_20_resends) {
+    auto cache = zid_cache::in_memory();
+    auto ep = make_endpoint(std::make_shared<call>(cache), cfg_for(1));
+    const time_point t0{};
+    ep->start(t0);
+    ASSERT_EQ(ep->take_outgoing().size(), 1u);
+    std::vector<long> gaps;
+    time_point last = t0;
+    int resends = 0;
+    while (auto d = ep->next_timeout()) {
+        gaps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*d - last).count()));
+        last = *d;
+        ep->on_timer(*d);
+        resends += static_cast<int>(ep->take_outgoing().size());
+        if (gaps.size() > 40) break;
+    }
+    ASSERT_GE(gaps.size(), 4u);
+    EXPECT_EQ(gaps[0], 50);
+    EXPECT_EQ(gaps[1], 100);
+    EXPECT_EQ(gaps[2], 200);
+    EXPECT_EQ(gaps[3], 200);
+    EXPECT_EQ(resends, 20);
+    EXPECT_EQ(ep->current_state(), state::failed);
+    EXPECT_NE(ep->info().failure.find("T1"), std::string::npos);
+}
+
 TEST(zrtp_endpoint, two_passive_endpoints_time_out_cleanly) {
     pair_fixture f;
     auto ca = cfg_for(1, true), cb = cfg_for(2, true);
