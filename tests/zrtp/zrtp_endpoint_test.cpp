@@ -130,6 +130,40 @@ TEST(zrtp_endpoint, t1_doubles_from_50_ms_caps_at_200_ms_and_gives_up_after_20_r
     EXPECT_NE(ep->info().failure.find("T1"), std::string::npos);
 }
 
+TEST(zrtp_endpoint, t2_resends_commit_from_150_ms_capped_at_1200_ms_then_fails) {
+    pair_fixture f;
+    auto a = make_endpoint(f.calla, cfg_for(1)), b = make_endpoint(f.callb, cfg_for(2, true));
+    const time_point t0{};
+    a->start(t0);
+    b->start(t0);
+    auto hello_a = a->take_outgoing(), hello_b = b->take_outgoing();
+    b->receive(hello_a.at(0), t0);            // B acknowledges A's Hello
+    for (auto& p : b->take_outgoing()) a->receive(p, t0);
+    a->receive(hello_b.at(0), t0);            // A commits; from now on everything is lost
+    ASSERT_EQ(a->current_state(), state::commit_sent);
+    ASSERT_EQ(a->take_outgoing().size(), 1u);
+    std::vector<long> gaps;
+    time_point last = t0;
+    int resends = 0;
+    while (auto d = a->next_timeout()) {
+        gaps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*d - last).count()));
+        last = *d;
+        a->on_timer(*d);
+        resends += static_cast<int>(a->take_outgoing().size());
+        if (gaps.size() > 40) break;
+    }
+    ASSERT_GE(gaps.size(), 5u);
+    EXPECT_EQ(gaps[0], 150);
+    EXPECT_EQ(gaps[1], 300);
+    EXPECT_EQ(gaps[2], 600);
+    EXPECT_EQ(gaps[3], 1200);
+    EXPECT_EQ(gaps[4], 1200);
+    EXPECT_EQ(resends, 10);
+    EXPECT_EQ(a->current_state(), state::failed);
+    EXPECT_NE(a->info().failure.find("T2"), std::string::npos);
+    EXPECT_EQ(a->info().last_error, 0xB0u);
+}
+
 TEST(zrtp_endpoint, two_passive_endpoints_time_out_cleanly) {
     pair_fixture f;
     auto ca = cfg_for(1, true), cb = cfg_for(2, true);
