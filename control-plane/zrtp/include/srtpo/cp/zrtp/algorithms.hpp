@@ -1,6 +1,8 @@
 #pragma once
 // ZRTP algorithm identifiers (RFC 6189 §5.1.2-§5.1.6) and negotiation (§4.1.2).
 // Each algorithm travels as a 4-character ASCII word in Hello and Commit.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/engine/suite.hpp>
 

@@ -1,6 +1,8 @@
 #pragma once
 // Commit (RFC 6189 §5.4): H2, ZID, the five chosen algorithms, then hvi (DH mode, 32 octets) or
 // a nonce (Multistream, 16 octets; Preshared, 16 + 8-octet key ID), and a MAC keyed by H1.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/algorithms.hpp>
 #include <srtpo/cp/zrtp/message.hpp>

@@ -2,6 +2,8 @@
 // Confirm1 / Confirm2 (RFC 6189 §5.7): confirm_mac, a CFB IV, then AES-CFB encrypted H0, the
 // signature length, the E/V/A/D flags and the cache expiration interval. The MAC covers the
 // ciphertext (encrypt-then-MAC) with the negotiated HMAC truncated to 64 bits.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/algorithms.hpp>
 #include <srtpo/cp/zrtp/message.hpp>

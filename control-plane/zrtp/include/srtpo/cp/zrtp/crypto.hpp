@@ -1,5 +1,7 @@
 #pragma once
 // The ZRTP hash, HMAC and KDF (RFC 6189 §4.5.1), on OpenSSL 3 EVP.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/algorithms.hpp>
 #include <srtpo/cp/zrtp/secret.hpp>

@@ -1,6 +1,8 @@
 #pragma once
 // DHPart1 / DHPart2 (RFC 6189 §5.5, §5.6): H1, the four secret IDs, the public value and a MAC
 // keyed by H0.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/message.hpp>
 

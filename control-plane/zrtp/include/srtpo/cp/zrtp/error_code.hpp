@@ -1,5 +1,7 @@
 #pragma once
 // ZRTP Error message codes (RFC 6189 §5.9, table).
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <cstdint>
 #include <string_view>

@@ -1,5 +1,7 @@
 #pragma once
 // Error (RFC 6189 §5.9: header + 32-bit error code) and Ping / PingACK (§5.15, §5.16).
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/error_code.hpp>
 #include <srtpo/cp/zrtp/message.hpp>

@@ -1,5 +1,7 @@
 #pragma once
 // Hello (RFC 6189 §5.2): version, client id, H3, ZID, flags, algorithm lists, MAC keyed by H2.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/algorithms.hpp>
 #include <srtpo/cp/zrtp/message.hpp>

@@ -2,6 +2,8 @@
 // What every ZRTP message shares (RFC 6189 §5.1.1): the preamble 0x505a, a 16-bit length in
 // 32-bit words (counting preamble, length and type block, not the packet header or CRC), and an
 // 8-character type block. Also the messages that are nothing but that block (the ACKs).
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/engine/result.hpp>
 

@@ -2,6 +2,8 @@
 // The ZRTP packet around every message (RFC 6189 §5.0): a 12-octet RTP-like header whose first
 // nibble is 0001, a sequence number, the magic cookie 'ZRTP' and the SSRC; then the message;
 // then a CRC-32c over header and message.
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/engine/result.hpp>
 

@@ -1,6 +1,8 @@
 #pragma once
 // Short Authentication String rendering (RFC 6189 §5.1.6, §7): sasvalue is the leftmost 32 bits
 // of sashash = KDF(s0, "SAS", KDF_Context, 256) (§4.5.2).
+// Every function here is pure and thread-safe; results own their bytes, inputs are only read
+// during the call.
 
 #include <srtpo/cp/zrtp/algorithms.hpp>
 
