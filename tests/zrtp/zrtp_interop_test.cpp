@@ -355,22 +355,31 @@ TEST_F(zrtp_interop, retained_secret_second_call_then_cache_mismatch) {
     const params p{true, key_agreement::x255, hash_algo::s256, cipher_algo::aes1, auth_tag::hs80, sas_type::b32};
     const auto cf = (dir.p / "ours.cache").string(), kf = (dir.p / "ours.key").string();
     const auto bz = (dir.p / "bzrtp.sqlite").string();
-    auto once = [&](cache_status expect_ours, const char* expect_bzrtp_mismatch) {
+    // One call; both sides then mark the SAS verified when `verify` (the users compared it).
+    auto once = [&](cache_status expect_ours, const char* expect_bzrtp_mismatch, const char* expect_bzrtp_verified,
+                    bool expect_peer_v, bool verify) {
         auto cache = zid_cache::open(cf, kf);
         ASSERT_TRUE(cache) << cache.err().message;
         auto c = std::make_shared<call>(*cache);
         const uint16_t port = next_port(), peer = static_cast<uint16_t>(port + 1);
         auto s = open_stream(c, config_for(p), port, peer);
         auto args = harness_args(p, peer, port);
-        args.insert(args.end(), {"--cache", bz});
+        args.insert(args.end(), {"--cache", bz, "--verify-sas", verify ? "1" : "0"});
         harness h(dir.p, args);
         drive({s.get()}, {});
+        if (verify && s->ep->current_state() == state::secure) {
+            ASSERT_TRUE(s->ep->verify_sas());
+        }
         expect_interop(h, h.wait(), *s, 0, &p);
         EXPECT_EQ(s->ep->info().cache, expect_ours);
+        EXPECT_EQ(s->ep->info().peer_sas_verified, expect_peer_v); // bzrtp's V flag in its Confirm (§5.7)
         EXPECT_EQ(h.line("SECURE", 0)["cache_mismatch"], expect_bzrtp_mismatch);
+        EXPECT_EQ(h.line("SECURE", 0)["verified"], expect_bzrtp_verified); // our V flag, as bzrtp read it
     };
-    once(cache_status::new_peer, "0");
-    once(cache_status::match, "0"); // both sides used rs1: otherwise s0 and the Confirm MACs differ
+    once(cache_status::new_peer, "0", "0", false, true);
+    // Both sides used rs1 (otherwise s0 and the Confirm MACs would differ), and each saw the
+    // other's SAS-verified flag from the first call.
+    once(cache_status::match, "0", "1", true, false);
     {
         // Corrupt our retained secrets for bzrtp's ZID: both sides must now see a mismatch.
         auto cache = zid_cache::open(cf, kf);
@@ -389,7 +398,8 @@ TEST_F(zrtp_interop, retained_secret_second_call_then_cache_mismatch) {
         e.sas_verified = true;
         ASSERT_TRUE(cache->store(z, e));
     }
-    once(cache_status::mismatch, "1");
+    // A mismatch clears the verified state on both sides (§4.6.1.1).
+    once(cache_status::mismatch, "1", "0", false, false);
 }
 
 TEST_F(zrtp_interop, multistream_second_stream_both_roles) {

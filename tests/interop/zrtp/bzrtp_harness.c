@@ -25,10 +25,12 @@
  * non-ZRTP datagram it receives with the rx key, printing
  *   SRTP stream=K sent=N ok=M bad=B
  * at the end, and "RESULT: OK" (exit 0) when every stream is secure and, with --srtp, at least one
- * peer packet per stream authenticated; otherwise "RESULT: FAIL ..." (exit 1).
+ * peer packet per stream authenticated; otherwise "RESULT: FAIL ..." (exit 1). verified= is the
+ * SAS-verified state bzrtp reports from its cache; --verify-sas 1 marks the SAS verified once
+ * stream 0 is secure (as a user pressing "verified" would).
  * Options: --local P --remote P [--ssrc HEX] [--ka DH3k|DH2k|X255|X448] [--hash S256|S384]
  *   [--cipher AES1|AES3] [--auth HS32|HS80] [--sas B32|B256] [--streams 1|2] [--srtp N]
- *   [--timeout-ms N] [--linger-ms N] [--drop PCT] [--cache SQLITE_FILE]
+ *   [--timeout-ms N] [--linger-ms N] [--drop PCT] [--cache SQLITE_FILE] [--verify-sas 1]
  *   [--peer-hello-hash "1.10 HEX"] [--self-hash-file F]
  */
 #include <bzrtp/bzrtp.h>
@@ -129,14 +131,14 @@ static uint8_t algo_value(const char *n) {
 
 static int on_start(void *cd, const bzrtpSrtpSecrets_t *k, int32_t verified) {
 	struct stream *s = cd;
-	(void)verified;
 	snprintf(s->sas, sizeof s->sas, "%s", k->sas ? k->sas : "-");
 	s->cipher = k->cipherAlgo;
 	s->auth = k->authTagAlgo;
 	s->cache_mismatch = k->cacheMismatch;
-	printf("SECURE stream=%d sas=%s ka=%s hash=%s cipher=%s auth=%s sasalgo=%s cache_mismatch=%d\n",
+	printf("SECURE stream=%d sas=%s ka=%s hash=%s cipher=%s auth=%s sasalgo=%s cache_mismatch=%d verified=%d\n",
 	       (int)(s - streams), s->sas, algo_name(k->keyAgreementAlgo), algo_name(k->hashAlgo),
-	       algo_name(k->cipherAlgo), algo_name(k->authTagAlgo), algo_name(k->sasAlgo), k->cacheMismatch);
+	       algo_name(k->cipherAlgo), algo_name(k->authTagAlgo), algo_name(k->sasAlgo), k->cacheMismatch,
+	       verified ? 1 : 0);
 	s->secure = 1;
 	return 0;
 }
@@ -198,7 +200,7 @@ static void send_rtp(struct stream *s) {
 }
 
 int main(int argc, char **argv) {
-	int local = 0, remote = 0, timeout_ms = 10000, linger_ms = 600, nsrtp = 0;
+	int local = 0, remote = 0, timeout_ms = 10000, linger_ms = 600, nsrtp = 0, verify_sas = 0, verified_done = 0;
 	uint32_t ssrc = 0x0b0b0b0b;
 	uint8_t ka = ZRTP_KEYAGREEMENT_DH3k, hash = ZRTP_HASH_S256, cipher = ZRTP_CIPHER_AES1,
 		auth = ZRTP_AUTHTAG_HS80, sas = ZRTP_SAS_B32;
@@ -219,6 +221,7 @@ int main(int argc, char **argv) {
 		else if (!strcmp(o, "--linger-ms")) linger_ms = atoi(v);
 		else if (!strcmp(o, "--drop")) drop_pct = atoi(v);
 		else if (!strcmp(o, "--cache")) cache_file = v;
+		else if (!strcmp(o, "--verify-sas")) verify_sas = atoi(v);
 		else if (!strcmp(o, "--peer-hello-hash")) peer_hash = v;
 		else if (!strcmp(o, "--self-hash-file")) self_hash_file = v;
 		else { fprintf(stderr, "bzrtp_harness: unknown option %s\n", o); return 2; }
@@ -308,6 +311,10 @@ int main(int argc, char **argv) {
 		t = now_ms();
 		for (int k = 0; k < nstreams; k++)
 			if (streams[k].started) bzrtp_iterate(ctx, streams[k].ssrc, t);
+		if (verify_sas && streams[0].secure && !verified_done) {
+			bzrtp_SASVerified(ctx);
+			verified_done = 1;
+		}
 		/* The second stream joins once the first is secure, as a call adds video (§4.4.3). */
 		if (nstreams == 2 && streams[0].secure && !streams[1].started) {
 			bzrtp_addChannel(ctx, streams[1].ssrc);
