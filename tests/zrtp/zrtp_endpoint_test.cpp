@@ -104,22 +104,29 @@ TEST(zrtp_endpoint, total_loss_fails_cleanly_after_t1_retransmissions) {
     EXPECT_FALSE(a->next_timeout().has_value());
 }
 
+// Fires every timer of a peerless endpoint in turn: the gaps between expiries (ms) and how many
+// packets the expiries resent.
+std::pair<std::vector<long>, int> run_timers(endpoint& ep, time_point t0) {
+    std::vector<long> gaps;
+    time_point last = t0;
+    int resends = 0;
+    while (auto d = ep.next_timeout()) {
+        gaps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*d - last).count()));
+        last = *d;
+        ep.on_timer(*d);
+        resends += static_cast<int>(ep.take_outgoing().size());
+        if (gaps.size() > 40) break;
+    }
+    return {gaps, resends};
+}
+
 TEST(zrtp_endpoint, t1_doubles_from_50_ms_caps_at_200_ms_and_gives_up_after_20_resends) {
     auto cache = zid_cache::in_memory();
     auto ep = make_endpoint(std::make_shared<call>(cache), cfg_for(1));
     const time_point t0{};
     ep->start(t0);
     ASSERT_EQ(ep->take_outgoing().size(), 1u);
-    std::vector<long> gaps;
-    time_point last = t0;
-    int resends = 0;
-    while (auto d = ep->next_timeout()) {
-        gaps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*d - last).count()));
-        last = *d;
-        ep->on_timer(*d);
-        resends += static_cast<int>(ep->take_outgoing().size());
-        if (gaps.size() > 40) break;
-    }
+    const auto [gaps, resends] = run_timers(*ep, t0);
     ASSERT_GE(gaps.size(), 4u);
     EXPECT_EQ(gaps[0], 50);
     EXPECT_EQ(gaps[1], 100);
@@ -142,16 +149,7 @@ TEST(zrtp_endpoint, t2_resends_commit_from_150_ms_capped_at_1200_ms_then_fails) 
     a->receive(hello_b.at(0), t0);            // A commits; from now on everything is lost
     ASSERT_EQ(a->current_state(), state::commit_sent);
     ASSERT_EQ(a->take_outgoing().size(), 1u);
-    std::vector<long> gaps;
-    time_point last = t0;
-    int resends = 0;
-    while (auto d = a->next_timeout()) {
-        gaps.push_back(static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(*d - last).count()));
-        last = *d;
-        a->on_timer(*d);
-        resends += static_cast<int>(a->take_outgoing().size());
-        if (gaps.size() > 40) break;
-    }
+    const auto [gaps, resends] = run_timers(*a, t0);
     ASSERT_GE(gaps.size(), 5u);
     EXPECT_EQ(gaps[0], 150);
     EXPECT_EQ(gaps[1], 300);
