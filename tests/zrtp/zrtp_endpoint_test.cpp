@@ -3,7 +3,11 @@
 // error paths of §4 and §6.
 #include "pair.hpp"
 
+#include <cstring>
+
 #include <srtpo/cp/zrtp/crypto.hpp>
+#include <srtpo/cp/zrtp/error_message.hpp>
+#include <srtpo/cp/zrtp/packet.hpp>
 #include <srtpo/cp/zrtp/show.hpp>
 
 namespace srtpo::cp::zrtp::test {
@@ -291,6 +295,53 @@ TEST(zrtp_endpoint, no_common_hash_fails_with_error_0x40) {
     EXPECT_EQ(a->info().last_error, 0x40u);
     EXPECT_EQ(b->current_state(), state::failed); // it received A's Error
     EXPECT_EQ(b->info().last_error, 0x40u);
+}
+
+TEST(zrtp_endpoint, goclear_refused_sasrelay_ignored_ping_answered_while_secure) {
+    pair_fixture f;
+    auto a = make_endpoint(f.calla, cfg_for(1)), b = make_endpoint(f.callb, cfg_for(2, true));
+    run_pair(*a, *b, f.ea, f.eb);
+    ASSERT_EQ(a->current_state(), state::secure);
+    const time_point t{};
+    // GoClear (§5.11): 3 words + clear_mac; we answer Error 0x100 and stay secure.
+    std::vector<uint8_t> go_clear;
+    put_message_header(go_clear, message_type::go_clear, 20);
+    go_clear.resize(20, 0);
+    a->receive(frame_packet(1, 2, go_clear), t);
+    auto out = a->take_outgoing();
+    ASSERT_EQ(out.size(), 1u);
+    auto v = parse_packet(out[0]);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(*parse_error(v->message), 0x100u);
+    EXPECT_EQ(a->current_state(), state::secure);
+    // SASrelay: ignored (we trust no PBX), reported.
+    std::vector<uint8_t> relay;
+    put_message_header(relay, message_type::sas_relay, 12);
+    a->receive(frame_packet(2, 2, relay), t);
+    EXPECT_TRUE(a->take_outgoing().empty());
+    auto ev = a->take_events();
+    ASSERT_EQ(ev.size(), 2u);
+    EXPECT_EQ(ev[0].kind, event_kind::refused);
+    EXPECT_EQ(ev[1].kind, event_kind::refused);
+    // Ping (§5.15) gets a PingACK echoing the endpoint hash and our SSRC field.
+    ping pg;
+    std::memcpy(pg.version.data(), "1.10", 4);
+    pg.endpoint_hash.fill(0x5c);
+    a->receive(frame_packet(3, 0x1234, build_ping(pg)), t);
+    out = a->take_outgoing();
+    ASSERT_EQ(out.size(), 1u);
+    auto pa = parse_ping_ack(parse_packet(out[0])->message);
+    ASSERT_TRUE(pa);
+    EXPECT_EQ(pa->received_endpoint_hash, pg.endpoint_hash);
+    EXPECT_EQ(pa->received_ssrc, 0x1234u);
+    // Error from the peer: ErrorACK, then failed with the peer's code.
+    a->receive(frame_packet(4, 2, build_error(0x70)), t);
+    out = a->take_outgoing();
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_TRUE(parse_ack(parse_packet(out[0])->message, message_type::error_ack));
+    EXPECT_EQ(a->current_state(), state::failed);
+    EXPECT_EQ(a->info().last_error, 0x70u);
+    EXPECT_FALSE(a->keying()); // keys are gone once failed
 }
 
 TEST(zrtp_endpoint, create_rejects_bad_configs) {
