@@ -14,6 +14,9 @@ pkgs=(
   libdpdk-dev libtomlplusplus-dev
   # independent decoders the tests compare against (tshark checks generated captures)
   tshark
+  # ZRTP interop peer: Linphone's bzrtp (GPL-3+), linked only by the separate test harness
+  # tests/interop/zrtp/bzrtp_harness, which talks to our endpoint over loopback UDP
+  libbzrtp-dev libbctoolbox-dev
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
