@@ -4,9 +4,11 @@
 #include <rte_hash.h>
 #include <rte_jhash.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -39,7 +41,7 @@ engine::result<std::unique_ptr<flow_registry>> flow_registry::create(uint32_t n_
     static std::atomic<unsigned> seq{0};
     const std::string name = "srtpo_flows_" + std::to_string(seq++);
     std::unique_ptr<flow_registry> r(new flow_registry());
-    r->_entries = std::vector<std::atomic<flow_entry*>>(n_ids);
+    r->_entries = std::vector<std::atomic<uintptr_t>>(n_ids);
 
     const std::size_t sz = rte_rcu_qsbr_get_memsize(max_workers);
     r->_rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc_socket("srtpo_rcu", sz, RTE_CACHE_LINE_SIZE, socket_id));
@@ -49,13 +51,14 @@ engine::result<std::unique_ptr<flow_registry>> flow_registry::create(uint32_t n_
 
     rte_hash_parameters p{};
     p.name = name.c_str();
-    // At most two keys per id (P and P + 1), and room so that cuckoo inserts do not fail.
+    // At most two keys per id (P and P + 1). The extendable bucket table makes every insert up to
+    // `entries` succeed, however unlucky the cuckoo paths (ext buckets are recycled through RCU).
     p.entries = static_cast<uint32_t>(std::max<uint64_t>(64, uint64_t{n_ids} * 2));
     p.key_len = sizeof(flow_key);
     p.hash_func = rte_jhash;
     p.hash_func_init_val = 0;
     p.socket_id = socket_id;
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     r->_h = rte_hash_create(&p);
     if (!r->_h)
         return make_error(errc::invalid_argument, "flow registry: rte_hash_create (" + std::to_string(p.entries) +
@@ -69,7 +72,7 @@ engine::result<std::unique_ptr<flow_registry>> flow_registry::create(uint32_t n_
 }
 
 flow_registry::~flow_registry() {
-    for (auto& a : _entries) delete a.load(std::memory_order_relaxed);
+    for (uint32_t id = 0; id < _entries.size(); ++id) delete current(id);
     for (auto& r : _retired) delete r.e;
     if (_h) rte_hash_free(_h);
     rte_free(_rcu);
@@ -84,6 +87,18 @@ uint64_t flow_registry::lookup_bulk(const flow_key* const* keys, unsigned n, flo
     for (unsigned i = 0; i < n; ++i)
         if (hit >> i & 1u) out[i] = decode(data[i]);
     return hit;
+}
+
+void flow_registry::resolve_bulk(const flow_ref* refs, uint64_t hit, unsigned n, flow_entry** out) const noexcept {
+    for (unsigned i = 0; i < n; ++i)
+        if (hit >> i & 1u) rte_prefetch0(&_entries[refs[i].id]);
+    for (unsigned i = 0; i < n; ++i) out[i] = hit >> i & 1u ? resolve(refs[i]) : nullptr;
+}
+
+void flow_registry::store(uint32_t id, flow_entry* e) noexcept {
+    const auto p = reinterpret_cast<uintptr_t>(e);
+    if (p & ~ptr_mask) std::abort(); // a pointer beyond 48 bits would break the tag (never on Linux without a hint)
+    _entries[id].store(e ? p | uintptr_t{e->binding & tag_mask} << tag_shift : 0, std::memory_order_release);
 }
 
 engine::result<void> flow_registry::bind(const flow_entry& e) {
@@ -145,7 +160,7 @@ engine::result<void> flow_registry::publish(std::unique_ptr<flow_entry> e) {
     if (cur && cur->key == e->key && cur->proto == e->proto) {
         e->binding = cur->binding;
         flow_entry* n = e.release();
-        _entries[n->id].store(n, std::memory_order_release);
+        store(n->id, n);
         retire(cur, n->pred == cur ? n : nullptr);
         return {};
     }
@@ -153,9 +168,9 @@ engine::result<void> flow_registry::publish(std::unique_ptr<flow_entry> e) {
     e->binding = ++_next_binding;
     // Published before its keys are bound: a worker that finds a key finds the entry.
     flow_entry* n = e.release();
-    _entries[n->id].store(n, std::memory_order_release);
+    store(n->id, n);
     if (auto b = bind(*n); !b) {
-        _entries[n->id].store(nullptr, std::memory_order_release);
+        store(n->id, nullptr);
         retire(n, nullptr);
         return b;
     }
@@ -167,7 +182,7 @@ void flow_registry::remove(uint32_t id) {
     flow_entry* cur = current(id);
     if (!cur) return;
     unbind(*cur);
-    _entries[id].store(nullptr, std::memory_order_release);
+    store(id, nullptr);
     --_published;
     retire(cur, nullptr);
 }

@@ -55,10 +55,15 @@ public:
     /// Looks up n <= 64 keys; bit i of the result is set when keys[i] matched, then out[i] says what.
     uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, flow_ref* out) const noexcept;
     /// The entry for a looked-up key, or null if it went away or the id was rebound meanwhile.
+    /// The check does not touch the entry: the slot holds the pointer tagged with the low 16 bits
+    /// of its binding (user-space pointers fit in 48 bits; publish() checks).
     flow_entry* resolve(const flow_ref& r) const noexcept {
-        flow_entry* e = _entries[r.id].load(std::memory_order_acquire);
-        return e && e->binding == r.binding ? e : nullptr;
+        const uintptr_t v = _entries[r.id].load(std::memory_order_acquire);
+        return (v >> tag_shift) == (r.binding & tag_mask) ? reinterpret_cast<flow_entry*>(v & ptr_mask) : nullptr;
     }
+    /// resolve() for the hits of one lookup_bulk (others: null), with the id slots prefetched
+    /// first so that their cache misses overlap.
+    void resolve_bulk(const flow_ref* refs, uint64_t hit, unsigned n, flow_entry** out) const noexcept;
     rte_rcu_qsbr* rcu() const noexcept { return _rcu; }
 
     // ---- writer (one thread at a time) ----
@@ -71,7 +76,9 @@ public:
     /// Unbinds and retires the entry at `id`, if any.
     void remove(uint32_t id);
     /// The published entry at `id` (writer's view), or null.
-    flow_entry* current(uint32_t id) const noexcept { return _entries[id].load(std::memory_order_relaxed); }
+    flow_entry* current(uint32_t id) const noexcept {
+        return reinterpret_cast<flow_entry*>(_entries[id].load(std::memory_order_relaxed) & ptr_mask);
+    }
     /// Frees retired entries whose grace period is over. Returns how many are still waiting.
     std::size_t reclaim();
 
@@ -95,7 +102,12 @@ private:
 
     rte_hash* _h = nullptr;
     rte_rcu_qsbr* _rcu = nullptr;
-    std::vector<std::atomic<flow_entry*>> _entries;
+    static constexpr unsigned tag_shift = 48;
+    static constexpr uintptr_t ptr_mask = (uintptr_t{1} << tag_shift) - 1;
+    static constexpr uint32_t tag_mask = 0xffff;
+    void store(uint32_t id, flow_entry* e) noexcept;
+
+    std::vector<std::atomic<uintptr_t>> _entries; ///< tagged pointers (0: none)
     std::vector<retired_entry> _retired;
     uint32_t _next_binding = 0;
     std::size_t _published = 0, _keys = 0;

@@ -209,7 +209,11 @@ int run(int argc, char** argv) {
                     sync->capacity(), sync->status_name().c_str());
     std::fflush(stdout);
 
-    if (sync) sync->start();
+    if (sync)
+        if (auto r = sync->start(); !r) {
+            rte_eal_cleanup();
+            return fail(1, r.err().message);
+        }
     const uint64_t t0 = rte_get_tsc_cycles();
     w.run(g_stop);
     if (sync) sync->stop();

@@ -5,6 +5,8 @@
 #include <rte_lcore.h>
 
 #include <cstdio>
+#include <cstring>
+#include <thread>
 
 namespace srtpo::pmd {
 
@@ -201,22 +203,31 @@ std::size_t table_sync::poll_once() {
     return n;
 }
 
-void table_sync::start(std::chrono::microseconds period) {
+void* table_sync::thread_main(void* arg) {
+    auto* self = static_cast<table_sync*>(arg);
+    // A registered non-EAL thread gets an lcore id, which some DPDK libraries expect.
+    const bool registered = rte_thread_register() == 0;
+    while (!self->_stop.load(std::memory_order_relaxed)) {
+        self->poll_once();
+        std::this_thread::sleep_for(self->_period);
+    }
+    if (registered) rte_thread_unregister();
+    return nullptr;
+}
+
+engine::result<void> table_sync::start(std::chrono::microseconds period) {
+    _period = period;
     _stop.store(false, std::memory_order_relaxed);
-    _t = std::thread([this, period] {
-        // A registered non-EAL thread gets an lcore id, which some DPDK libraries expect.
-        const bool registered = rte_thread_register() == 0;
-        while (!_stop.load(std::memory_order_relaxed)) {
-            poll_once();
-            std::this_thread::sleep_for(period);
-        }
-        if (registered) rte_thread_unregister();
-    });
+    if (int rc = rte_ctrl_thread_create(&_t, "srtpo-sync", nullptr, &table_sync::thread_main, this); rc != 0)
+        return engine::make_error(engine::errc::io_error, "sync thread: rte_ctrl_thread_create: " + std::string(std::strerror(rc)));
+    _running = true;
+    return {};
 }
 
 void table_sync::stop() {
     _stop.store(true, std::memory_order_relaxed);
-    if (_t.joinable()) _t.join();
+    if (_running) pthread_join(_t, nullptr);
+    _running = false;
 }
 
 } // namespace srtpo::pmd

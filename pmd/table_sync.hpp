@@ -11,7 +11,9 @@
 // their RCU grace period.
 //
 // Thread-safety: open() and initial_sync() on the main thread before any worker starts; then
-// start() runs poll_once() on a plain std::thread (not a worker lcore) until stop(). poll_once()
+// start() runs poll_once() on a DPDK control thread (rte_ctrl_thread_create: a non-EAL thread
+// whose CPU affinity excludes the worker lcores, so a busy-polling worker never starves it)
+// until stop(). poll_once()
 // may also be called directly when no thread was started (tests, benchmarks). stats() after stop().
 
 #include "flow_registry.hpp"
@@ -25,7 +27,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
+#include <pthread.h>
 #include <vector>
 
 namespace srtpo::pmd {
@@ -57,8 +59,9 @@ public:
     /// Start-up: connects the doorbell consumer and applies every installed slot (full scan), so
     /// the flows are in place before the first rx burst. Main thread, before start().
     engine::result<void> initial_sync();
-    /// Runs poll_once() every `period` on a std::thread until stop().
-    void start(std::chrono::microseconds period = std::chrono::microseconds(1000));
+    /// Runs poll_once() every `period` on a control thread named "srtpo-sync" until stop().
+    /// Errors: the thread could not be created.
+    engine::result<void> start(std::chrono::microseconds period = std::chrono::microseconds(1000));
     void stop();
 
     /// One cycle: heartbeat, resync if asked, doorbell ids, busy retries, make-before-break
@@ -84,7 +87,10 @@ private:
     std::vector<uint32_t> _ids;       ///< doorbell scratch
     std::vector<std::pair<uint32_t, const flow_entry*>> _rebuilds;
     sync_counters _c;
-    std::thread _t;
+    static void* thread_main(void* self);
+    std::chrono::microseconds _period{1000};
+    pthread_t _t{};
+    bool _running = false;
     std::atomic<bool> _stop{false};
 };
 

@@ -149,6 +149,8 @@ bool worker::poll(const queue_io& q) noexcept {
     // 2. one bulk lookup for the burst.
     std::array<flow_ref, engine::max_burst> refs;
     const uint64_t hit = _reg.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
+    std::array<flow_entry*, engine::max_burst> entries;
+    _reg.resolve_bulk(refs.data(), hit, nkeys, entries.data());
     ++_burst_serial;
 
     // 3. ops, grouped into the four classes.
@@ -156,7 +158,7 @@ bool worker::poll(const queue_io& q) noexcept {
     std::array<uint8_t, cls_count> nops{};
     for (unsigned k = 0; k < nkeys; ++k) {
         slot& s = slots[key_slot[k]];
-        flow_entry* e = hit >> k & 1u ? _reg.resolve(refs[k]) : nullptr;
+        flow_entry* e = entries[k];
         if (!e) {
             _st.drop(drop_reason::no_flow);
             s.exc = true;
