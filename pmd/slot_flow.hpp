@@ -25,9 +25,10 @@ inline constexpr uint32_t table_max_streams = 16;
 /// key reuses keystream (RFC 3711 §9.1; docs/shm-abi.md "status region").
 inline constexpr uint32_t restart_index_skip = 64;
 
-/// An IPv4-mapped table address (RFC 4291 §2.5.5.2) as the parser's family + bytes.
+/// An IPv4-mapped table address (RFC 4291 §2.5.5.2) as the parser's family + bytes. Thread-safe (pure).
 net::ip_address to_net(const table::ip_address& a) noexcept;
 /// The hash key packets are looked up by (destination address and port of the slot's flow key).
+/// Thread-safe (pure).
 flow_key to_flow_key(const table::flow_key& k) noexcept;
 
 struct slot_build_options {
@@ -56,7 +57,8 @@ struct slot_flow {
 engine::result<slot_flow> build_slot_flow(const table::slot_data& d, const table::hdrext_record* hx,
                                           const slot_build_options& o = {});
 
-/// Whether two in legs hold the same keys and crypto parameters (constant-time key compare).
+/// Whether two in legs hold the same keys and crypto parameters (constant-time compare).
+/// Thread-safe (pure).
 bool same_leg(const table::leg_crypto& a, const table::leg_crypto& b) noexcept;
 
 } // namespace srtpo::pmd
