@@ -19,6 +19,7 @@ struct flow_key {
     uint16_t port = 0;
     uint8_t family = 0;
     uint8_t pad = 0;
+    friend bool operator==(const flow_key&, const flow_key&) = default;
 };
 static_assert(sizeof(flow_key) == 20);
 

@@ -1,14 +1,15 @@
 // srtpo-pmd: the DPDK primary process. EAL and ports here; the loop in worker.cpp, flows in
 // flows_file.cpp, lookup in flow_table.cpp, counters in stats.cpp.
 //
-//   srtpo-pmd [EAL args] -- --flows FILE.toml [--exit-after-idle MS] [--stats-interval S]
-//             [--burst N] [--tx-port N] [--exception-port N] [--json]
+//   srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]
+//             [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--json]
 //
 // Exit codes: 0 after a clean stop (signal or idle timeout), 1 on a run-time failure (EAL, ports,
-// memory), 2 on a usage or flows-file error.
+// memory), 2 on a usage, flows-file or session-table error (absent, or its header refused).
 
-#include "flow_table.hpp"
+#include "flow_registry.hpp"
 #include "flows_file.hpp"
+#include "table_sync.hpp"
 #include "options.hpp"
 #include "stats.hpp"
 #include "telemetry.hpp"
@@ -22,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include <atomic>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -83,10 +85,22 @@ int run(int argc, char** argv) {
         rte_eal_cleanup();
         return 2;
     }
-    auto flows = load_flows(opt->flows);
+    engine::result<std::vector<flow>> flows = std::vector<flow>{};
+    if (!opt->flows.empty()) flows = load_flows(opt->flows);
     if (!flows) {
         rte_eal_cleanup();
         return fail(2, flows.err().message);
+    }
+    // The table first: its capacity sizes the registry (slot ids 0..capacity-1, then the static
+    // flows). A missing table or a refused header is a configuration error: exit 2.
+    uint32_t table_capacity = 0;
+    if (!opt->table.empty()) {
+        auto t = table::sessions_mapping::attach(opt->table);
+        if (!t) {
+            rte_eal_cleanup();
+            return fail(2, "--table " + opt->table + ": " + t.err().message);
+        }
+        table_capacity = t->capacity();
     }
 
     const uint16_t nb_ports = rte_eth_dev_count_avail();
@@ -136,10 +150,43 @@ int run(int argc, char** argv) {
     wc.exit_after_idle_ms = opt->exit_after_idle_ms;
     wc.stats_interval_s = opt->stats_interval_s;
 
-    auto table = flow_table::create(*flows, static_cast<int>(rte_socket_id()));
-    if (!table) {
+    wc.n_static = flows->size();
+    auto reg = flow_registry::create(table_capacity + static_cast<uint32_t>(flows->size()), 1, static_cast<int>(rte_socket_id()));
+    if (!reg) {
         rte_eal_cleanup();
-        return fail(1, table.err().message);
+        return fail(1, reg.err().message);
+    }
+    // Static flows: ids after the table's slots, never replaced.
+    for (std::size_t i = 0; i < flows->size(); ++i) {
+        flow& f = (*flows)[i];
+        auto e = std::make_unique<flow_entry>();
+        e->id = table_capacity + static_cast<uint32_t>(i);
+        e->key = make_flow_key(f.match.addr, f.match.port);
+        e->proto = table::flow_proto::rtp; // RTCP muxed on P and on P + 1
+        e->act = f.act;
+        e->in = std::move(f.in);
+        e->out = std::move(f.out);
+        e->send_from = f.send_from;
+        e->send_to = f.send_to;
+        e->static_index = static_cast<uint32_t>(i);
+        e->adopted.store(true, std::memory_order_relaxed);
+        if (auto p = (*reg)->publish(std::move(e)); !p) {
+            rte_eal_cleanup();
+            return fail(2, f.label + ": " + p.err().message);
+        }
+    }
+    std::unique_ptr<table_sync> sync;
+    if (!opt->table.empty()) {
+        auto ts = table_sync::open(opt->table, **reg);
+        if (!ts) {
+            rte_eal_cleanup();
+            return fail(2, "--table " + opt->table + ": " + ts.err().message);
+        }
+        sync = std::move(ts.value());
+        if (auto r = sync->initial_sync(); !r) {
+            rte_eal_cleanup();
+            return fail(1, "--table " + opt->table + ": " + r.err().message);
+        }
     }
     auto ctx = engine::worker_ctx::create();
     if (!ctx) {
@@ -150,17 +197,26 @@ int run(int argc, char** argv) {
         std::fprintf(stderr, "srtpo-pmd: note: this version runs one worker on the main lcore; %u other lcores stay idle\n",
                      rte_lcore_count() - 1);
 
-    worker w(std::move(wc), *flows, **table, std::move(ctx.value()), rte_lcore_id());
+    worker w(std::move(wc), **reg, std::move(ctx.value()), rte_lcore_id());
     register_telemetry(w.published(), *flows);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("srtpo-pmd: %zu flows (%zu table keys), %zu data ports%s, burst %u\n", flows->size(), (*table)->size(),
-                ports.size(), opt->exception_port ? " + exception port" : "", opt->burst);
+    std::printf("srtpo-pmd: %zu static flows, %zu flows in total (%zu lookup keys), %zu data ports%s, burst %u\n", flows->size(),
+                (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "", opt->burst);
+    if (sync)
+        std::printf("srtpo-pmd: table %s: %u slots, status %s, sync thread polling every 1 ms\n", opt->table.c_str(),
+                    sync->capacity(), sync->status_name().c_str());
     std::fflush(stdout);
 
+    if (sync)
+        if (auto r = sync->start(); !r) {
+            rte_eal_cleanup();
+            return fail(1, r.err().message);
+        }
     const uint64_t t0 = rte_get_tsc_cycles();
     w.run(g_stop);
+    if (sync) sync->stop();
     const double seconds = static_cast<double>(rte_get_tsc_cycles() - t0) / static_cast<double>(rte_get_tsc_hz());
 
     // Stop and close every port: net_pcap flushes its tx file on close.
@@ -171,9 +227,18 @@ int run(int argc, char** argv) {
     unregister_telemetry();
     const std::vector<const worker_stats*> all{&w.stats()};
     std::printf("srtpo-pmd: final: %s\n", summary_line(total(all), seconds).c_str());
+    if (sync) {
+        const auto& c = sync->stats();
+        std::printf("srtpo-pmd: table: applied %llu rekeyed %llu rebuilt %llu removed %llu refused %llu resumed %llu resyncs %llu\n",
+                    static_cast<unsigned long long>(c.applied), static_cast<unsigned long long>(c.rekeyed),
+                    static_cast<unsigned long long>(c.rebuilt), static_cast<unsigned long long>(c.removed),
+                    static_cast<unsigned long long>(c.refused), static_cast<unsigned long long>(c.resumed),
+                    static_cast<unsigned long long>(c.resyncs));
+    }
     if (opt->json) std::printf("%s\n", summary_json(all, *flows, seconds).c_str());
     std::fflush(stdout);
-    table->reset();
+    sync.reset();
+    reg->reset(); // every entry, and with them the sessions (keys zeroized)
     flows->clear();
     rte_mempool_free(pool);
     rte_eal_cleanup();

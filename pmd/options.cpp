@@ -35,6 +35,10 @@ engine::result<options> parse_options(int argc, char** argv) {
             if (!v) return make_error(errc::invalid_argument, "--flows: needs a file");
             o.flows = v;
             ++i;
+        } else if (a == "--table") {
+            if (!v || !*v) return make_error(errc::invalid_argument, "--table: needs the session table's shm name");
+            o.table = v;
+            ++i;
         } else if (a == "--exit-after-idle") {
             auto n = num(1, 3'600'000);
             if (!n) return n.err();
@@ -61,7 +65,8 @@ engine::result<options> parse_options(int argc, char** argv) {
             return make_error(errc::invalid_argument, "unknown option '" + std::string(a) + "'");
         }
     }
-    if (o.flows.empty()) return make_error(errc::invalid_argument, "--flows FILE.toml is required");
+    if (o.flows.empty() && o.table.empty())
+        return make_error(errc::invalid_argument, "--flows FILE.toml or --table NAME is required");
     if (o.tx_port && o.exception_port && *o.tx_port == *o.exception_port)
         return make_error(errc::invalid_argument, "--tx-port and --exception-port must differ");
     return o;

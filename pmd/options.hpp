@@ -10,7 +10,8 @@
 namespace srtpo::pmd {
 
 struct options {
-    std::string flows;                      ///< --flows FILE.toml (required)
+    std::string flows;                      ///< --flows FILE.toml (static flows)
+    std::string table;                      ///< --table NAME: the shared-memory session table (and NAME.status)
     uint32_t exit_after_idle_ms = 0;        ///< --exit-after-idle MS: stop after MS without rx; 0 = never
     uint32_t stats_interval_s = 0;          ///< --stats-interval S: one summary line every S seconds
     uint16_t burst = 32;                    ///< --burst N, 1..64
@@ -20,8 +21,9 @@ struct options {
 };
 
 inline constexpr const char* usage =
-    "usage: srtpo-pmd [EAL args] -- --flows FILE.toml [--exit-after-idle MS] [--stats-interval S]\n"
-    "                 [--burst N] [--tx-port N] [--exception-port N] [--json]\n";
+    "usage: srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]\n"
+    "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--json]\n"
+    "       at least one of --flows (static flows) and --table (flows from srtpo-cp's session table)\n";
 
 /// Parses argv[1..argc) (argv[0] is the program name, as rte_eal_init leaves it).
 /// Errors name the option; the caller prints them with `usage` and exits 2.

@@ -5,6 +5,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -27,7 +28,7 @@ void put16(std::byte* p, uint16_t v) noexcept {
 
 /// send_from / send_to: new addresses and ports; set_udp_payload_len then recomputes the IPv4
 /// header checksum and the UDP checksum from `f`, so `f` is updated together with the bytes.
-void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow& fl) noexcept {
+void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow_entry& fl) noexcept {
     const bool v6 = f.ip_version == 6;
     const std::size_t alen = v6 ? 16 : 4;
     if (fl.send_from) {
@@ -49,7 +50,7 @@ void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow& fl) noex
 struct worker::slot {
     rte_mbuf* m = nullptr;
     net::udp_frame f;
-    uint32_t flow = 0;
+    flow_entry* flow = nullptr;
     media_kind kind = media_kind::rtp;
     uint8_t first_cls = none, first_op = 0; ///< unprotect or protect op
     uint8_t second_op = none;               ///< transcrypt: its protect op (class first_cls + 2)
@@ -57,13 +58,12 @@ struct worker::slot {
     bool exc = false; ///< exception path (queued after the lookup, in arrival order)
 };
 
-worker::worker(worker_config cfg, std::vector<flow>& flows, const flow_table& table, std::unique_ptr<engine::worker_ctx> ctx,
-               unsigned lcore)
-    : _cfg(std::move(cfg)), _flows(flows), _table(table), _ctx(std::move(ctx)) {
+worker::worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::worker_ctx> ctx, unsigned lcore)
+    : _cfg(std::move(cfg)), _reg(reg), _ctx(std::move(ctx)) {
     _cfg.burst = std::clamp<uint16_t>(_cfg.burst, 1, static_cast<uint16_t>(engine::max_burst));
     _st.lcore = lcore;
     _st.ports.resize(_cfg.nb_ports);
-    _st.flows.resize(_flows.size());
+    _st.flows.resize(_cfg.n_static);
     _scratch.resize(engine::max_burst * scratch_bytes);
     _pub.reset(_st);
 }
@@ -148,24 +148,39 @@ bool worker::poll(const queue_io& q) noexcept {
 
     // 2. one bulk lookup for the burst.
     std::array<flow_ref, engine::max_burst> refs;
-    const uint64_t hit = _table.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
+    const uint64_t hit = _reg.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
+    std::array<flow_entry*, engine::max_burst> entries;
+    _reg.resolve_bulk(refs.data(), hit, nkeys, entries.data());
+    ++_burst_serial;
 
     // 3. ops, grouped into the four classes.
     std::array<std::array<engine::op, engine::max_burst>, cls_count> ops;
     std::array<uint8_t, cls_count> nops{};
     for (unsigned k = 0; k < nkeys; ++k) {
         slot& s = slots[key_slot[k]];
-        if (!(hit >> k & 1u)) {
+        flow_entry* e = entries[k];
+        if (!e) {
             _st.drop(drop_reason::no_flow);
             s.exc = true;
             continue;
         }
+        // First packet of a new entry: take over its predecessor's stream state (rekey).
+        if (!e->adopted.load(std::memory_order_acquire)) adopt(*e);
         s.fast = true;
-        s.flow = refs[k].index;
-        flow& fl = _flows[s.flow];
-        ++_st.flows[s.flow].rx;
+        s.flow = e;
+        flow_entry& fl = *e;
+        if (fl.static_index != no_static_index) ++_st.flows[fl.static_index].rx;
         auto* payload = rte_pktmbuf_mtod(s.m, std::byte*) + s.f.payload_offset;
-        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].rtcp_port);
+        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].rtcp_port || fl.proto == table::flow_proto::rtcp);
+        if (fl.live) {
+            // The SSRC whose progress the status entry shows (RFC 3550 §5.1 / §6.4.1 offsets).
+            const std::size_t at = s.kind == media_kind::rtcp ? 4 : 8;
+            if (s.f.payload_len >= at + 4) {
+                fl.last_ssrc = uint32_t{static_cast<uint8_t>(payload[at])} << 24 | uint32_t{static_cast<uint8_t>(payload[at + 1])} << 16 |
+                               uint32_t{static_cast<uint8_t>(payload[at + 2])} << 8 | uint32_t{static_cast<uint8_t>(payload[at + 3])};
+            }
+            touch(fl);
+        }
         ++(s.kind == media_kind::rtcp ? _st.rtcp : _st.rtp);
         const std::size_t room = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m) - s.f.payload_offset;
         engine::packet_ref pkt{payload, static_cast<uint16_t>(s.f.payload_len),
@@ -209,25 +224,24 @@ bool worker::poll(const queue_io& q) noexcept {
     if (nops[unprotect_rtcp]) engine::unprotect_rtcp(w, {ops[unprotect_rtcp].data(), nops[unprotect_rtcp]});
     for (uint16_t i = 0; i < n; ++i) {
         slot& s = slots[i];
-        if (!s.fast || _flows[s.flow].act != action::transcrypt) continue;
+        if (!s.fast || s.flow->act != action::transcrypt) continue;
         const engine::op& first = ops[s.first_cls][s.first_op];
         if (first.st != engine::status::ok) continue;
         const auto c = static_cast<uint8_t>(s.first_cls + 2);
         s.second_op = nops[c]++;
-        ops[c][s.second_op] = {_flows[s.flow].out.get(), first.pkt, engine::status::ok};
+        ops[c][s.second_op] = {s.flow->out.get(), first.pkt, engine::status::ok};
     }
     if (nops[protect_rtp]) engine::protect_rtp(w, {ops[protect_rtp].data(), nops[protect_rtp]});
     if (nops[protect_rtcp]) engine::protect_rtcp(w, {ops[protect_rtcp].data(), nops[protect_rtcp]});
 
     // 5. fixup and tx, in arrival order.
     std::array<rte_mbuf*, engine::max_burst> tx;
-    std::array<uint32_t, engine::max_burst> tx_flow;
+    std::array<flow_entry*, engine::max_burst> tx_flow;
     uint16_t ntx = 0;
     for (uint16_t i = 0; i < n; ++i) {
         slot& s = slots[i];
         if (!s.fast) continue;
-        flow& fl = _flows[s.flow];
-        flow_counters& fc = _st.flows[s.flow];
+        flow_entry& fl = *s.flow;
         engine::status st = engine::status::ok;
         std::size_t new_len = s.f.payload_len;
         if (s.first_cls != none) {
@@ -241,7 +255,17 @@ bool worker::poll(const queue_io& q) noexcept {
             }
         }
         _st.by_status.add(st);
-        fc.by_status.add(st);
+        if (fl.static_index != no_static_index) _st.flows[fl.static_index].by_status.add(st);
+        switch (st) {
+        case engine::status::ok:
+            ++fl.packets;
+            fl.octets += s.f.payload_len;
+            break;
+        case engine::status::auth_fail: ++fl.auth_fail; break;
+        case engine::status::replay_duplicate:
+        case engine::status::replay_old: ++fl.replay_drop; break;
+        default: break;
+        }
         if (st != engine::status::ok) {
             rte_pktmbuf_free(s.m);
             continue;
@@ -265,7 +289,11 @@ bool worker::poll(const queue_io& q) noexcept {
     const uint16_t sent = ntx ? rte_eth_tx_burst(q.tx_port, q.tx_queue, tx.data(), ntx) : 0;
     _st.tx += sent;
     _st.ports[q.tx_port].tx += sent;
-    for (uint16_t i = 0; i < sent; ++i) ++_st.flows[tx_flow[i]].tx;
+    for (uint16_t i = 0; i < sent; ++i)
+        if (tx_flow[i]->static_index != no_static_index) ++_st.flows[tx_flow[i]->static_index].tx;
+    // Status region: one update per flow per burst, not per packet.
+    for (unsigned i = 0; i < _ntouched; ++i) write_status(*_touched[i]);
+    _ntouched = 0;
     for (uint16_t i = sent; i < ntx; ++i) {
         _st.drop(drop_reason::tx_full);
         rte_pktmbuf_free(tx[i]);
@@ -282,7 +310,12 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
     const uint64_t publish_cycles = hz / 10;
     uint64_t next_publish = start + publish_cycles;
     uint64_t last_rx = start, next_stats = start + stats_cycles, last_stats = start, last_rx_count = 0;
+    rte_rcu_qsbr* rcu = _reg.rcu();
+    (void)rte_rcu_qsbr_thread_register(rcu, _cfg.rcu_id);
+    rte_rcu_qsbr_thread_online(rcu, _cfg.rcu_id);
     while (!stop.load(std::memory_order_relaxed)) {
+        // Between bursts this worker holds no flow_entry pointer: retired entries may go.
+        rte_rcu_qsbr_quiescent(rcu, _cfg.rcu_id);
         bool any = false;
         for (const auto& q : _cfg.queues) any |= poll(q);
         if (_cfg.exception_port) poll_exception();
@@ -305,7 +338,75 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
             next_stats = now + stats_cycles;
         }
     }
+    rte_rcu_qsbr_thread_offline(rcu, _cfg.rcu_id);
+    (void)rte_rcu_qsbr_thread_unregister(rcu, _cfg.rcu_id);
     _pub.publish(_st);
+}
+
+// Recursive over entries not yet used: a flow rekeyed twice before its next packet adopts the
+// first entry's state through the second. Depth = rekeys since the flow's last packet.
+void worker::adopt(flow_entry& e) noexcept {
+    if (e.adopted.load(std::memory_order_acquire)) return;
+    if (flow_entry* p = e.pred) {
+        adopt(*p);
+        if (e.in && p->in) (void)engine::session_transfer_streams(*p->in, *e.in);
+        if (e.out && p->out) (void)engine::session_transfer_streams(*p->out, *e.out);
+        e.packets = p->packets;
+        e.octets = p->octets;
+        e.auth_fail = p->auth_fail;
+        e.replay_drop = p->replay_drop;
+        e.last_ssrc = p->last_ssrc;
+    }
+    // This worker now owns the status entry for the new generation (docs/shm-abi.md).
+    if (e.live && !e.resume) table::reset(*e.live, e.generation);
+    // release: the sync thread may free the predecessor once it sees this.
+    e.adopted.store(true, std::memory_order_release);
+}
+
+void worker::touch(flow_entry& e) noexcept {
+    if (e.touched == _burst_serial) return;
+    e.touched = _burst_serial;
+    _touched[_ntouched++] = &e;
+}
+
+namespace {
+
+uint8_t pressure_of(const engine::session_rt& s, std::size_t key) noexcept {
+    // The engine reports one soft/expired signal per master key (SRTP or SRTCP limit reached);
+    // it is shown on the SRTP bits.
+    const auto u = engine::session_key_usage(s, key);
+    return static_cast<uint8_t>((u.soft_limit ? table::pressure::srtp_soft : 0) | (u.expired ? table::pressure::srtp_expired : 0));
+}
+
+} // namespace
+
+void worker::write_status(flow_entry& e) noexcept {
+    table::live_state& l = *e.live;
+    table::srtcp_progress rtcp;
+    if (e.in) {
+        if (const auto st = engine::session_stream(*e.in, e.last_ssrc)) {
+            if (st->srtp_seen) table::store(l.in_index, table::pack_index(st->roc, st->highest_seq, pressure_of(*e.in, 0)));
+            if (st->srtcp_packets) {
+                rtcp.in_valid = true;
+                rtcp.in_index = st->srtcp_index;
+            }
+        }
+    }
+    if (e.out) {
+        if (const auto st = engine::session_stream(*e.out, e.last_ssrc)) {
+            if (st->srtp_seen)
+                table::store(l.out_index, table::pack_index(st->roc, st->highest_seq, pressure_of(*e.out, engine::session_active_key(*e.out))));
+            if (st->srtcp_packets) {
+                rtcp.out_valid = true;
+                rtcp.out_index = (st->srtcp_index - 1) & 0x7fffffffu; // the next to send, minus one
+            }
+        }
+    }
+    if (rtcp.in_valid || rtcp.out_valid) table::store(l.srtcp_index, table::pack_srtcp(rtcp));
+    table::store(l.packets, e.packets);
+    table::store(l.octets, e.octets);
+    table::store(l.auth_fail, e.auth_fail);
+    table::store(l.replay_drop, e.replay_drop);
 }
 
 } // namespace srtpo::pmd

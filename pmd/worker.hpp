@@ -3,7 +3,7 @@
 // rx_burst -> classify -> bulk flow lookup -> engine calls (at most one per class per burst)
 // -> header rewrite -> tx_burst. No allocation, no locks, no per-packet logging on the loop.
 
-#include "flow_table.hpp"
+#include "flow_registry.hpp"
 #include "flows_file.hpp"
 #include "stats.hpp"
 #include "telemetry.hpp"
@@ -37,16 +37,18 @@ struct worker_config {
     uint32_t exit_after_idle_ms = 0;
     uint32_t stats_interval_s = 0;          ///< 0: no periodic line
     uint16_t nb_ports = 0;
+    std::size_t n_static = 0;               ///< static (--flows) entries: per-flow counters in worker_stats
+    unsigned rcu_id = 0;                    ///< this worker's thread id in the registry's QSBR variable
 };
 
 class worker {
 public:
-    /// Allocates everything the loop needs (control path). `flows` and `table` outlive the worker;
-    /// the worker is the single owner of the flows' sessions while it runs.
-    worker(worker_config cfg, std::vector<flow>& flows, const flow_table& table, std::unique_ptr<engine::worker_ctx> ctx,
-           unsigned lcore);
+    /// Allocates everything the loop needs (control path). `reg` outlives the worker; the worker
+    /// is the single owner of the sessions of the flows whose packets it receives.
+    worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::worker_ctx> ctx, unsigned lcore);
 
-    /// Polls until `stop` is set or the idle timeout expires.
+    /// Polls until `stop` is set or the idle timeout expires. Reports an RCU quiescent state once
+    /// per loop iteration (it holds no entry pointer between bursts) and goes offline on return.
     void run(const std::atomic<bool>& stop) noexcept;
 
     const worker_stats& stats() const noexcept { return _st; }
@@ -59,13 +61,18 @@ public:
 private:
     struct slot;
     bool poll(const queue_io& q) noexcept;
+    void adopt(flow_entry& e) noexcept;
+    void touch(flow_entry& e) noexcept;
+    void write_status(flow_entry& e) noexcept;
     void poll_exception() noexcept;
     void to_exception(rte_mbuf* m) noexcept;
     void flush_exception() noexcept;
 
     worker_config _cfg;
-    std::vector<flow>& _flows;
-    const flow_table& _table;
+    flow_registry& _reg;
+    uint64_t _burst_serial = 0;
+    std::array<flow_entry*, engine::max_burst> _touched{};
+    unsigned _ntouched = 0;
     std::unique_ptr<engine::worker_ctx> _ctx;
     worker_stats _st;
     stats_publisher _pub{_st};

@@ -4,6 +4,8 @@
 
 #include <srtpo/engine/kdf.hpp>
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstdlib>
@@ -272,6 +274,54 @@ result<void> session_set_active_key(session_rt& s, std::size_t i) {
                                                       std::to_string(s.keys.size()) + " keys)");
     s.active_key = static_cast<uint8_t>(i);
     return {};
+}
+
+namespace {
+bool same_key(const detail::master_key& a, const detail::master_key& b, std::size_t mki_len) noexcept {
+    if (mki_len && std::memcmp(a.mki.data(), b.mki.data(), mki_len) != 0) return false;
+    // Constant time: the derived keys are secret, only equality is wanted.
+    return CRYPTO_memcmp(&a.srtp.raw, &b.srtp.raw, sizeof a.srtp.raw) == 0 &&
+           CRYPTO_memcmp(&a.srtcp.raw, &b.srtcp.raw, sizeof a.srtcp.raw) == 0;
+}
+} // namespace
+
+stream_transfer session_transfer_streams(const session_rt& from, session_rt& to) noexcept {
+    stream_transfer r;
+    if (&from == &to || from.dir != to.dir) return r;
+    r.ok = true;
+    for (const auto& src : from.streams) {
+        if (src.state != stream_state::active) continue;
+        stream* dst = to.find(src.ssrc);
+        if (!dst) dst = to.reserve(src.ssrc);
+        if (!dst) {
+            ++r.dropped;
+            continue;
+        }
+        dst->state = stream_state::active;
+        dst->srtp_seen = src.srtp_seen;
+        dst->roc = src.roc;
+        dst->s_l = src.s_l;
+        dst->rtp_replay.assign(src.rtp_replay);
+        dst->srtcp_seen = src.srtcp_seen;
+        dst->rtcp_replay.assign(src.rtcp_replay);
+        dst->next_srtcp_index = src.next_srtcp_index;
+        dst->srtp_packets = src.srtp_packets;
+        dst->srtp_octets = src.srtp_octets;
+        dst->srtcp_packets = src.srtcp_packets;
+        dst->spec_epoch = 0; // burst scratch: never valid across sessions
+        ++r.moved;
+    }
+    if (from.mki_len == to.mki_len) {
+        for (auto& k : to.keys)
+            for (const auto& o : from.keys)
+                if (same_key(o, k, to.mki_len)) {
+                    k.srtp_used = o.srtp_used;
+                    k.srtcp_used = o.srtcp_used;
+                    ++r.keys_matched;
+                    break;
+                }
+    }
+    return r;
 }
 
 result<void> session_set_roc(session_rt& s, uint32_t ssrc, uint32_t roc) {

@@ -15,6 +15,7 @@
 #include <srtpo/net/udp_rewrite.hpp>
 
 #include "../common/capture_oracle.hpp"
+#include "pmd_harness.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -47,55 +48,20 @@ using test::frame_list;
 using test::libsrtp_pass;
 using test::tmpdir;
 
-/// EAL leaves its runtime directory (/var/run/dpdk/<prefix>, or under XDG_RUNTIME_DIR) behind.
-std::string dpdk_runtime_dir(const std::string& prefix) {
-    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-    return (geteuid() == 0 ? std::string("/var/run/dpdk") : std::string(xdg ? xdg : "/tmp") + "/dpdk") + "/" + prefix;
-}
-
-struct pmd_result {
-    int code = -1;
-    std::string out;
-    json stats; ///< the --json line, or null
-};
+using test::dpdk_runtime_dir;
+using test::pmd_result;
+using test::random_key;
+using test::write_frames;
 
 /// Runs srtpo-pmd over IN -> OUT on a net_pcap vdev, one lcore, no hugepages, no PCI.
 pmd_result run_pmd(const std::string& in, const std::string& out, const std::string& flows_toml, const std::string& dir,
                    const std::string& extra = "", const std::string& eal_extra = "") {
-    static int seq = 0;
     const std::string flows = dir + "/flows.toml";
     std::ofstream(flows) << flows_toml;
-    const char* bin = std::getenv("SRTPO_PMD");
-    std::ostringstream cmd;
-    const std::string prefix = "srtpo-pmd-test-" + std::to_string(getpid()) + "-" + std::to_string(seq++);
-    cmd << "timeout 60 " << (bin ? bin : "srtpo-pmd") << " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" << prefix << " -l 0 --log-level=warning --no-telemetry --vdev=net_pcap0,rx_pcap=" << in
-        << ",tx_pcap=" << out << " " << eal_extra << " -- --flows " << flows << " --exit-after-idle 200 --json " << extra << " 2>&1";
-    pmd_result r;
-    const auto cr = test::run_command(cmd.str());
-    r.code = cr.code;
-    r.out = cr.out;
-    std::error_code ec;
-    fs::remove_all(dpdk_runtime_dir(prefix), ec);
-    std::istringstream lines(r.out);
-    for (std::string l; std::getline(lines, l);)
-        if (!l.empty() && l.front() == '{') r.stats = json::parse(l, nullptr, false);
-    return r;
+    return test::run_pmd_args(in, out, "--flows " + flows + " " + extra, eal_extra);
 }
 
 frame_list frames(const std::string& path) { return test::capture_frames(path); }
-
-void write_frames(const std::string& path, const frame_list& fs) {
-    net::pcap_writer w(path, net::link_type::ethernet);
-    int64_t t = 0;
-    for (const auto& f : fs) w.write(std::chrono::nanoseconds(t += 1000), f);
-}
-
-std::vector<uint8_t> random_key(std::size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::vector<uint8_t> k(n);
-    for (auto& x : k) x = static_cast<uint8_t>(rng());
-    return k;
-}
 
 std::string b64(const std::vector<uint8_t>& k) { return test::sdes_inline(k); }
 

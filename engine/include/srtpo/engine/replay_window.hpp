@@ -54,6 +54,17 @@ public:
         set(index);
     }
 
+    /// Takes over `o`'s position and history (a rekey keeps the replay state, RFC 3711 §3.3.2).
+    /// Indices inside this window but older than `o`'s window are marked as seen: `o` refused
+    /// them as too old, so they must not become acceptable. No allocation; both windows keep
+    /// their own memory.
+    void assign(const replay_window& o) noexcept {
+        for (auto& w : _bits) w = 0;
+        _highest = o._highest;
+        for (uint64_t d = 0; d < _size && d <= _highest; ++d)
+            if (d >= o._size || o.test(_highest - d)) set(_highest - d);
+    }
+
     uint64_t highest() const noexcept { return _highest; }
     uint32_t size() const noexcept { return _size; }
 

@@ -120,4 +120,26 @@ result<void> session_set_active_key(session_rt& s, std::size_t key_index);
 /// Errors: invalid_argument when the stream table is full.
 result<void> session_set_roc(session_rt& s, uint32_t ssrc, uint32_t roc);
 
+/// What session_transfer_streams() did.
+struct stream_transfer {
+    bool ok = false;           ///< false: the directions differ or from is to; nothing was changed
+    uint32_t moved = 0;        ///< streams whose state now lives in `to`
+    uint32_t dropped = 0;      ///< active streams of `from` that did not fit (to's max_streams)
+    uint32_t keys_matched = 0; ///< master keys of `to` whose usage counts came from `from`
+};
+
+/// Rekey without losing place (ARCHITECTURE.md, issue 5 "a rekey swaps keys without resetting ROC
+/// or replay state"): copies every active stream of `from` into `to` — SSRC, ROC and s_l (RFC 3711
+/// §3.3.1), the SRTP and SRTCP replay windows (§3.3.2), the next SRTCP index to send or the highest
+/// received (§3.4), and the packet counters. A stream `to` already has for the same SSRC is
+/// overwritten. Key usage (the §9.2 lifetime count) moves too, for each master key of `to` that
+/// `from` has with the same MKI and the same derived keys (constant-time compare), so that a key
+/// that survives a rebuild keeps its count.
+/// Both sessions must have the same direction; suites, windows and key sets may differ (a smaller
+/// replay window keeps the newest part of the history, a larger one treats the older indices
+/// as seen). `from` is not changed.
+/// Thread-safety: the caller must own both sessions (the worker that runs them). noexcept, no
+/// allocation: it runs on the data path, on the first packet of a rekeyed flow.
+stream_transfer session_transfer_streams(const session_rt& from, session_rt& to) noexcept;
+
 } // namespace srtpo::engine

@@ -1,0 +1,168 @@
+// srtpo-pmd's private lookup and sync thread (issue 5 benchmarks), on DPDK with --no-huge:
+//   BM_lookup_burst32/N   lookup cost per packet of a 32-packet burst with N flows in the
+//                         registry: one rte_hash_lookup_bulk_data (LF hash) + one acquire load
+//                         and binding check per packet (flow_registry::lookup_bulk + resolve),
+//                         keys in random order so that large tables miss the caches as traffic does.
+//   BM_sync_apply/N/keyed the sync thread's apply rate: N installed slots read through the seqlock,
+//                         validated, turned into engine sessions (keyed = unprotect
+//                         AES_CM_128_HMAC_SHA1_80, else tap: no sessions) and published.
+// Run: build/bench/pmd_table_bench [--benchmark_filter=...]   (docs/PERFORMANCE.md §5)
+
+#include "flow_registry.hpp"
+#include "table_sync.hpp"
+
+#include <srtpo/engine/kdf.hpp>
+#include <srtpo/table/mapping.hpp>
+
+#include <benchmark/benchmark.h>
+#include <rte_eal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace srtpo;
+using namespace srtpo::pmd;
+
+namespace {
+
+flow_key key_of(uint32_t i) {
+    net::ip_address a;
+    a.family = net::ip_family::ipv4;
+    a.bytes[0] = std::byte{10};
+    a.bytes[1] = std::byte(i >> 16);
+    a.bytes[2] = std::byte(i >> 8);
+    a.bytes[3] = std::byte(i);
+    return make_flow_key(a, static_cast<uint16_t>(20000 + 2 * (i % 16)));
+}
+
+struct lookup_setup {
+    std::unique_ptr<flow_registry> reg;
+    std::vector<flow_key> keys;
+    std::vector<const flow_key*> order; ///< packets' keys, in random order
+};
+
+lookup_setup& setup_for(uint32_t n) {
+    static std::map<uint32_t, lookup_setup> cache;
+    auto& s = cache[n];
+    if (s.reg) return s;
+    s.reg = std::move(flow_registry::create(n, 1, 0).value());
+    s.keys.resize(n);
+    for (uint32_t i = 0; i < n; ++i) {
+        auto e = std::make_unique<flow_entry>();
+        e->id = i;
+        e->key = s.keys[i] = key_of(i);
+        e->proto = table::flow_proto::mux;
+        e->adopted.store(true);
+        if (!s.reg->publish(std::move(e))) std::abort();
+    }
+    std::mt19937 rng(1);
+    const std::size_t len = std::max<std::size_t>(n, 1 << 16);
+    s.order.resize(len);
+    for (auto& p : s.order) p = &s.keys[rng() % n];
+    return s;
+}
+
+void BM_lookup_burst32(benchmark::State& st) {
+    auto& s = setup_for(static_cast<uint32_t>(st.range(0)));
+    std::size_t at = 0;
+    flow_ref refs[32];
+    flow_entry* entries[32];
+    uint64_t found = 0;
+    for (auto _ : st) {
+        if (at + 32 > s.order.size()) at = 0;
+        const uint64_t hit = s.reg->lookup_bulk(&s.order[at], 32, refs);
+        s.reg->resolve_bulk(refs, hit, 32, entries); // what the worker does per burst
+        for (unsigned i = 0; i < 32; ++i) found += entries[i] != nullptr;
+        at += 32;
+    }
+    benchmark::DoNotOptimize(found);
+    if (found != static_cast<uint64_t>(st.iterations()) * 32) st.SkipWithError("a key was not found");
+    st.counters["per_packet"] = benchmark::Counter(static_cast<double>(st.iterations() * 32),
+                                                   benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_lookup_burst32)->Arg(10'000)->Arg(1'048'576)->MinTime(1.0);
+
+table::leg_crypto keyed_leg() {
+    const auto& t = engine::traits(engine::suite::aes_cm_128_hmac_sha1_80);
+    std::vector<std::byte> k(30, std::byte{7});
+    engine::session_keys a, b;
+    (void)engine::derive_session_keys(t, {k.data(), 16}, {k.data() + 16, 14}, false, a);
+    (void)engine::derive_session_keys(t, {k.data(), 16}, {k.data() + 16, 14}, true, b);
+    table::leg_crypto l;
+    l.suite = static_cast<uint16_t>(engine::suite::aes_cm_128_hmac_sha1_80);
+    l.replay_window = 128;
+    table::store_keys(t, a, l.srtp);
+    table::store_keys(t, b, l.srtcp);
+    return l;
+}
+
+void BM_sync_apply(benchmark::State& st) {
+    const auto n = static_cast<uint32_t>(st.range(0));
+    const bool keyed = st.range(1) != 0;
+    const std::string name = "/srtpo-bench-" + std::to_string(getpid()) + "-" + std::to_string(n) + (keyed ? "k" : "t");
+    (void)table::unlink_shm(name);
+    (void)table::unlink_shm(name + ".status");
+    table::sessions_options o;
+    o.capacity = n;
+    auto tab = table::sessions_mapping::create(name, o);
+    if (!tab) {
+        st.SkipWithError(tab.err().message.c_str());
+        return;
+    }
+    const auto leg = keyed_leg();
+    for (uint32_t i = 0; i < n; ++i) {
+        table::slot_data d;
+        d.key.local = table::ip_address::v4(10, static_cast<uint8_t>(i >> 16), static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i));
+        d.key.port = static_cast<uint16_t>(20000 + 2 * (i % 16));
+        d.key.proto = table::flow_proto::rtp;
+        d.state = table::slot_state::active;
+        d.action = keyed ? table::leg_action::unprotect : table::leg_action::tap;
+        if (keyed) d.in = leg;
+        if (!tab->install(i, d)) std::abort();
+    }
+    for (auto _ : st) {
+        st.PauseTiming();
+        auto reg = std::move(flow_registry::create(n, 1, 0).value());
+        auto sync = std::move(table_sync::open(name, *reg).value());
+        st.ResumeTiming();
+        if (!sync->initial_sync()) std::abort();
+        st.PauseTiming();
+        if (sync->stats().applied != n) {
+            std::fprintf(stderr, "only %llu of %u slots applied\n", static_cast<unsigned long long>(sync->stats().applied), n);
+            std::abort();
+        }
+        sync.reset();
+        reg.reset();
+        st.ResumeTiming();
+    }
+    st.counters["slots_per_s"] = benchmark::Counter(static_cast<double>(st.iterations()) * n, benchmark::Counter::kIsRate);
+    (void)table::unlink_shm(name);
+    (void)table::unlink_shm(name + ".status");
+}
+BENCHMARK(BM_sync_apply)->Args({65'536, 1})->Args({1'048'576, 0})->Iterations(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string prefix = "--file-prefix=srtpo-pmd-bench-" + std::to_string(getpid());
+    std::vector<std::string> eal = {"pmd_table_bench", "--no-huge", "--no-pci", "-m", "3072", "--no-shconf", prefix, "-l", "0",
+                                    "--log-level=warning", "--no-telemetry"};
+    std::vector<char*> eargv;
+    for (auto& a : eal) eargv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
+        std::fprintf(stderr, "EAL init failed\n");
+        return 1;
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    rte_eal_cleanup();
+    return 0;
+}
