@@ -206,6 +206,18 @@ std::optional<bytes> udp_pump::receive(milliseconds limit) {
     return buf;
 }
 
+void udp_pump::serve_until_exit(cd::endpoint& ep, peer_process& p, milliseconds limit) {
+    const auto end = steady_clock::now() + limit;
+    while (steady_clock::now() < end && !p.wait_exit(0ms)) {
+        if (auto d = receive(20ms); d && !d->empty() && static_cast<uint8_t>((*d)[0]) >= 20 &&
+                                    static_cast<uint8_t>((*d)[0]) <= 63)
+            ep.receive(*d, steady_clock::now());
+        flush(ep);
+        while (ep.poll_event()) {
+        }
+    }
+}
+
 void udp_pump::flush(cd::endpoint& ep) {
     while (auto d = ep.poll_datagram()) send(*d);
 }
@@ -320,4 +332,80 @@ bytes random_bytes(std::mt19937& rng, std::size_t n) {
     for (auto& x : b) x = static_cast<std::byte>(rng() & 0xff);
     return b;
 }
+} // namespace srtpo::test::dtls
+
+#include <gtest/gtest.h>
+
+namespace srtpo::test::dtls {
+
+srtp_pair make_srtp(const cp::srtp_keying& k) {
+    srtp_pair p;
+    const auto& t = engine::traits(k.suite);
+    auto build = [&](const engine::key_salt_buffer& ks, engine::direction d) -> engine::session_ptr {
+        engine::session_config c;
+        c.s = k.suite;
+        c.dir = d;
+        c.backend = engine::backend_kind::openssl;
+        engine::master_key_config m;
+        m.key = ks.bytes().first(t.master_key_len);
+        m.salt = ks.bytes().subspan(t.master_key_len, t.master_salt_len);
+        c.keys.push_back(m);
+        auto s = engine::make_session(c);
+        if (!s) throw std::runtime_error("make_session: " + s.err().message);
+        return std::move(*s);
+    };
+    p.tx = build(k.local.key_salt, engine::direction::protect);
+    p.rx = build(k.remote.key_salt, engine::direction::unprotect);
+    auto w = engine::worker_ctx::create();
+    if (!w) throw std::runtime_error("worker_ctx: " + w.err().message);
+    p.worker = std::move(*w);
+    return p;
+}
+
+namespace {
+constexpr std::size_t rtp_payload_len = 160;
+uint8_t pattern(uint16_t seq, std::size_t j) { return static_cast<uint8_t>((seq - 1) * 7 + j); }
+} // namespace
+
+bytes protect_rtp_packet(srtp_pair& p, uint16_t seq, uint32_t ssrc) {
+    bytes b(12 + rtp_payload_len + 64);
+    b[0] = std::byte{0x80};
+    b[1] = std::byte{0};
+    b[2] = static_cast<std::byte>(seq >> 8);
+    b[3] = static_cast<std::byte>(seq & 0xff);
+    const uint32_t ts = uint32_t{seq} * 160;
+    for (int i = 0; i < 4; ++i) {
+        b[4 + static_cast<std::size_t>(i)] = static_cast<std::byte>(ts >> (24 - 8 * i));
+        b[8 + static_cast<std::size_t>(i)] = static_cast<std::byte>(ssrc >> (24 - 8 * i));
+    }
+    for (std::size_t j = 0; j < rtp_payload_len; ++j) b[12 + j] = static_cast<std::byte>(pattern(seq, j));
+    engine::op o{p.tx.get(), {b.data(), static_cast<uint16_t>(12 + rtp_payload_len), static_cast<uint16_t>(b.size())}};
+    if (engine::protect_rtp(*p.worker, std::span<engine::op>(&o, 1)) != 1) return {};
+    b.resize(o.pkt.len);
+    return b;
+}
+
+bool unprotect_and_check(srtp_pair& p, bytes pkt) {
+    if (pkt.size() > 0xffff) return false;
+    engine::op o{p.rx.get(), {pkt.data(), static_cast<uint16_t>(pkt.size()), static_cast<uint16_t>(pkt.size())}};
+    if (engine::unprotect_rtp(*p.worker, std::span<engine::op>(&o, 1)) != 1 || o.pkt.len < 12) return false;
+    const auto seq = static_cast<uint16_t>(static_cast<unsigned>(pkt[2]) << 8 | static_cast<unsigned>(pkt[3]));
+    const std::size_t hdr = 12 + 4 * (static_cast<unsigned>(pkt[0]) & 0x0f);
+    if (o.pkt.len <= hdr) return false;
+    for (std::size_t j = 0; j < o.pkt.len - hdr; ++j)
+        if (static_cast<uint8_t>(pkt[hdr + j]) != pattern(seq, j)) return false;
+    return true;
+}
+
+int run_if_present(int argc, char** argv, const std::vector<std::string>& programs) {
+    for (const auto& p : programs) {
+        if (p.empty() || (p.find('/') == std::string::npos ? !have_program(p) : ::access(p.c_str(), X_OK) != 0)) {
+            std::printf("SKIP: peer program '%s' is not installed (scripts/install-deps.sh installs it)\n", p.c_str());
+            return 77;
+        }
+    }
+    ::testing::InitGoogleTest(&argc, argv);
+    return RUN_ALL_TESTS();
+}
+
 } // namespace srtpo::test::dtls

@@ -4,6 +4,9 @@
 // endpoint over a loopback socket, and parsers for what the peers print.
 
 #include <srtpo/cp/dtls/endpoint.hpp>
+#include <srtpo/engine/burst.hpp>
+#include <srtpo/engine/session.hpp>
+#include <srtpo/engine/worker_ctx.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -99,6 +102,9 @@ public:
     /// datagram we would send (0 = none), to exercise retransmission against a real peer.
     pump_result run_handshake(cd::endpoint& ep, std::chrono::milliseconds limit,
                               const std::function<void(const bytes&)>& other = {}, unsigned drop_every = 0);
+    /// After the handshake: keeps feeding DTLS to the endpoint (so it answers close_notify or a
+    /// retransmitted flight) until the peer process exits or `limit` passes.
+    void serve_until_exit(cd::endpoint& ep, peer_process& p, std::chrono::milliseconds limit);
     /// Sends whatever the endpoint queued (e.g. close_notify).
     void flush(cd::endpoint& ep);
     /// Receives one datagram within `limit`; empty if none.
@@ -131,5 +137,22 @@ std::vector<cd::fingerprint> fingerprints(const std::string& sdp_value);
 
 /// n pseudo-random bytes.
 bytes random_bytes(std::mt19937& rng, std::size_t n);
+
+/// SRTP through our engine with the keys a handshake produced: `tx` protects with keying.local
+/// (what we send), `rx` unprotects with keying.remote (what the peer sends).
+struct srtp_pair {
+    engine::session_ptr tx, rx;
+    std::unique_ptr<engine::worker_ctx> worker;
+};
+srtp_pair make_srtp(const cp::srtp_keying& k);
+/// An RTP packet (PT 0, 160-octet payload: octet j = (seq-1)*7 + j, the pattern the pion peer
+/// checks) protected by pair.tx. Empty on failure.
+bytes protect_rtp_packet(srtp_pair& p, uint16_t seq, uint32_t ssrc);
+/// Unprotects with pair.rx and checks the payload pattern. False on any failure.
+bool unprotect_and_check(srtp_pair& p, bytes pkt);
+
+/// Runs `main`-style checks for a peer binary: returns 77 (meson's skip) with a message if
+/// `program` is not executable, otherwise runs the gtest suite.
+int run_if_present(int argc, char** argv, const std::vector<std::string>& programs);
 
 } // namespace srtpo::test::dtls

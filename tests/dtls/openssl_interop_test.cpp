@@ -87,7 +87,8 @@ run_outcome run(const run_spec& s) {
         argv.insert(argv.end(), common.begin(), common.end());
         peer_process p(argv, dir / "peer.log", 10); // stdin at EOF: it closes after the handshake
         o.pump = pump.run_handshake(**ep, 8s, {}, s.drop_every);
-        o.peer_rc = p.wait_exit(5s);
+        pump.serve_until_exit(**ep, p, 5s);
+        o.peer_rc = p.wait_exit(1s);
         o.peer_out = p.output();
     } else {
         std::vector<std::string> argv{"openssl", "s_server", "-dtls", "-accept", "127.0.0.1:" + port, "-naccept", "1",

@@ -321,6 +321,9 @@ void endpoint::drive(clock::time_point now) {
             if (n > 0) continue;
             const int e = SSL_get_error(s, n);
             if (e == SSL_ERROR_ZERO_RETURN) {
+                // RFC 5246 §7.2.1: answer close_notify with our own (GnuTLS waits for it).
+                ERR_clear_error();
+                SSL_shutdown(s);
                 _state = endpoint_state::closed;
                 _events.emplace_back(closed{});
             } else if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
