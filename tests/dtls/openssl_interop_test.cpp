@@ -47,6 +47,7 @@ struct run_spec {
     std::vector<std::string> peer_extra; ///< e.g. {"-mtu", "300"}
     std::optional<std::string> wrong_fingerprint_of; ///< give us the fingerprint of another cert
     std::string fingerprint_digest = "sha256";
+    bool peer_distrusts_us = false; ///< give the peer another certificate as its -CAfile
     uint16_t our_mtu = 1200;
     unsigned drop_every = 0;
     milliseconds initial_retransmit{400};
@@ -74,8 +75,8 @@ run_outcome run(const run_spec& s) {
     EXPECT_TRUE(ep) << ep.err().message;
     if (!ep) return {};
     const std::string port = std::to_string(s.port);
-    std::vector<std::string> common{"-cert", peer.cert.string(), "-key", peer.key.string(), "-CAfile",
-                                    (dir / "ours.crt").string(), "-verify_return_error", "-use_srtp", s.peer_profiles,
+    const auto ca = s.peer_distrusts_us ? make_peer_cert(dir, "stranger").cert : dir / "ours.crt";
+    std::vector<std::string> common{"-cert", peer.cert.string(), "-key", peer.key.string(), "-CAfile", ca.string(), "-verify_return_error", "-use_srtp", s.peer_profiles,
                                     "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen",
                                     std::to_string(s.keymat_len)};
     common.insert(common.end(), s.peer_extra.begin(), s.peer_extra.end());
@@ -217,6 +218,25 @@ TEST_F(OpenSSLPeer, FingerprintMismatchFailsAsClient) {
     ASSERT_TRUE(o.pump.failed);
     EXPECT_EQ(o.pump.failed->reason, cd::failure::fingerprint_mismatch);
     EXPECT_FALSE(parse_keying_material(o.peer_out));
+}
+
+// The peer refuses our certificate: its fatal alert is reported with its reason and no keys.
+TEST_F(OpenSSLPeer, PeerAlertIsReported) {
+    run_spec s{50034, cd::dtls_role::client};
+    s.peer_profiles = "SRTP_AES128_CM_SHA1_80";
+    s.peer_distrusts_us = true;
+    const auto o = run(s);
+    EXPECT_FALSE(o.pump.done);
+    ASSERT_TRUE(o.pump.failed) << o.peer_out;
+    EXPECT_EQ(o.pump.failed->reason, cd::failure::alert_received) << o.pump.failed->message;
+    bool fatal_received = false;
+    for (const auto& e : o.pump.events)
+        if (const auto* a = std::get_if<cd::alert>(&e); a && a->received && a->fatal) {
+            fatal_received = true;
+            EXPECT_FALSE(a->text.empty());
+            EXPECT_NE(o.pump.failed->message.find(a->text), std::string::npos);
+        }
+    EXPECT_TRUE(fatal_received);
 }
 
 TEST_F(OpenSSLPeer, SmallMtuFragmentsAsServer) {

@@ -139,9 +139,9 @@ struct endpoint::callbacks {
         a.fatal = (ret >> 8) == SSL3_AL_FATAL;
         a.description = static_cast<uint8_t>(ret & 0xff);
         a.text = SSL_alert_desc_string_long(ret);
-        if (a.received && a.fatal) {
+        if (a.received && a.fatal && !ep->_fatal_alert_received) {
             ep->_fatal_alert_received = true;
-            ep->_hint_msg = "peer sent fatal alert: " + a.text;
+            ep->_alert_msg = "peer sent fatal alert: " + a.text;
         }
         ep->_events.emplace_back(std::move(a));
     }
@@ -150,6 +150,7 @@ struct endpoint::callbacks {
     // then with the previous one.
     static unsigned int timer(SSL* s, unsigned int previous_us) {
         endpoint* ep = of(s);
+        if (!ep) return 1000000; // OpenSSL's own default, 1 s
         const auto& t = ep->_cfg.timers;
         const uint64_t initial = static_cast<uint64_t>(std::chrono::microseconds(t.initial_retransmit).count());
         const uint64_t cap = static_cast<uint64_t>(std::chrono::microseconds(t.max_retransmit).count());
@@ -245,6 +246,7 @@ engine::result<void> endpoint::new_ssl() {
     _hint_msg.clear();
     _peer_verified = false;
     _fatal_alert_received = false;
+    _alert_msg.clear();
     _profile.reset();
     _retransmit_at.reset();
     return {};
@@ -392,7 +394,7 @@ void endpoint::fail_from_ssl(int ssl_error) {
         return;
     }
     if (_fatal_alert_received) {
-        fail(failure::alert_received, _hint_msg);
+        fail(failure::alert_received, _alert_msg);
         return;
     }
     const unsigned long e = ERR_peek_error();

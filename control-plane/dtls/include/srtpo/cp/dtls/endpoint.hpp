@@ -177,6 +177,7 @@ private:
     std::span<const std::byte> _in;  ///< the datagram the read BIO hands to OpenSSL next
     std::optional<failure> _hint;    ///< set by callbacks: why OpenSSL is about to fail
     std::string _hint_msg;
+    std::string _alert_msg;          ///< text of the first fatal alert received
     bool _peer_verified = false;
     bool _fatal_alert_received = false;
     unsigned _associations = 0;
