@@ -28,7 +28,7 @@ inline constexpr std::array<engine::suite, 4> dtls_srtp_suites{
 };
 
 /// Our default preference: AEAD first (RFC 7714 §1: one pass, smaller tags on SRTCP), then the
-/// mandatory-to-implement AES_CM_128_HMAC_SHA1_80 (RFC 8827 §6.5) and _32.
+/// mandatory-to-implement AES_CM_128_HMAC_SHA1_80 (RFC 8827 §6.5) and _32. Thread-safe.
 std::vector<engine::suite> default_profiles();
 
 /// OpenSSL's name for a profile ("SRTP_AES128_CM_SHA1_80", ...); nullopt if the suite has no
@@ -40,6 +40,7 @@ std::optional<engine::suite> suite_from_profile_id(uint16_t id) noexcept;
 
 /// Colon-separated OpenSSL profile list in the given order (for SSL_set_tlsext_use_srtp).
 /// Errors: invalid_argument for an empty list, a suite without a profile, or a duplicate.
+/// Thread-safe, pure.
 engine::result<std::string> openssl_profile_list(std::span<const engine::suite> order);
 
 /// The body of a use_srtp extension (RFC 5764 §4.1.1):
@@ -59,11 +60,13 @@ engine::result<use_srtp_ext> parse_use_srtp(std::span<const std::byte> body);
 enum class profile_selection : uint8_t { server_preference, client_preference };
 
 /// The profiles both sides support, in the order that wins. Empty = no common profile.
+/// Unknown ids in the offer are skipped. Thread-safe, pure.
 std::vector<engine::suite> select_profiles(std::span<const engine::suite> ours,
                                            std::span<const uint16_t> client_offer,
                                            profile_selection who_wins);
 
-/// Keying-material length the exporter must produce: 2 * (key + salt) (RFC 5764 §4.2).
+/// Keying-material length the exporter must produce: 2 * (key + salt) (RFC 5764 §4.2); 0 for
+/// a value that is not a suite. Thread-safe.
 std::size_t keying_material_len(engine::suite s) noexcept;
 
 /// Splits exported keying material, laid out as client_write_key | server_write_key |

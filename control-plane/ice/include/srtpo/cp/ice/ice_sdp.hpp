@@ -24,6 +24,7 @@ struct ice_credentials {
 engine::result<ice_credentials> generate_credentials();
 
 /// ice-char = ALPHA / DIGIT / "+" / "/" (RFC 8839 §5.4); ufrag 4..256, pwd 22..256 characters.
+/// Thread-safe, pure.
 bool valid_ufrag(std::string_view s) noexcept;
 bool valid_pwd(std::string_view s) noexcept;
 
@@ -43,13 +44,14 @@ constexpr uint32_t candidate_priority(uint8_t component, uint16_t local_preferen
     return (uint32_t{type_preference} << 24) + (uint32_t{local_preference} << 8) + (256u - component);
 }
 
-/// The session-level line: "a=ice-lite" (RFC 8839 §5.3).
+/// The session-level line: "a=ice-lite" (RFC 8839 §5.3). Thread-safe.
 std::string ice_lite_session_line();
 
 /// Media-level lines, without CRLF: a=ice-ufrag, a=ice-pwd, then one a=candidate per host
 /// candidate ("a=candidate:1 1 UDP 2130706431 192.0.2.10 40000 typ host", RFC 8839 §5.1).
 /// Errors: invalid_argument for bad credentials, a non-literal address, port 0, component 0,
-/// or a foundation that is not 1..32 ice-chars. Ownership: the result holds the password.
+/// or a foundation that is not 1..32 ice-chars. Thread-safe, pure. Ownership: the result
+/// holds the password; the caller puts it in its SDP and must not log it.
 engine::result<std::vector<std::string>> ice_media_lines(const ice_credentials& ours,
                                                           std::span<const host_candidate> candidates);
 

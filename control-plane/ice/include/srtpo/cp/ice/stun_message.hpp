@@ -87,6 +87,7 @@ struct stun_message {
 
 /// True if the datagram looks like STUN: first two bits 0, length field = size - 20 and a
 /// multiple of 4, magic cookie (RFC 8489 §6.3; the RFC 7983 first-byte test is weaker).
+/// Thread-safe, pure.
 bool looks_like_stun(std::span<const std::byte> d) noexcept;
 
 /// Parses and bounds-checks a message. Errors (invalid_argument, message says which rule):
@@ -102,7 +103,7 @@ struct transport_address {
     std::array<std::byte, 16> ip{}; ///< first 4 octets for IPv4, network order
     uint16_t port = 0;
     bool operator==(const transport_address&) const = default;
-    /// From a textual IPv4/IPv6 literal. Errors: invalid_argument.
+    /// From a textual IPv4/IPv6 literal. Errors: invalid_argument. Thread-safe.
     static engine::result<transport_address> from_string(std::string_view ip, uint16_t port);
     std::string ip_string() const;
 };
@@ -110,7 +111,7 @@ struct transport_address {
 /// Encodes the XOR-MAPPED-ADDRESS value (RFC 8489 §14.2): port xor the cookie's top 16 bits,
 /// address xor the cookie (IPv4) or cookie || transaction id (IPv6). Thread-safe.
 std::vector<std::byte> encode_xor_address(const transport_address& a, const transaction_id& tid);
-/// Decodes it. Errors: invalid_argument for a bad family or length.
+/// Decodes it. Errors: invalid_argument for a bad family or length. Thread-safe, pure.
 engine::result<transport_address> decode_xor_address(std::span<const std::byte> value, const transaction_id& tid);
 
 /// Builds one message. Attributes are padded with zero octets to 4 (RFC 8489 §14).
