@@ -17,6 +17,9 @@ pkgs=(
   # ZRTP interop peer: Linphone's bzrtp (GPL-3+), linked only by the separate test harness
   # tests/interop/zrtp/bzrtp_harness, which talks to our endpoint over loopback UDP
   libbzrtp-dev libbctoolbox-dev
+  # DTLS-SRTP interop peers (tests/dtls): the OpenSSL and GnuTLS command-line tools, and Go with
+  # Debian's pion/dtls and pion/srtp sources, from which tests/dtls/pion/pion_peer.go is built offline
+  openssl gnutls-bin golang-go golang-github-pion-dtls.v2-dev golang-github-pion-srtp.v2-dev
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
