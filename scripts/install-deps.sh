@@ -14,6 +14,8 @@ pkgs=(
   libdpdk-dev libtomlplusplus-dev
   # independent decoders the tests compare against (tshark checks generated captures)
   tshark
+  # SIP interop peer of control-plane/sip+sdes tests (SIPp as UAC and UAS over loopback TCP)
+  sip-tester
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
