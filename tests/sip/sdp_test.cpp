@@ -90,6 +90,15 @@ TEST(Sdp, AnchorRewritesAddressPortsRtcpAndProfile) {
     EXPECT_EQ(sd2->media[1].proto, "RTP/AVPF");
 }
 
+TEST(Sdp, SessionLevelCryptoIsNotForwarded) {
+    // Found by sdp_fuzz: a (misplaced, RFC 4568 §9.1) session-level a=crypto must go too.
+    auto sd = parse("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+                    "t=0 0\r\nm=audio 1 RTP/SAVP 0\r\n");
+    ASSERT_TRUE(sd);
+    ASSERT_TRUE(anchor_session(*sd, "IP4", "203.0.113.5"));
+    EXPECT_EQ(serialize(*sd).find("crypto"), std::string::npos);
+}
+
 TEST(Sdp, RewriteErrors) {
     auto sd = parse(offer());
     ASSERT_TRUE(sd);

@@ -66,6 +66,9 @@ result<void> anchor_media(session_description& sd, std::size_t index, const anch
 result<void> anchor_session(session_description& sd, std::string_view addrtype, std::string_view address,
                             std::optional<uint64_t> sess_version) {
     if (addrtype != "IP4" && addrtype != "IP6") return bad("anchor address type is not IP4 or IP6");
+    // a=crypto is media-level only (RFC 4568 §9.1), but a peer may still put one at session
+    // level: it must not reach the other leg either (found by sdp_fuzz).
+    std::erase_if(sd.session, [](const line& l) { return l.type == 'a' && l.value.starts_with("crypto:"); });
     for (auto& l : sd.session) {
         if (l.type == 'c') {
             l.value = "IN " + std::string(addrtype) + " " + std::string(address);

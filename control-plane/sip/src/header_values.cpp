@@ -4,35 +4,19 @@
 #include <srtpo/cp/sip/header_names.hpp>
 #include <srtpo/cp/sip/header_values.hpp>
 
+#include "grammar.hpp"
+
 #include <cctype>
 #include <charconv>
 
 namespace srtpo::cp::sip {
 namespace {
 
-bool is_alnum(char c) noexcept {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
-
-// token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~") (§25.1)
-bool is_token_char(char c) noexcept {
-    if (is_alnum(c)) return true;
-    switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!is_token_char(c)) return false;
-    return true;
-}
+using grammar::is_alnum;
+using grammar::is_digit;
+using grammar::is_token;
+using grammar::is_token_char;
+using grammar::is_ws;
 
 error bad(std::string msg) { return engine::make_error(errc::invalid_argument, std::move(msg)); }
 

@@ -6,6 +6,8 @@
 #include <srtpo/cp/sip/header_values.hpp>
 #include <srtpo/cp/sip/parser.hpp>
 
+#include "grammar.hpp"
+
 #include <cctype>
 #include <optional>
 #include <string>
@@ -15,24 +17,8 @@ namespace {
 
 error bad(std::string msg) { return engine::make_error(errc::invalid_argument, std::move(msg)); }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-bool is_token_char(char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c)) return true;
-    switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-        return true;
-    default:
-        return false;
-    }
-}
-
-bool is_token(std::string_view s) noexcept {
-    if (s.empty()) return false;
-    for (char c : s)
-        if (!is_token_char(c)) return false;
-    return true;
-}
+using grammar::is_digit;
+using grammar::is_token;
 
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT (§25.1; "SIP" is case-insensitive as ABNF literals
 // are). Returns nullopt when malformed, false for a well-formed version other than 2.0.

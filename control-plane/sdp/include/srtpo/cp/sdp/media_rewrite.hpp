@@ -38,7 +38,7 @@ result<void> anchor_media(session_description& sd, std::size_t index, const anch
                           profile p = profile::keep);
 
 /// Rewrites the session-level c= (if present) and o='s unicast address (RFC 8866 §5.2) to
-/// `address`; when `sess_version` is given it replaces o='s sess-version (RFC 3264 §8: the
+/// `address`, and removes any session-level a=crypto (keys never cross legs); when `sess_version` is given it replaces o='s sess-version (RFC 3264 §8: the
 /// anchor keeps one origin per leg and increments the version whenever its SDP changes, so the
 /// caller owns that counter). Errors (invalid_argument): malformed o= line, bad addrtype.
 /// Thread-safety: pure on its arguments.
