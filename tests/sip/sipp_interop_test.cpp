@@ -14,6 +14,7 @@
 #include <srtpo/cp/sdes/negotiation.hpp>
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
 #include <srtpo/cp/sdp/media_rewrite.hpp>
+#include <srtpo/cp/sip/dialog.hpp>
 #include <srtpo/cp/sip/header_values.hpp>
 #include <srtpo/cp/sip/parser.hpp>
 #include <srtpo/cp/sip/response.hpp>
@@ -224,23 +225,19 @@ TEST(SippInterop, OurSdesUacAgainstSippUas) {
     EXPECT_EQ(keying->remote.lifetime, uint64_t{1} << 30);
     EXPECT_TRUE(keying->local.key_salt.equals(offer->offered[0].keys[0].key_salt.bytes()));
 
-    // ACK and BYE within the dialog (RFC 3261 §13.2.2.4, §15.1.1): To with the remote tag.
-    auto in_dialog = [&](const std::string& method, uint32_t cseq, const std::string& branch) {
-        sip::message m;
-        m.method = method;
-        m.request_uri = "sip:bob@127.0.0.1:5076;transport=tcp";
-        sip::via vv = v;
-        sip::set_param(vv.params, "branch", branch);
-        m.add_header("Via", sip::to_string(vv));
-        m.add_header("Max-Forwards", "70");
-        m.add_header("From", "<sip:alice@127.0.0.1>;tag=srtpoUac1");
-        m.add_header("To", to);
-        m.add_header("Call-ID", "srtpo-interop-1@127.0.0.1");
-        m.add_header("CSeq", sip::to_string(sip::cseq{cseq, method}));
-        return m;
-    };
-    ASSERT_TRUE(test::send_all(fd, sip::serialize(in_dialog("ACK", 1, "z9hG4bKsrtpo2"))));
-    ASSERT_TRUE(test::send_all(fd, sip::serialize(in_dialog("BYE", 2, "z9hG4bKsrtpo3"))));
+    // ACK and BYE built by the dialog helpers (RFC 3261 §12.1.2, §13.2.2.4, §15.1.1); sipp
+    // matches them to its dialog by Call-ID and tags.
+    auto dlg = sip::dialog_as_uac(inv, *resp);
+    ASSERT_TRUE(dlg) << dlg.err().message;
+    EXPECT_EQ(dlg->remote_target, "sip:bob@127.0.0.1:5076;transport=tcp");
+    const std::string sent_by = "127.0.0.1:" + lport;
+    auto ack_branch = sip::new_branch();
+    auto bye_branch = sip::new_branch();
+    ASSERT_TRUE(ack_branch && bye_branch);
+    ASSERT_TRUE(test::send_all(fd, sip::serialize(sip::make_ack_for_2xx(*dlg, 1, "TCP", sent_by, *ack_branch))));
+    auto bye = sip::make_in_dialog_request(*dlg, "BYE", "TCP", sent_by, *bye_branch);
+    EXPECT_EQ(*bye.header("CSeq"), "2 BYE");
+    ASSERT_TRUE(test::send_all(fd, sip::serialize(bye)));
     auto bye_ok = recv_message(fd, framer);
     ASSERT_TRUE(bye_ok);
     EXPECT_EQ(bye_ok->status_code, 200);
