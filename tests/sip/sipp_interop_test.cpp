@@ -5,6 +5,8 @@
 //    and that srtp_keying.remote is the key sipp was given.
 //  - our UAC -> sipp as UAS: sipp must accept our INVITE (with our SDES offer), ACK and BYE;
 //    we read its answer with accept_answer.
+//  - sipp offering no acceptable suite -> our UAS (server_transaction) answers 488 with a
+//    Warning, which sipp must read, and absorbs sipp's ACK.
 // Ports: 5074 (our UAS), 5075 (sipp UAC), 5076 (sipp UAS), 5078/5079 (sipp control),
 // 5080-5087 (sipp media sockets, unused).
 
@@ -19,6 +21,7 @@
 #include <srtpo/cp/sip/parser.hpp>
 #include <srtpo/cp/sip/response.hpp>
 #include <srtpo/cp/sip/stream_framer.hpp>
+#include <srtpo/cp/sip/transaction.hpp>
 
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
@@ -251,6 +254,53 @@ TEST(SippInterop, OurSdesUacAgainstSippUas) {
     auto seen = engine::parse_sdes_inline(line.substr(10, line.find(' ', 10) - 10));
     ASSERT_TRUE(seen) << "sipp log: " << line;
     EXPECT_TRUE(seen->key_salt.equals(keying->local.key_salt.bytes()));
+}
+
+TEST(SippInterop, NoCommonSuiteGets488WithWarning) {
+    ASSERT_TRUE(test::in_path("sipp")) << "sipp missing: install sip-tester (scripts/install-deps.sh)";
+    test::temp_dir dir;
+    const int lfd = test::tcp_listen(5074);
+    ASSERT_GE(lfd, 0) << "port 5074 busy";
+    auto args = sipp_base(scenario("uac_no_common_suite.xml"), 5075, 5078, 5080, dir.path() + "/uac.log");
+    args.insert(args.end(), {"-s", "bob", "-key", "offer_key", random_key_b64(), "127.0.0.1:5074"});
+    const pid_t pid = test::spawn(args, dir.path() + "/uac.out");
+    ASSERT_GT(pid, 0);
+    const int fd = test::tcp_accept(lfd, 10000);
+    ASSERT_GE(fd, 0) << "sipp never connected";
+    sip::stream_framer framer;
+    auto invite = recv_message(fd, framer);
+    ASSERT_TRUE(invite);
+    const sip::ms t0{0};
+    sip::server_transaction tx(*invite, true, t0);
+    for (const auto& s : tx.started().send) ASSERT_TRUE(test::send_all(fd, s)); // 100 Trying
+
+    auto sd = sdp::parse(invite->body);
+    ASSERT_TRUE(sd);
+    auto offered = sdes::crypto_attributes(sd->media.at(0));
+    ASSERT_TRUE(offered) << offered.err().message;
+    auto ans = sdes::answer_offer(*offered, sdes::policy{});
+    ASSERT_FALSE(ans);
+    const auto code = sdes::warn_code_for(ans.err());
+    EXPECT_EQ(code, 305);
+    auto resp = sip::make_488(*invite, "srtpoUas2", static_cast<sip::warn_code>(code), "127.0.0.1:5074",
+                              ans.err().message);
+    for (const auto& s : tx.respond(resp, t0 + sip::ms{1}).send) ASSERT_TRUE(test::send_all(fd, s));
+    EXPECT_EQ(tx.state(), sip::tx_state::completed);
+    auto ack = recv_message(fd, framer);
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(ack->method, "ACK");
+    EXPECT_EQ(*sip::transaction_key(*ack, true), *sip::transaction_key(*invite, true)); // same transaction
+    EXPECT_TRUE(tx.on_request(*ack, t0 + sip::ms{2}).send.empty());
+    EXPECT_EQ(tx.state(), sip::tx_state::confirmed);
+    tx.on_timer(t0 + sip::ms{2}); // Timer I = 0 on TCP
+    EXPECT_EQ(tx.state(), sip::tx_state::terminated);
+
+    const int rc = test::wait_exit(pid, 20000);
+    close(fd);
+    close(lfd);
+    EXPECT_EQ(rc, 0) << "sipp UAC failed; its output:\n" << test::read_file(dir.path() + "/uac.out");
+    EXPECT_NE(sipp_log_line(dir.path() + "/uac.log", "WARNING ").find("305 127.0.0.1:5074 \"no offered SRTP crypto-suite"),
+              std::string::npos) << sipp_log_line(dir.path() + "/uac.log", "WARNING ");
 }
 
 } // namespace
