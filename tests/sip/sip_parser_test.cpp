@@ -213,6 +213,21 @@ TEST(SipParser, PreciseErrors) {
     EXPECT_NE(m.err().message.find("more header lines"), std::string::npos);
 }
 
+TEST(SipHeaderValues, ReceivedAndRport) {
+    auto v = parse_via("SIP/2.0/TCP phone.example.com:5060;branch=z9hG4bK1;rport");
+    ASSERT_TRUE(v);
+    stamp_via_source(*v, "198.51.100.9", 40123); // RFC 3581 §4 example shape
+    EXPECT_EQ(to_string(*v), "SIP/2.0/TCP phone.example.com:5060;branch=z9hG4bK1;rport=40123;received=198.51.100.9");
+    auto same = parse_via("SIP/2.0/TLS 198.51.100.9:5061;branch=z9hG4bK2");
+    ASSERT_TRUE(same);
+    stamp_via_source(*same, "198.51.100.9", 5061); // §18.2.1: host equals source: nothing added
+    EXPECT_EQ(to_string(*same), "SIP/2.0/TLS 198.51.100.9:5061;branch=z9hG4bK2");
+    auto nat = parse_via("SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK3");
+    ASSERT_TRUE(nat);
+    stamp_via_source(*nat, "203.0.113.7", 1024);
+    EXPECT_EQ(to_string(*nat), "SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK3;received=203.0.113.7");
+}
+
 TEST(SipHeaderValues, NameAddrForms) {
     auto a = parse_name_addr("sip:a@h;tag=x");
     ASSERT_TRUE(a);

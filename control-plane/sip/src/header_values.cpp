@@ -209,6 +209,13 @@ std::string to_string(const via& v) {
     return out;
 }
 
+void stamp_via_source(via& v, std::string_view source_ip, uint16_t source_port) {
+    const auto* rport = find_param(v.params, "rport");
+    const bool want_rport = rport != nullptr && !rport->value;
+    if (want_rport) set_param(v.params, "rport", std::to_string(source_port));
+    if (want_rport || v.host != source_ip) set_param(v.params, "received", std::string(source_ip));
+}
+
 std::string_view name_addr::tag() const noexcept {
     const auto* p = find_param(params, "tag");
     return (p && p->value) ? std::string_view(*p->value) : std::string_view{};

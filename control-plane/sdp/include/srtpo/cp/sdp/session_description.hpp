@@ -3,6 +3,9 @@
 // Every line is kept, in order, with its raw value, so serialize(parse(x)) reproduces x (with
 // CRLF line ends) and a B2BUA forwards attributes it does not know. Typed helpers read and
 // rewrite the few fields a media anchor changes: c=, the m= port and proto, a=rtcp, a=rtcp-mux.
+// Thread-safety: value types and pure functions; a const media_description may be read from
+// several threads. Ownership: everything is copied in; string_views returned by attribute()
+// and attributes() point into the media_description and die with its next change.
 
 #include <srtpo/engine/result.hpp>
 

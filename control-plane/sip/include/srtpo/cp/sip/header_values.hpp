@@ -3,6 +3,8 @@
 // received, RFC 3581 rport), name-addr / addr-spec with parameters (From, To, Contact, Route,
 // Record-Route: §20.10, §20.20, §20.39, §25.1), CSeq (§20.16), generic parameters (§25.1).
 // Parsers take one value (one element of a list header, see message::header_values).
+// Thread-safety: every function here is pure (no shared state). Ownership: inputs are read
+// during the call only; results own their strings.
 
 #include <srtpo/cp/sip/message.hpp>
 
@@ -41,6 +43,11 @@ struct via {
 result<via> parse_via(std::string_view value);
 /// Serializes a Via value. Thread-safety: pure.
 std::string to_string(const via& v);
+
+/// What a server does to the top Via of a request it received from `source_ip`:`source_port`
+/// (RFC 3261 §18.2.1: add received= when sent-by's host differs from the packet's source;
+/// RFC 3581 §4: fill an empty rport with the source port, and then always add received=).
+void stamp_via_source(via& v, std::string_view source_ip, uint16_t source_port);
 
 /// name-addr or addr-spec with header parameters: `"Alice" <sip:a@x>;tag=1` or `sip:a@x;tag=1`.
 /// For an addr-spec form, ';' parameters belong to the header (RFC 3261 §20.10), which is why

@@ -3,6 +3,8 @@
 // To (adding our tag unless it has one or the code is 100), Call-ID, CSeq; and the error
 // responses srtpo-cp sends: 400 for a bad request, 404/503 for routing failures, 488 with a
 // Warning (§20.43) when no media could be accepted, 503 with Retry-After (§20.33) on overload.
+// Thread-safety: every function here is pure. Ownership: results are new messages that copy
+// what they need from the request.
 
 #include <srtpo/cp/sip/message.hpp>
 
