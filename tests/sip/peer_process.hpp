@@ -29,6 +29,21 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log);
 /// Waits up to `ms` for the child; on timeout kills it (SIGKILL, by PID) and returns -1,
 /// otherwise its exit status (128+signal when killed by a signal).
 int wait_exit(pid_t pid, int ms);
+/// Stops a child by PID (SIGKILL after `grace_ms`) when it goes out of scope unless released:
+/// a test that fails half-way never leaves its peer running.
+struct child_guard {
+    pid_t pid = -1;
+    int grace_ms = 100;
+    ~child_guard() {
+        if (pid > 0) wait_exit(pid, grace_ms);
+    }
+    /// Waits for the child's exit status (see wait_exit) and disarms the guard.
+    int finish(int ms) {
+        const int rc = wait_exit(pid, ms);
+        pid = -1;
+        return rc;
+    }
+};
 /// Runs a command to completion (bounded by `ms`) and returns its exit status and output.
 int run(const std::vector<std::string>& argv, std::string& output, int ms);
 /// True when `name` is an executable in PATH.

@@ -83,23 +83,43 @@ std::vector<std::string> sipp_base(const std::string& scen, uint16_t port, uint1
             "-timeout_error", "-trace_logs", "-log_file", log};
 }
 
-TEST(SippInterop, SippUacAgainstOurSdesUas) {
-    ASSERT_TRUE(test::in_path("sipp")) << "sipp missing: install sip-tester (scripts/install-deps.sh)";
-    test::temp_dir dir;
-    const int lfd = test::tcp_listen(5074);
-    ASSERT_GE(lfd, 0) << "port 5074 busy";
-    const std::string offer_key = random_key_b64();
-    auto args = sipp_base(scenario("uac_sdes.xml"), 5075, 5078, 5080, dir.path() + "/uac.log");
-    args.insert(args.end(), {"-s", "bob", "-key", "offer_key", offer_key, "127.0.0.1:5074"});
-    const pid_t pid = test::spawn(args, dir.path() + "/uac.out");
-    ASSERT_GT(pid, 0);
+// sipp as the UAC of one call against a one-connection UAS of ours on 127.0.0.1:5074.
+class SippUac : public ::testing::Test {
+protected:
+    void start(const char* scen, const std::string& offer_key) {
+        ASSERT_TRUE(test::in_path("sipp")) << "sipp missing: install sip-tester (scripts/install-deps.sh)";
+        lfd = test::tcp_listen(5074);
+        ASSERT_GE(lfd, 0) << "port 5074 busy";
+        auto args = sipp_base(scenario(scen), 5075, 5078, 5080, dir.path() + "/uac.log");
+        args.insert(args.end(), {"-s", "bob", "-key", "offer_key", offer_key, "127.0.0.1:5074"});
+        sipp.pid = test::spawn(args, dir.path() + "/uac.out");
+        ASSERT_GT(sipp.pid, 0);
+        fd = test::tcp_accept(lfd, 10000);
+        ASSERT_GE(fd, 0) << "sipp never connected";
+    }
+    std::optional<sip::message> next() { return recv_message(fd, framer); }
+    /// sipp's exit status (0: its scenario passed), waiting at most 20 s.
+    int finish() { return sipp.finish(20000); }
+    std::string output() { return test::read_file(dir.path() + "/uac.out"); }
+    std::string log_line(const std::string& prefix) { return sipp_log_line(dir.path() + "/uac.log", prefix); }
+    void TearDown() override {
+        if (fd >= 0) close(fd);
+        if (lfd >= 0) close(lfd);
+    }
 
-    const int fd = test::tcp_accept(lfd, 10000);
-    ASSERT_GE(fd, 0) << "sipp never connected";
+    test::temp_dir dir;
+    int lfd = -1;
+    int fd = -1;
+    test::child_guard sipp; ///< stopped by PID when the fixture is destroyed, if still running
     sip::stream_framer framer;
-    auto invite = recv_message(fd, framer);
-    if (!invite) test::wait_exit(pid, 5000);
-    ASSERT_TRUE(invite) << "no INVITE; sipp said:\n" << test::read_file(dir.path() + "/uac.out");
+};
+
+TEST_F(SippUac, AgainstOurSdesUas) {
+    const std::string offer_key = random_key_b64();
+    start("uac_sdes.xml", offer_key);
+    if (HasFatalFailure()) return;
+    auto invite = next();
+    ASSERT_TRUE(invite) << "no INVITE; sipp said:\n" << output();
     EXPECT_EQ(invite->method, "INVITE");
     auto via = sip::parse_via(invite->header_values("Via").front());
     ASSERT_TRUE(via) << via.err().message;
@@ -139,24 +159,21 @@ TEST(SippInterop, SippUacAgainstOurSdesUas) {
     ok.body = sdp::serialize(answer_sdp);
     ASSERT_TRUE(test::send_all(fd, sip::serialize(ok)));
 
-    auto ack = recv_message(fd, framer);
+    auto ack = next();
     ASSERT_TRUE(ack);
     EXPECT_EQ(ack->method, "ACK");
     EXPECT_EQ(sip::parse_name_addr(*ack->header("To"))->tag(), "srtpoUas1");
     EXPECT_EQ(sip::parse_cseq(*ack->header("CSeq"))->number, 10u);
-    auto bye = recv_message(fd, framer);
+    auto bye = next();
     ASSERT_TRUE(bye);
     EXPECT_EQ(bye->method, "BYE");
     EXPECT_EQ(*bye->header("Call-ID"), *invite->header("Call-ID"));
     ASSERT_TRUE(test::send_all(fd, sip::serialize(sip::make_response(*bye, 200, "srtpoUas1"))));
 
-    const int rc = test::wait_exit(pid, 20000);
-    close(fd);
-    close(lfd);
-    EXPECT_EQ(rc, 0) << "sipp UAC failed; its output:\n" << test::read_file(dir.path() + "/uac.out");
+    EXPECT_EQ(finish(), 0) << "sipp UAC failed; its output:\n" << output();
 
     // What sipp extracted from our 200 OK.
-    const auto line = sipp_log_line(dir.path() + "/uac.log", "ANSWER ");
+    const auto line = log_line("ANSWER ");
     std::smatch sm;
     ASSERT_TRUE(std::regex_search(line, sm, std::regex("tag=(\\d+) suite=(\\S+) key=(\\S+) port=(\\d+) proto=(\\S+)")))
         << "sipp log: " << line;
@@ -175,8 +192,8 @@ TEST(SippInterop, OurSdesUacAgainstSippUas) {
     const std::string answer_key = random_key_b64();
     auto args = sipp_base(scenario("uas_sdes.xml"), 5076, 5079, 5084, dir.path() + "/uas.log");
     args.insert(args.end(), {"-key", "answer_key", answer_key});
-    const pid_t pid = test::spawn(args, dir.path() + "/uas.out");
-    ASSERT_GT(pid, 0);
+    test::child_guard sipp{test::spawn(args, dir.path() + "/uas.out")};
+    ASSERT_GT(sipp.pid, 0);
     const int fd = test::tcp_connect(5076, 5000);
     ASSERT_GE(fd, 0) << "sipp UAS did not listen";
     const auto lport = std::to_string(test::local_port(fd));
@@ -246,7 +263,7 @@ TEST(SippInterop, OurSdesUacAgainstSippUas) {
     EXPECT_EQ(bye_ok->status_code, 200);
     EXPECT_EQ(sip::parse_cseq(*bye_ok->header("CSeq"))->method, "BYE");
 
-    const int rc = test::wait_exit(pid, 20000);
+    const int rc = sipp.finish(20000);
     close(fd);
     EXPECT_EQ(rc, 0) << "sipp UAS failed; its output:\n" << test::read_file(dir.path() + "/uas.out");
     // sipp pulled our tag-1 key out of the INVITE we serialized.
@@ -256,20 +273,11 @@ TEST(SippInterop, OurSdesUacAgainstSippUas) {
     EXPECT_TRUE(seen->key_salt.equals(keying->local.key_salt.bytes()));
 }
 
-TEST(SippInterop, NoCommonSuiteGets488WithWarning) {
-    ASSERT_TRUE(test::in_path("sipp")) << "sipp missing: install sip-tester (scripts/install-deps.sh)";
-    test::temp_dir dir;
-    const int lfd = test::tcp_listen(5074);
-    ASSERT_GE(lfd, 0) << "port 5074 busy";
-    auto args = sipp_base(scenario("uac_no_common_suite.xml"), 5075, 5078, 5080, dir.path() + "/uac.log");
-    args.insert(args.end(), {"-s", "bob", "-key", "offer_key", random_key_b64(), "127.0.0.1:5074"});
-    const pid_t pid = test::spawn(args, dir.path() + "/uac.out");
-    ASSERT_GT(pid, 0);
-    const int fd = test::tcp_accept(lfd, 10000);
-    ASSERT_GE(fd, 0) << "sipp never connected";
-    sip::stream_framer framer;
-    auto invite = recv_message(fd, framer);
-    ASSERT_TRUE(invite);
+TEST_F(SippUac, NoCommonSuiteGets488WithWarning) {
+    start("uac_no_common_suite.xml", random_key_b64());
+    if (HasFatalFailure()) return;
+    auto invite = next();
+    ASSERT_TRUE(invite) << "no INVITE; sipp said:\n" << output();
     const sip::ms t0{0};
     sip::server_transaction tx(*invite, true, t0);
     for (const auto& s : tx.started().send) ASSERT_TRUE(test::send_all(fd, s)); // 100 Trying
@@ -286,7 +294,7 @@ TEST(SippInterop, NoCommonSuiteGets488WithWarning) {
                               ans.err().message);
     for (const auto& s : tx.respond(resp, t0 + sip::ms{1}).send) ASSERT_TRUE(test::send_all(fd, s));
     EXPECT_EQ(tx.state(), sip::tx_state::completed);
-    auto ack = recv_message(fd, framer);
+    auto ack = next();
     ASSERT_TRUE(ack);
     ASSERT_EQ(ack->method, "ACK");
     EXPECT_EQ(*sip::transaction_key(*ack, true), *sip::transaction_key(*invite, true)); // same transaction
@@ -295,12 +303,9 @@ TEST(SippInterop, NoCommonSuiteGets488WithWarning) {
     tx.on_timer(t0 + sip::ms{2}); // Timer I = 0 on TCP
     EXPECT_EQ(tx.state(), sip::tx_state::terminated);
 
-    const int rc = test::wait_exit(pid, 20000);
-    close(fd);
-    close(lfd);
-    EXPECT_EQ(rc, 0) << "sipp UAC failed; its output:\n" << test::read_file(dir.path() + "/uac.out");
-    EXPECT_NE(sipp_log_line(dir.path() + "/uac.log", "WARNING ").find("305 127.0.0.1:5074 \"no offered SRTP crypto-suite"),
-              std::string::npos) << sipp_log_line(dir.path() + "/uac.log", "WARNING ");
+    EXPECT_EQ(finish(), 0) << "sipp UAC failed; its output:\n" << output();
+    EXPECT_NE(log_line("WARNING ").find("305 127.0.0.1:5074 \"no offered SRTP crypto-suite"), std::string::npos)
+        << log_line("WARNING ");
 }
 
 } // namespace

@@ -12,14 +12,38 @@ namespace {
 
 bool due(const std::optional<ms>& t, ms now) noexcept { return t && now >= *t; }
 
-std::optional<ms> earliest(std::initializer_list<std::optional<ms>> ts) noexcept {
-    std::optional<ms> best;
-    for (const auto& t : ts)
-        if (t && (!best || *t < *best)) best = t;
-    return best;
+// §17.1.4 / §17.2.4: a transport error ends the transaction and is reported like a timeout.
+tx_actions transport_error(tx_state& st, detail::tx_timers& t) {
+    st = tx_state::terminated;
+    t.stop();
+    tx_actions out;
+    out.timed_out = true;
+    return out;
+}
+
+// The give-up and linger timers, common to all four machines.
+void fire_end_timers(tx_state& st, detail::tx_timers& t, ms now, tx_actions& out) {
+    if (due(t.timeout_at, now)) {
+        st = tx_state::terminated;
+        t.retransmit_at.reset();
+        t.timeout_at.reset();
+        out.send.clear();
+        out.timed_out = true;
+    }
+    if (due(t.linger_at, now)) {
+        st = tx_state::terminated;
+        t.linger_at.reset();
+    }
 }
 
 } // namespace
+
+std::optional<ms> detail::tx_timers::next() const noexcept {
+    std::optional<ms> best;
+    for (const auto* t : {&retransmit_at, &timeout_at, &linger_at})
+        if (*t && (!best || **t < *best)) best = *t;
+    return best;
+}
 
 result<std::string> transaction_key(const message& m, bool server) {
     auto vias = m.header_values("Via");
@@ -44,10 +68,10 @@ client_transaction::client_transaction(message request, bool reliable, ms now, t
     _wire = serialize(_request);
     _first.send.push_back(_wire);
     if (!_reliable) { // Timer A (INVITE) or E (non-INVITE) starts at T1
-        _retransmit_interval = _cfg.t1;
-        _retransmit_at = now + _cfg.t1;
+        _t.retransmit_interval = _cfg.t1;
+        _t.retransmit_at = now + _cfg.t1;
     }
-    _timeout_at = now + 64 * _cfg.t1; // Timer B or F
+    _t.timeout_at = now + 64 * _cfg.t1; // Timer B or F
 }
 
 tx_actions client_transaction::on_response(const message& r, ms now) {
@@ -59,13 +83,13 @@ tx_actions client_transaction::on_response(const message& r, ms now) {
         // INVITE: no more retransmissions and Timer B no longer applies (§17.1.1.2).
         // Non-INVITE: Timer E continues at T2 and Timer F still runs (§17.1.2.2).
         if (_invite) {
-            _retransmit_at.reset();
-            _timeout_at.reset();
+            _t.retransmit_at.reset();
+            _t.timeout_at.reset();
         }
         out.deliver.push_back(r);
     } else if (live) {
-        _retransmit_at.reset();
-        _timeout_at.reset();
+        _t.retransmit_at.reset();
+        _t.timeout_at.reset();
         out.deliver.push_back(r);
         if (_invite && code < 300) {
             _state = tx_state::terminated; // the TU ACKs a 2xx itself (§13.2.2.4)
@@ -77,7 +101,7 @@ tx_actions client_transaction::on_response(const message& r, ms now) {
             }
             // Timer D (>= 32 s on UDP) or K (T4), zero on reliable transports.
             const ms linger = _reliable ? ms{0} : (_invite ? ms{32000} : _cfg.t4);
-            _linger_at = now + linger;
+            _t.linger_at = now + linger;
         }
     } else if (_state == tx_state::completed && _invite && code >= 300) {
         out.send.push_back(_ack); // a retransmitted final response: ACK again (§17.1.1.2)
@@ -87,41 +111,22 @@ tx_actions client_transaction::on_response(const message& r, ms now) {
 
 tx_actions client_transaction::on_timer(ms now) {
     tx_actions out;
-    if (due(_retransmit_at, now)) {
+    if (due(_t.retransmit_at, now)) {
         out.send.push_back(_wire);
         // Timer A doubles without bound; Timer E doubles up to T2, and is T2 once proceeding.
-        if (_invite) _retransmit_interval *= 2;
-        else if (_state == tx_state::proceeding) _retransmit_interval = _cfg.t2;
-        else _retransmit_interval = std::min(_retransmit_interval * 2, _cfg.t2);
-        _retransmit_at = *_retransmit_at + _retransmit_interval;
+        if (_invite) _t.retransmit_interval *= 2;
+        else if (_state == tx_state::proceeding) _t.retransmit_interval = _cfg.t2;
+        else _t.retransmit_interval = std::min(_t.retransmit_interval * 2, _cfg.t2);
+        _t.retransmit_at = *_t.retransmit_at + _t.retransmit_interval;
     }
-    if (due(_timeout_at, now)) {
-        _state = tx_state::terminated;
-        _retransmit_at.reset();
-        _timeout_at.reset();
-        out.send.clear();
-        out.timed_out = true;
-    }
-    if (due(_linger_at, now)) {
-        _state = tx_state::terminated;
-        _linger_at.reset();
-    }
+    fire_end_timers(_state, _t, now, out); // B or F give up; D or K end the lingering
     return out;
 }
 
-tx_actions client_transaction::on_transport_error() {
-    _state = tx_state::terminated;
-    _retransmit_at.reset();
-    _timeout_at.reset();
-    _linger_at.reset();
-    tx_actions out;
-    out.timed_out = true;
-    return out;
-}
+tx_actions client_transaction::on_transport_error() { return transport_error(_state, _t); }
 
 std::optional<ms> client_transaction::next_timer() const noexcept {
-    if (_state == tx_state::terminated) return std::nullopt;
-    return earliest({_retransmit_at, _timeout_at, _linger_at});
+    return _state == tx_state::terminated ? std::nullopt : _t.next();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,9 +146,9 @@ tx_actions server_transaction::on_request(const message& req, ms now) {
     if (req.method == "ACK") {
         if (_invite && _state == tx_state::completed) {
             _state = tx_state::confirmed; // §17.2.1: stop G and H, absorb further ACKs for Timer I
-            _retransmit_at.reset();
-            _timeout_at.reset();
-            _linger_at = now + (_reliable ? ms{0} : _cfg.t4);
+            _t.retransmit_at.reset();
+            _t.timeout_at.reset();
+            _t.linger_at = now + (_reliable ? ms{0} : _cfg.t4);
         }
         return out;
     }
@@ -164,51 +169,32 @@ tx_actions server_transaction::respond(const message& r, ms now) {
     } else if (_invite) {
         _state = tx_state::completed;
         if (!_reliable) { // Timer G
-            _retransmit_interval = _cfg.t1;
-            _retransmit_at = now + _cfg.t1;
+            _t.retransmit_interval = _cfg.t1;
+            _t.retransmit_at = now + _cfg.t1;
         }
-        _timeout_at = now + 64 * _cfg.t1; // Timer H: wait for the ACK
+        _t.timeout_at = now + 64 * _cfg.t1; // Timer H: wait for the ACK
     } else {
         _state = tx_state::completed;
-        _linger_at = now + (_reliable ? ms{0} : 64 * _cfg.t1); // Timer J
+        _t.linger_at = now + (_reliable ? ms{0} : 64 * _cfg.t1); // Timer J
     }
     return out;
 }
 
 tx_actions server_transaction::on_timer(ms now) {
     tx_actions out;
-    if (due(_retransmit_at, now)) {
+    if (due(_t.retransmit_at, now)) {
         out.send.push_back(_last_response);
-        _retransmit_interval = std::min(_retransmit_interval * 2, _cfg.t2);
-        _retransmit_at = *_retransmit_at + _retransmit_interval;
+        _t.retransmit_interval = std::min(_t.retransmit_interval * 2, _cfg.t2);
+        _t.retransmit_at = *_t.retransmit_at + _t.retransmit_interval;
     }
-    if (due(_timeout_at, now)) { // Timer H: the ACK never came (§17.2.1)
-        _state = tx_state::terminated;
-        _retransmit_at.reset();
-        _timeout_at.reset();
-        out.send.clear();
-        out.timed_out = true;
-    }
-    if (due(_linger_at, now)) { // Timer I or J
-        _state = tx_state::terminated;
-        _linger_at.reset();
-    }
+    fire_end_timers(_state, _t, now, out); // H: the ACK never came (§17.2.1); I or J: done
     return out;
 }
 
-tx_actions server_transaction::on_transport_error() {
-    _state = tx_state::terminated;
-    _retransmit_at.reset();
-    _timeout_at.reset();
-    _linger_at.reset();
-    tx_actions out;
-    out.timed_out = true;
-    return out;
-}
+tx_actions server_transaction::on_transport_error() { return transport_error(_state, _t); }
 
 std::optional<ms> server_transaction::next_timer() const noexcept {
-    if (_state == tx_state::terminated) return std::nullopt;
-    return earliest({_retransmit_at, _timeout_at, _linger_at});
+    return _state == tx_state::terminated ? std::nullopt : _t.next();
 }
 
 } // namespace srtpo::cp::sip

@@ -31,6 +31,19 @@ struct tx_actions {
     bool timed_out = false;          ///< Timer B, F or H fired: RFC 3261 §17 "inform the TU"
 };
 
+namespace detail {
+/// The three timers every transaction kind has: a retransmission timer (A, E or G) with its
+/// current interval, a give-up timer (B, F or H) and a linger timer (D, I, J or K).
+struct tx_timers {
+    std::optional<ms> retransmit_at;
+    ms retransmit_interval{0};
+    std::optional<ms> timeout_at;
+    std::optional<ms> linger_at;
+    std::optional<ms> next() const noexcept;
+    void stop() noexcept { retransmit_at.reset(); timeout_at.reset(); linger_at.reset(); }
+};
+} // namespace detail
+
 /// The matching key (RFC 3261 §17.1.3 client, §17.2.3 server): top Via branch, sent-by and the
 /// CSeq method, with ACK matched to its INVITE. Errors when Via or CSeq do not parse.
 /// Thread-safety: pure.
@@ -66,10 +79,7 @@ private:
     timer_config _cfg;
     tx_state _state;
     tx_actions _first;
-    std::optional<ms> _retransmit_at; ///< Timer A or E
-    ms _retransmit_interval{0};
-    std::optional<ms> _timeout_at;    ///< Timer B or F
-    std::optional<ms> _linger_at;     ///< Timer D or K
+    detail::tx_timers _t; ///< A/B/D (INVITE) or E/F/K (non-INVITE)
 };
 
 /// Server transaction (§17.2.1 INVITE, §17.2.2 non-INVITE).
@@ -100,10 +110,7 @@ private:
     tx_state _state;
     tx_actions _first;
     std::string _last_response;
-    std::optional<ms> _retransmit_at; ///< Timer G
-    ms _retransmit_interval{0};
-    std::optional<ms> _timeout_at;    ///< Timer H
-    std::optional<ms> _linger_at;     ///< Timer I or J
+    detail::tx_timers _t; ///< G/H/I (INVITE) or J (non-INVITE)
 };
 
 } // namespace srtpo::cp::sip
