@@ -95,7 +95,7 @@ result<void> parse_session_param(std::string_view p, session_params& sp, const e
         auto v = p.substr(10);
         if (v == "FEC_SRTP") sp.fec = fec_order::fec_srtp;
         else if (v == "SRTP_FEC") sp.fec = fec_order::srtp_fec;
-        else return bad("FEC_ORDER is not FEC_SRTP or SRTP_FEC (RFC 4568 §6.3.5)");
+        else return bad("FEC_ORDER is not FEC_SRTP or SRTP_FEC (RFC 4568 §6.3)");
     } else if (p.starts_with("FEC_KEY=")) {
         if (auto r = once(!sp.fec_keys.empty(), "FEC_KEY"); !r) return r;
         auto k = parse_key_params(p.substr(8), t, "FEC_KEY key");
@@ -104,7 +104,7 @@ result<void> parse_session_param(std::string_view p, session_params& sp, const e
     } else if (p.starts_with("WSH=")) {
         if (auto r = once(sp.wsh.has_value(), "WSH"); !r) return r;
         auto v = digits(p.substr(4), 10);
-        if (!v || *v < 64) return bad("WSH is not a number >= 64 (RFC 4568 §6.3.7)");
+        if (!v || *v < 64) return bad("WSH is not a number >= 64 (RFC 4568 §6.3)");
         sp.wsh = *v;
     } else {
         for (char c : p)

@@ -62,7 +62,7 @@ srtp_params to_params(const session_params& p) {
 }
 
 // The parameters our answer repeats: those that must be the same in both directions
-// (RFC 4568 §6.3.2, §6.3.3). KDR=0 and WSH are declarative per direction, FEC_ORDER is moot
+// (RFC 4568 §6.3). KDR=0 and WSH are declarative per direction, FEC_ORDER is moot
 // without FEC: not echoed.
 session_params echoed(const session_params& p) {
     session_params out;

@@ -26,19 +26,19 @@ using engine::errc;
 using engine::error;
 using engine::result;
 
-/// FEC_ORDER (RFC 4568 §6.3.5): whether FEC is applied before or after SRTP.
+/// FEC_ORDER (RFC 4568 §6.3): whether FEC is applied before or after SRTP.
 enum class fec_order : uint8_t { fec_srtp, srtp_fec };
 
 /// SRTP session parameters (RFC 4568 §6.3).
 struct session_params {
     std::optional<unsigned> kdr;        ///< KDR=n: key derivation rate 2^n (§6.3.1), 0..24
-    bool unencrypted_srtp = false;      ///< §6.3.2
-    bool unencrypted_srtcp = false;     ///< §6.3.2
-    bool unauthenticated_srtp = false;  ///< §6.3.3
-    std::optional<fec_order> fec;       ///< §6.3.5
-    std::vector<engine::sdes_key_params> fec_keys; ///< FEC_KEY (§6.3.6)
-    std::optional<uint32_t> wsh;        ///< window size hint, >= 64 (§6.3.7)
-    std::vector<std::string> mandatory_extensions; ///< unknown params without '-' (§6.3.8 / §9.1)
+    bool unencrypted_srtp = false;      ///< RFC 4568 §6.3
+    bool unencrypted_srtcp = false;     ///< RFC 4568 §6.3
+    bool unauthenticated_srtp = false;  ///< RFC 4568 §6.3
+    std::optional<fec_order> fec;       ///< RFC 4568 §6.3
+    std::vector<engine::sdes_key_params> fec_keys; ///< FEC_KEY (§6.3)
+    std::optional<uint32_t> wsh;        ///< window size hint, >= 64 (§6.3)
+    std::vector<std::string> mandatory_extensions; ///< unknown params without '-' (§9.1 srtp-session-extension)
     std::vector<std::string> ignorable_extensions; ///< unknown params with a leading '-'
 };
 

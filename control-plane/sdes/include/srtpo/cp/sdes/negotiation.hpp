@@ -23,7 +23,7 @@ struct policy {
                                           engine::suite::aes_cm_128_hmac_sha1_32};
     uint64_t lifetime = 0;     ///< lifetime written on our keys (packets); 0 = omit (2^48 for SRTP)
     uint8_t mki_length = 0;    ///< 0: our keys carry no MKI; else MKI 1 of that many octets
-    /// RFC 4568 §6.3.2/§6.3.3 weaken protection; an SBC refuses them unless told otherwise.
+    /// UNENCRYPTED_* and UNAUTHENTICATED_SRTP (RFC 4568 §6.3) weaken protection; an SBC refuses them unless told otherwise.
     bool allow_unencrypted = false;
     bool allow_unauthenticated = false;
 };

@@ -27,13 +27,15 @@ struct parse_limits {
 /// Parses one SIP message.
 /// Errors, each with a message naming the rule broken (never echoing the body):
 ///  - errc::invalid_argument: malformed start line (extra/missing SP, bad method token, a
-///    Request-URI with spaces or '<', status code not 3 digits or outside 100..699), header
-///    line without ':' or with a bad name, missing To/From/Call-ID/CSeq/Via (and Max-Forwards is
-///    not required: RFC 3261 §8.1.1.6 says SHOULD), a single header repeated, unparseable or
-///    mismatched CSeq (number over 2^31-1, method differing from the request's), bad or
-///    negative Content-Length, a body shorter than Content-Length, too many/too long headers.
-///    The daemon answers these with 400 when it can (make_400_for_unparseable);
-///  - errc::unsupported: SIP-Version other than 2.0 (answer 505, RFC 3261 §8.2.2... §21.5.6).
+///    Request-URI with spaces, '<' or a SIP URI headers part, status code not 3 digits or
+///    outside 100..699), header line without ':' or with a bad name, missing
+///    To/From/Call-ID/CSeq/Via (Max-Forwards is checked when present, not required), a single
+///    header repeated, malformed Via/From/To/Contact/Route/Record-Route, unparseable or
+///    mismatched CSeq (number over 2^31-1, method differing from the request's), Max-Forwards
+///    over 255, bad or negative Content-Length, a body shorter than Content-Length (or longer,
+///    on a stream), a body without Content-Type, too many/too long headers. The daemon answers
+///    these with 400 when it can (make_error_response_for_unparseable);
+///  - errc::unsupported: SIP-Version other than 2.0 (answer 505 Version Not Supported, RFC 3261 §21.5.6).
 /// Thread-safety: pure. Ownership: `bytes` is read during the call only.
 result<message> parse_message(std::string_view bytes, transport_kind kind = transport_kind::stream,
                               const parse_limits& limits = {});
