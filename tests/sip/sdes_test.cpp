@@ -204,6 +204,32 @@ TEST(Negotiation, RefusalsMapToWarnCodes) {
     EXPECT_TRUE(ur->answer.params.unencrypted_srtcp);
 }
 
+TEST(Negotiation, ReofferWithSameKeyKeepsOursNewKeyRekeys) {
+    policy pol;
+    pol.preference = {suite::aes_cm_128_hmac_sha1_80, suite::f8_128_hmac_sha1_80};
+    auto first = answer_offer(parse_all({offer1, offer2}), pol);
+    ASSERT_TRUE(first);
+    // Hold/resume re-INVITE repeating the same crypto (tags may be renumbered): same keys.
+    auto again = parse_all({offer1});
+    again[0].tag = 5;
+    auto same = answer_reoffer(again, pol, *first);
+    ASSERT_TRUE(same) << same.err().message;
+    EXPECT_EQ(same->answer.tag, 5u);
+    EXPECT_TRUE(same->keying.local.key_salt.equals(first->keying.local.key_salt.bytes()));
+    // The peer rekeys (RFC 4568 §7.1.4): we answer with a new key of our own as well.
+    auto rekey = answer_reoffer(parse_all({answer1}), pol, *first);
+    ASSERT_TRUE(rekey) << rekey.err().message;
+    EXPECT_FALSE(rekey->keying.local.key_salt.equals(first->keying.local.key_salt.bytes()));
+    EXPECT_TRUE(rekey->keying.remote.key_salt.equals(parse_all({answer1})[0].keys[0].key_salt.bytes()));
+    // Same key but another suite chosen: a different transform, so a fresh key.
+    pol.preference = {suite::f8_128_hmac_sha1_80};
+    auto other = answer_reoffer(parse_all({offer1, offer2}), pol, *first);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->keying.suite, suite::f8_128_hmac_sha1_80);
+    EXPECT_FALSE(other->keying.local.key_salt.equals(first->keying.local.key_salt.bytes()));
+    EXPECT_FALSE(answer_reoffer({}, pol, *first));
+}
+
 TEST(Negotiation, OfferAndAnswerCheck) {
     policy pol;
     pol.preference = {suite::aead_aes_256_gcm, suite::aes_cm_128_hmac_sha1_80};

@@ -72,37 +72,57 @@ session_params echoed(const session_params& p) {
     return out;
 }
 
-} // namespace
-
-result<answer_result> answer_offer(std::span<const crypto_attribute> offered, const policy& pol) {
+// The offered attribute to accept (§7.1.2): our preference order first, then the offer's.
+result<const crypto_attribute*> select(std::span<const crypto_attribute> offered, const policy& pol) {
     std::string first_refusal;
     for (auto want : pol.preference) {
         for (const auto& a : offered) {
             if (a.suite != want || a.keys.empty()) continue;
             auto why = refusal(a.params, pol);
-            if (!why.empty()) {
-                if (first_refusal.empty()) first_refusal = "crypto tag " + std::to_string(a.tag) + ": " + why;
-                continue;
-            }
-            auto key = fresh_key(want, pol);
-            if (!key) return key.err();
-            answer_result r;
-            r.keying.suite = want;
-            r.keying.protocol = "sdes";
-            r.keying.remote = to_master(a.keys.front());
-            r.keying.local = to_master(*key);
-            r.keying.params = to_params(a.params);
-            r.answer.tag = a.tag; // §7.1.2: the answer uses the accepted offer's tag
-            r.answer.suite = want;
-            r.answer.suite_name = std::string(engine::traits(want).name);
-            r.answer.keys.push_back(std::move(*key));
-            r.answer.params = echoed(a.params);
-            return r;
+            if (why.empty()) return &a;
+            if (first_refusal.empty()) first_refusal = "crypto tag " + std::to_string(a.tag) + ": " + why;
         }
     }
     if (!first_refusal.empty()) return engine::make_error(errc::unsupported, first_refusal);
     return engine::make_error(errc::unknown_suite, offered.empty() ? "no a=crypto offered"
                                                                    : "no offered SRTP crypto-suite is acceptable");
+}
+
+answer_result answer_with(const crypto_attribute& a, engine::sdes_key_params ours) {
+    answer_result r;
+    r.keying.suite = *a.suite;
+    r.keying.protocol = "sdes";
+    r.keying.remote = to_master(a.keys.front());
+    r.keying.local = to_master(ours);
+    r.keying.params = to_params(a.params);
+    r.answer.tag = a.tag; // §7.1.2: the answer uses the accepted offer's tag
+    r.answer.suite = a.suite;
+    r.answer.suite_name = std::string(engine::traits(*a.suite).name);
+    r.answer.keys.push_back(std::move(ours));
+    r.answer.params = echoed(a.params);
+    return r;
+}
+
+} // namespace
+
+result<answer_result> answer_offer(std::span<const crypto_attribute> offered, const policy& pol) {
+    auto a = select(offered, pol);
+    if (!a) return a.err();
+    auto key = fresh_key(*(*a)->suite, pol);
+    if (!key) return key.err();
+    return answer_with(**a, std::move(*key));
+}
+
+result<answer_result> answer_reoffer(std::span<const crypto_attribute> offered, const policy& pol,
+                                     const answer_result& previous) {
+    auto a = select(offered, pol);
+    if (!a) return a.err();
+    const auto& k = (*a)->keys.front();
+    const bool same_remote = (*a)->suite == previous.keying.suite && !previous.answer.keys.empty() &&
+                             k.key_salt.equals(previous.keying.remote.key_salt.bytes()) &&
+                             (k.mki ? k.mki->bytes : std::vector<std::byte>{}) == previous.keying.remote.mki;
+    if (!same_remote) return answer_offer(offered, pol);
+    return answer_with(**a, previous.answer.keys.front()); // §7.1.4: unchanged keys, no rekey
 }
 
 result<offer_state> make_offer(const policy& pol) {

@@ -46,6 +46,15 @@ struct answer_result {
 /// Thread-safety: uses OpenSSL's thread-safe RAND; otherwise pure. Ownership: copies keys.
 result<answer_result> answer_offer(std::span<const crypto_attribute> offered, const policy& pol);
 
+/// Answer to a re-offer within the same session (a re-INVITE for hold/resume or a target
+/// refresh), RFC 4568 §7.1.4: when the attribute we select repeats the key we already receive
+/// with (same suite, key||salt, MKI), our answer repeats our current key too, so no rekey
+/// happens and the SRTP streams (ROC, replay state) carry on; `previous` is the answer_result
+/// of the last completed exchange. Any other selection gets a fresh key, as answer_offer.
+/// Errors: as answer_offer. Thread-safety: as answer_offer. Ownership: copies keys.
+result<answer_result> answer_reoffer(std::span<const crypto_attribute> offered, const policy& pol,
+                                     const answer_result& previous);
+
 /// An offer we made: the attributes (with our keys) to put in the SDP, kept until the answer.
 /// Ownership: holds our keys; they wipe themselves.
 struct offer_state {
