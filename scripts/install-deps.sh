@@ -20,6 +20,8 @@ pkgs=(
   # DTLS-SRTP interop peers (tests/dtls): the OpenSSL and GnuTLS command-line tools, and Go with
   # Debian's pion/dtls and pion/srtp sources, from which tests/dtls/pion/pion_peer.go is built offline
   openssl gnutls-bin golang-go golang-github-pion-dtls.v2-dev golang-github-pion-srtp.v2-dev
+  # SIP interop peer of control-plane/sip+sdes tests (SIPp as UAC and UAS over loopback TCP)
+  sip-tester
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
