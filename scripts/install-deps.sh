@@ -14,6 +14,9 @@ pkgs=(
   libdpdk-dev libtomlplusplus-dev
   # independent decoders the tests compare against (tshark checks generated captures)
   tshark
+  # MIKEY interop and crypto reference: GStreamer's GstMIKEYMessage (a real peer for the codec)
+  # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
+  libgstreamer-plugins-base1.0-dev python3-cryptography
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )

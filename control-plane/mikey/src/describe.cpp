@@ -24,6 +24,13 @@ std::string hex32(uint32_t v) {
     std::snprintf(b, sizeof b, "0x%08x", v);
     return b;
 }
+/// IDs are usually URIs; anything else (control characters, non-ASCII, invalid UTF-8, which
+/// JSON cannot carry) is shown as hex so that output is always valid and terminal-safe.
+std::string id_text(std::span<const uint8_t> b) {
+    for (auto c : b)
+        if (c < 0x20 || c > 0x7e) return "hex:" + hex(b);
+    return std::string(b.begin(), b.end());
+}
 template <class E> json code(E v) {
     return json{{"value", static_cast<unsigned>(v)}, {"name", std::string(name_of(v))}};
 }
@@ -78,11 +85,11 @@ json payload_json(const payload& p, bool show_keys) {
                 j["ts_value"] = hex(x.wire_value());
             } else if constexpr (std::is_same_v<P, id_payload>) {
                 j["id_type"] = static_cast<unsigned>(x.type);
-                j["id"] = std::string(x.data.begin(), x.data.end());
+                j["id"] = id_text(x.data);
             } else if constexpr (std::is_same_v<P, idr_payload>) {
                 j["role"] = static_cast<unsigned>(x.role);
                 j["id_type"] = static_cast<unsigned>(x.type);
-                j["id"] = std::string(x.data.begin(), x.data.end());
+                j["id"] = id_text(x.data);
             } else if constexpr (std::is_same_v<P, cert_payload>) {
                 j["cert_type"] = static_cast<unsigned>(x.type);
                 j["cert_len"] = x.data.size();
