@@ -21,6 +21,7 @@ secret_bytes psk_of(uint8_t v) { return secret_bytes(bytes(20, v)); }
 struct ids {
     std::shared_ptr<const signer> alice_key, bob_key;
     std::shared_ptr<const trust_store> alice_trusts, bob_trusts;
+    bytes bob_cert;
 };
 const ids& pki() {
     static const ids v = [] {
@@ -30,6 +31,7 @@ const ids& pki() {
         r.bob_key = *signer::from_pem(b.first, b.second);
         r.alice_trusts = *trust_store::from_pem(b.second);
         r.bob_trusts = *trust_store::from_pem(a.second);
+        r.bob_cert = *cert_der_from_pem(b.second);
         return r;
     }();
     return v;
@@ -42,6 +44,7 @@ initiator_config icfg(mode m, std::size_t n_streams = 1) {
     c.cred.own_id = {'a', 'l', 'i', 'c', 'e'};
     c.cred.own_key = pki().alice_key;
     c.cred.trust = pki().alice_trusts;
+    c.cred.peer_cert = pki().bob_cert;
     for (std::size_t i = 0; i < n_streams; ++i) c.streams.push_back({static_cast<uint32_t>(0x1000 + i), static_cast<uint32_t>(i)});
     return c;
 }
@@ -208,8 +211,37 @@ TEST(MikeyExchange, DhHmacEveryGroup) {
     }
 }
 
+TEST(MikeyExchange, PublicKeyEnvelope) {
+    for (auto tr : {key_data_type::tgk, key_data_type::tek_salt}) {
+        fixture f;
+        auto c = icfg(mode::pk, 3);
+        c.transport = tr;
+        c.policy.suite = suite::aes_256_cm_hmac_sha1_32;
+        auto s = run(std::move(c), f);
+        ASSERT_EQ(s.size(), 3u);
+        EXPECT_EQ(s[0].keying.suite, suite::aes_256_cm_hmac_sha1_32);
+    }
+    {
+        fixture f;
+        auto c = icfg(mode::pk);
+        c.verification = false;
+        run(std::move(c), f);
+    }
+    // The envelope key encrypted to someone else: CHASH names another certificate.
+    auto mallory = mikey_test::make_rsa_identity("mallory");
+    fixture f;
+    auto c = icfg(mode::pk);
+    c.cred.peer_cert = *cert_der_from_pem(mallory.second);
+    auto in = initiator::start(c, t0);
+    ASSERT_TRUE(in);
+    EXPECT_EQ(rejected(f, in->i_message()), error_no::invalid_cert);
+    c = icfg(mode::pk);
+    c.cred.peer_cert.clear();
+    EXPECT_FALSE(initiator::start(c, t0)) << "PK needs the responder's certificate";
+}
+
 TEST(MikeyExchange, EveryBitFlipOfAnIMessageIsRejected) {
-    for (auto m : {mode::psk, mode::dhhmac, mode::dh}) {
+    for (auto m : {mode::psk, mode::dhhmac, mode::dh, mode::pk}) {
         auto c = icfg(m);
         c.group = dh_group::oakley1;
         auto in = initiator::start(c, t0);
@@ -229,7 +261,7 @@ TEST(MikeyExchange, EveryBitFlipOfAnIMessageIsRejected) {
 }
 
 TEST(MikeyExchange, MacAndSignatureFailuresAreAuthFailure) {
-    for (auto m : {mode::psk, mode::dhhmac, mode::dh}) {
+    for (auto m : {mode::psk, mode::dhhmac, mode::dh, mode::pk}) {
         fixture f;
         auto in = initiator::start(icfg(m), t0);
         ASSERT_TRUE(in);
@@ -294,8 +326,8 @@ TEST(MikeyExchange, HeaderErrNumbers) {
     m[3] |= 1;
     EXPECT_EQ(rejected(f, m), error_no::invalid_prf);
     m = in->i_message();
-    m[1] = static_cast<uint8_t>(data_type::pk_init);
-    EXPECT_EQ(rejected(f, m), error_no::invalid_dt) << "PK envelope mode is not implemented";
+    m[1] = static_cast<uint8_t>(data_type::rsa_r_init);
+    EXPECT_EQ(rejected(f, m), error_no::invalid_dt) << "RSA-R (RFC 4738) is not implemented";
     EXPECT_EQ(rejected(f, bytes{1, 0}), error_no::unspecified);
     responder_config rc;
     rc.allow_dh = false;
@@ -341,7 +373,7 @@ TEST(MikeyExchange, UntrustedCertificateAndWrongIdentity) {
 }
 
 TEST(MikeyExchange, InitiatorRejectsBadResponses) {
-    for (auto m : {mode::psk, mode::dh, mode::dhhmac}) {
+    for (auto m : {mode::psk, mode::dh, mode::dhhmac, mode::pk}) {
         fixture f;
         auto c = icfg(m);
         c.group = dh_group::oakley1;

@@ -11,6 +11,9 @@ Reads and writes MIKEY messages with its own minimal codec. Commands print one J
   dhhmac-respond PSK_HEX I_B64         RFC 4650 responder
   dhhmac-init PSK_HEX GROUP            RFC 4650 I_MESSAGE (+ private value to finish)
   dhhmac-finish PSK_HEX I_B64 R_B64 PRIV_HEX   checks the R_MESSAGE, derives the TEKs
+  pk-respond KEY_PEM I_B64             §3.2 responder: SIGN, CHASH, PKE, KEMAC; answers with V
+  pk-init KEY_PEM CERT_PEM PEER_CERT_PEM   §3.2 I_MESSAGE (+ envelope key to check V)
+  pk-verify ENV_HEX I_B64 R_B64        checks the V payload of a PK R_MESSAGE
 """
 import base64
 import hashlib
@@ -21,6 +24,9 @@ import struct
 import sys
 import time
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 # ---- RFC 3830 §4.1.2 PRF -------------------------------------------------------------------
@@ -136,6 +142,14 @@ def parse(msg):
             g = msg[pos]
             out["payloads"].append(("DH", {"group": g, "value": msg[pos + 1:pos + 1 + DH_LEN[g]]}))
             pos += 2 + DH_LEN[g]
+        elif this == 8:                                # CHASH
+            n = 20 if msg[pos] == 0 else 16
+            out["payloads"].append(("CHASH", msg[pos + 1:pos + 1 + n]))
+            pos += 1 + n
+        elif this == 2:                                # PKE
+            n = struct.unpack(">H", msg[pos:pos + 2])[0] & 0x3FFF
+            out["payloads"].append(("PKE", msg[pos + 2:pos + 2 + n]))
+            pos += 2 + n
         elif this == 9:                                # V
             ml = 20 if msg[pos] == 1 else 0
             out["payloads"].append(("V", {"mac_at": pos + 1, "mac": msg[pos + 1:pos + 1 + ml]}))
@@ -333,6 +347,85 @@ def cmd_dhhmac_finish(psk, i_b64, r_b64, priv):
     return {"ok": True, "tek_salt": keys_json(tek_salt(tgk, n + 1, im["csb"], rand) for n in range(len(im["cs"])))}
 
 
+def key_data_list(plain, leading_id):
+    """KEMAC plaintext (§6.2, §6.13): [ID] then KEY_DATA sub-payloads; returns [(type, key, salt)]."""
+    pos, cur, out = 0, 6 if leading_id else 20, []
+    while True:
+        nxt = plain[pos]
+        if cur == 6:
+            n = struct.unpack(">H", plain[pos + 2:pos + 4])[0]
+            pos += 4 + n
+        else:
+            ktype, kv = plain[pos + 1] >> 4, plain[pos + 1] & 15
+            klen = struct.unpack(">H", plain[pos + 2:pos + 4])[0]
+            key, pos, salt = plain[pos + 4:pos + 4 + klen], pos + 4 + klen, b""
+            if ktype in (1, 3):
+                slen = struct.unpack(">H", plain[pos:pos + 2])[0]
+                salt, pos = plain[pos + 2:pos + 2 + slen], pos + 2 + slen
+            assert kv == 0, "oracle: KV null only"
+            out.append((ktype, key, salt))
+        if nxt == 0:
+            return out
+        cur = nxt
+
+
+def cmd_pk_respond(key_pem, i_b64):
+    i = base64.b64decode(i_b64)
+    m = parse(i)
+    key = serialization.load_pem_private_key(open(key_pem, "rb").read(), None)
+    cert = x509.load_der_x509_certificate(first(m, "CERT"))
+    sign = first(m, "SIGN")
+    cert.public_key().verify(sign["sig"], i[:sign["at"]], padding.PKCS1v15(), hashes.SHA256())
+    env = key.decrypt(first(m, "PKE"), padding.PKCS1v15())
+    rand, t = first(m, "RAND"), first(m, "T")
+    e, s, a = msg_keys(env, m["csb"], rand)
+    k = first(m, "KEMAC")
+    if not hmac.compare_digest(hmac_sha1(a, i[:k["mac_at"]]), k["mac"]):
+        return {"ok": False, "error": "KEMAC MAC"}
+    kd = key_data_list(aes_cm(e, s, m["csb"], t["value"], k["data"]), True)
+    ktype, tk, salt = kd[0]
+    n = len(m["cs"])
+    keys = [tek_salt(tk, c + 1, m["csb"], rand) for c in range(n)] if ktype == 0 else [tk + salt] * n
+    r = hdr(3, False, m["csb"], m["cs"], 5) + chain([(5, bytes([0]) + ntp_now()), (9, bytes([1]))])
+    r += hmac_sha1(a, r + v_suffix(m))
+    return {"ok": True, "tek_salt": keys_json(keys), "r_message": base64.b64encode(r).decode()}
+
+
+def cmd_pk_init(key_pem, cert_pem, peer_cert_pem):
+    key = serialization.load_pem_private_key(open(key_pem, "rb").read(), None)
+    own = x509.load_pem_x509_certificate(open(cert_pem, "rb").read()).public_bytes(serialization.Encoding.DER)
+    peer = x509.load_pem_x509_certificate(open(peer_cert_pem, "rb").read())
+    csb, rand, t_value, tgk, env = 0x5EED0003, os.urandom(16), ntp_now(), os.urandom(16), os.urandom(24)
+    cs = [(0, 0x5000, 0), (0, 0x5001, 2)]
+    plain = bytes([20, 1]) + struct.pack(">H", 3) + b"py3" + bytes([0, 0x00]) + struct.pack(">H", len(tgk)) + tgk
+    e, s, a = msg_keys(env, csb, rand)
+    enc = aes_cm(e, s, csb, t_value, plain)
+    pke = peer.public_key().encrypt(env, padding.PKCS1v15())
+    body = [(5, bytes([0]) + t_value), (11, bytes([16]) + rand), (7, bytes([2]) + struct.pack(">H", len(own)) + own),
+            sp_aes_cm_80(), (1, bytes([1]) + struct.pack(">H", len(enc)) + enc + bytes([1]) + bytes(20)),
+            (8, bytes([0]) + hashlib.sha1(peer.public_bytes(serialization.Encoding.DER)).digest()),
+            (2, struct.pack(">H", len(pke)) + pke), (4, b"")]
+    msg = bytearray(hdr(2, True, csb, cs, body[0][0]) + chain(body)[:-1])   # SIGN has no next-payload octet
+    # The KEMAC MAC ends where CHASH (its next-payload octet and body) and PKE begin.
+    chash_start = len(msg) - (1 + len(body[-2][1])) - (1 + len(body[-3][1]))
+    mac_at = chash_start - 20
+    msg[mac_at:mac_at + 20] = hmac_sha1(a, bytes(msg[:mac_at]))
+    siglen = key.key_size // 8
+    msg += struct.pack(">H", siglen)                  # S type 0 (PKCS#1 v1.5), length in octets
+    msg += key.sign(bytes(msg), padding.PKCS1v15(), hashes.SHA256())
+    return {"i_message": base64.b64encode(bytes(msg)).decode(), "env": env.hex(),
+            "tek_salt": keys_json(tek_salt(tgk, c + 1, csb, rand) for c in range(len(cs)))}
+
+
+def cmd_pk_verify(env, i_b64, r_b64):
+    i, r = base64.b64decode(i_b64), base64.b64decode(r_b64)
+    im, rm = parse(i), parse(r)
+    _, _, a = msg_keys(env, im["csb"], first(im, "RAND"))
+    v = first(rm, "V")
+    ok = rm["type"] == 3 and hmac.compare_digest(hmac_sha1(a, r[:v["mac_at"]] + v_suffix(im)), v["mac"])
+    return {"ok": ok}
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "kat":
@@ -349,6 +442,12 @@ def main(argv):
         r = cmd_dhhmac_init(bytes.fromhex(args[0]), int(args[1]))
     elif cmd == "dhhmac-finish":
         r = cmd_dhhmac_finish(bytes.fromhex(args[0]), args[1], args[2], args[3])
+    elif cmd == "pk-respond":
+        r = cmd_pk_respond(args[0], args[1])
+    elif cmd == "pk-init":
+        r = cmd_pk_init(args[0], args[1], args[2])
+    elif cmd == "pk-verify":
+        r = cmd_pk_verify(bytes.fromhex(args[0]), args[1], args[2])
     else:
         raise SystemExit(__doc__)
     print(json.dumps(r))

@@ -3,7 +3,9 @@
 // third-party MIKEY peer (none with crypto is packaged): it catches our own misreadings only
 // where the two readings differ. Checked: PRF and §4.1.3/§4.1.4 derivations, AES-CM KEMAC
 // encryption, HMAC, and whole exchanges both ways (Python initiator -> our responder, our
-// initiator -> Python responder) in PSK and DHHMAC modes over every DH group.
+// initiator -> Python responder) in PSK, DHHMAC (every DH group) and public-key envelope modes.
+#include "test_pki.hpp"
+
 #include <srtpo/cp/mikey/exchange.hpp>
 #include <srtpo/cp/mikey/key_mgmt.hpp>
 #include <srtpo/cp/mikey/message_crypto.hpp>
@@ -15,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <unistd.h>
 
 using namespace srtpo::cp::mikey;
 using json = nlohmann::json;
@@ -157,4 +160,51 @@ TEST(MikeyOracle, DhHmacBothWays) {
         ASSERT_TRUE(f["ok"].get<bool>()) << f.dump();
         expect_keys(rr.sessions, f["tek_salt"]);
     }
+}
+
+namespace {
+/// PEM text to a 0600 temp file the Python reference reads; removed on destruction.
+struct pem_file {
+    std::string path;
+    explicit pem_file(const std::string& text) {
+        char tmpl[] = "/tmp/srtpo-mikey-XXXXXX";
+        const int fd = ::mkstemp(tmpl);
+        path = tmpl;
+        if (fd >= 0) {
+            (void)!::write(fd, text.data(), text.size());
+            ::close(fd);
+        }
+    }
+    ~pem_file() { ::unlink(path.c_str()); }
+};
+} // namespace
+
+TEST(MikeyOracle, PublicKeyEnvelopeBothWays) {
+    auto alice = mikey_test::make_rsa_identity("alice"), bob = mikey_test::make_rsa_identity("bob");
+    const pem_file alice_key(alice.first), alice_cert(alice.second), bob_key(bob.first), bob_cert(bob.second);
+    // Ours -> Python (Bob): Python checks SIGN, CHASH, decrypts PKE and KEMAC, answers with V.
+    auto c = icfg(mode::pk);
+    c.cred.own_key = *signer::from_pem(alice.first, alice.second);
+    c.cred.peer_cert = *cert_der_from_pem(bob.second);
+    auto in = initiator::start(c, std::chrono::system_clock::now());
+    ASSERT_TRUE(in) << in.err().message;
+    const json r = oracle("pk-respond " + bob_key.path + " " + base64_encode(in->i_message()));
+    ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+    auto done = in->handle_response(*base64_decode(r["r_message"].get<std::string>()), std::chrono::system_clock::now());
+    ASSERT_TRUE(done.ok()) << done.error->message;
+    expect_keys(done.sessions, r["tek_salt"]);
+
+    // Python (Alice) -> ours (Bob).
+    const json i = oracle("pk-init " + alice_key.path + " " + alice_cert.path + " " + bob_cert.path);
+    replay_cache cache;
+    responder_config rc = rcfg(cache);
+    rc.cred.own_key = *signer::from_pem(bob.first, bob.second);
+    rc.cred.trust = *trust_store::from_pem(alice.second);
+    responder resp(rc);
+    auto rr = resp.handle(*base64_decode(i["i_message"].get<std::string>()), std::chrono::system_clock::now());
+    ASSERT_TRUE(rr.ok()) << rr.error->message;
+    expect_keys(rr.sessions, i["tek_salt"]);
+    const json v = oracle("pk-verify " + i["env"].get<std::string>() + " " + i["i_message"].get<std::string>() + " " +
+                          base64_encode(rr.reply));
+    EXPECT_TRUE(v["ok"].get<bool>());
 }

@@ -1,6 +1,6 @@
 // Prints one MIKEY message per line ("name hex") from every mode and message kind we produce,
 // for the tshark check (tshark_test.py): PSK I/R (AES-CM + HMAC, and NULL/NULL), DH I/R over
-// every group, DHHMAC I/R, an ERR message, and one message with every other payload.
+// every group, DHHMAC I/R, PK I/R, an ERR message, and one message with every other payload.
 #include "test_pki.hpp"
 
 #include <srtpo/cp/mikey/exchange.hpp>
@@ -33,7 +33,8 @@ int main() {
     struct run { std::string name; mode m; dh_group g; bool null; };
     const run runs[] = {{"psk", mode::psk, dh_group::oakley5, false}, {"psk_null", mode::psk, dh_group::oakley5, true},
                         {"dh_oakley5", mode::dh, dh_group::oakley5, false}, {"dh_oakley1", mode::dh, dh_group::oakley1, false},
-                        {"dh_oakley2", mode::dh, dh_group::oakley2, false}, {"dhhmac", mode::dhhmac, dh_group::oakley2, false}};
+                        {"dh_oakley2", mode::dh, dh_group::oakley2, false}, {"dhhmac", mode::dhhmac, dh_group::oakley2, false},
+                        {"pk", mode::pk, dh_group::oakley5, false}};
     for (const auto& r : runs) {
         initiator_config c;
         c.m = r.m;
@@ -41,6 +42,8 @@ int main() {
         c.cred.psk = secret_bytes(bytes(16, 1));
         c.cred.own_id = {'s', 'i', 'p', ':', 'a', '@', 'x'};
         c.cred.own_key = *signer::from_pem(a.first, a.second);
+        c.cred.peer_cert = *cert_der_from_pem(b.second);
+        c.send_chash = false; // tshark stops at CHASH (see "chash" below); PKE and SIGN must be seen
         c.streams = {{0x11111111, 0}, {0x22222222, 1}};
         if (r.null) {
             c.kemac_encr = encr_alg::null;

@@ -18,6 +18,9 @@ engine::result<bytes> encode_with_mac(const message& m, std::span<const uint8_t>
                                       std::span<const uint8_t> suffix = {});
 /// Encodes m followed by a SIGN payload made with `key` over every octet before the signature.
 engine::result<bytes> encode_with_sign(message m, const signer& key);
+/// PK mode (§3.2): m holds a KEMAC with a zeroed MAC somewhere before its end. Encodes m with
+/// a SIGN, writes the KEMAC MAC (over every octet before it), then signs the whole.
+engine::result<bytes> encode_with_mac_and_sign(message m, std::span<const uint8_t> auth_key, const signer& key);
 
 /// The suffix the V MAC covers after the R_MESSAGE: IDi || IDr || T of the I_MESSAGE (RFC 3830
 /// §5.2), each as its data field (ID data, TS value); an absent ID contributes nothing.

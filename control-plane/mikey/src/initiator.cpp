@@ -25,8 +25,15 @@ engine::result<initiator> initiator::start(initiator_config cfg, time_point now)
     if ((cfg.m == mode::psk || cfg.m == mode::dhhmac) && cfg.cred.psk.empty() &&
         (cfg.m == mode::dhhmac || cfg.kemac_mac != mac_alg::null || cfg.kemac_encr != encr_alg::null))
         return bad("MIKEY initiator: this mode needs a pre-shared key");
-    if (cfg.m == mode::dh && !cfg.cred.own_key) return bad("MIKEY initiator: DH mode needs our RSA key and certificate");
+    if ((cfg.m == mode::dh || cfg.m == mode::pk) && !cfg.cred.own_key)
+        return bad("MIKEY initiator: DH and PK modes need our RSA key and certificate");
+    if (cfg.m == mode::pk && cfg.cred.peer_cert.empty()) return bad("MIKEY initiator: PK mode needs the responder's certificate");
     if (cfg.m == mode::psk && cfg.kemac_encr == encr_alg::aes_kw_128) return bad("MIKEY initiator: AES-KW is not supported");
+    if (cfg.m == mode::pk) {
+        // The envelope key exists to encrypt and MAC the KEMAC: no NULL variants (§3.2).
+        cfg.kemac_encr = encr_alg::aes_cm_128;
+        cfg.kemac_mac = mac_alg::hmac_sha1_160;
+    }
     initiator in;
     in._cfg = std::move(cfg);
     const auto& c = in._cfg;
@@ -43,11 +50,13 @@ engine::result<initiator> initiator::start(initiator_config cfg, time_point now)
               static_cast<uint32_t>((*r)[2]) << 8 | (*r)[3];
     }
     header& h = in._hdr;
-    h.type = c.m == mode::psk ? data_type::psk_init : c.m == mode::dh ? data_type::dh_init : data_type::dhhmac_init;
+    static constexpr data_type init_type[] = {data_type::psk_init, data_type::dh_init, data_type::dhhmac_init,
+                                              data_type::pk_init};
+    h.type = init_type[static_cast<int>(c.m)];
     h.csb_id = csb;
     // DH and DHHMAC always answer (§3.3); PSK answers when asked (V flag, §3.1). A NULL MAC
     // cannot protect a verification message, so it never asks.
-    in._expect = c.m != mode::psk || (c.verification && c.kemac_mac != mac_alg::null);
+    in._expect = (c.m != mode::psk && c.m != mode::pk) || (c.verification && c.kemac_mac != mac_alg::null);
     h.v = in._expect;
     for (const auto& s : c.streams) h.cs.push_back(srtp_cs{0, s.ssrc, s.roc});
     in._t = t_payload{ts_type::ntp_utc, ntp_from_time(now)};
@@ -57,10 +66,11 @@ engine::result<initiator> initiator::start(initiator_config cfg, time_point now)
     m.payloads.emplace_back(in._t);
     m.payloads.emplace_back(rand_payload{in._rand});
     if (!c.cred.own_id.empty()) m.payloads.emplace_back(id_payload{id_type::uri, c.cred.own_id});
-    if (c.m == mode::dh) m.payloads.emplace_back(cert_payload{cert_type::x509v3_sign, c.cred.own_key->cert_der()});
-    else if (!c.cred.peer_id.empty()) {
+    if (c.m == mode::dh || c.m == mode::pk)
+        m.payloads.emplace_back(cert_payload{cert_type::x509v3_sign, c.cred.own_key->cert_der()});
+    if (!c.cred.peer_id.empty() && c.m != mode::dh) {
         // IDr is only meaningful after IDi (§3.1 order); an empty IDi keeps the positions.
-        if (c.cred.own_id.empty()) m.payloads.emplace_back(id_payload{id_type::uri, {}});
+        if (c.cred.own_id.empty() && c.m != mode::pk) m.payloads.emplace_back(id_payload{id_type::uri, {}});
         m.payloads.emplace_back(id_payload{id_type::uri, c.cred.peer_id});
     }
     m.payloads.emplace_back(std::move(*sp));
@@ -100,13 +110,22 @@ engine::result<initiator> initiator::start(initiator_config cfg, time_point now)
         } else {
             return bad("MIKEY initiator: PSK transport is TGK or TEK+SALT");
         }
+        // PK: KEMAC = E(encr_key, IDi || {TGK}) (§3.2); IDi always leads, empty if we have none.
+        if (c.m == mode::pk) pt.ids.push_back(id_payload{id_type::uri, c.cred.own_id});
         pt.keys.push_back(std::move(kd));
         auto plain = encode_kemac_plaintext(pt);
         if (!plain) return plain.err();
         kemac_payload km{c.kemac_encr, {}, c.kemac_mac, bytes(mac_len(c.kemac_mac), 0)};
         std::optional<message_keys> mk;
+        if (c.m == mode::pk) {
+            auto env = random_bytes(32);
+            if (!env) return env.err();
+            in._env_key = secret_bytes(*env);
+            OPENSSL_cleanse(env->data(), env->size());
+        }
+        const secret_bytes& inkey = c.m == mode::pk ? in._env_key : c.cred.psk;
         if (c.kemac_encr != encr_alg::null || c.kemac_mac != mac_alg::null) {
-            auto d = derive_message_keys(c.cred.psk.view(), csb, in._rand);
+            auto d = derive_message_keys(inkey.view(), csb, in._rand);
             if (!d) return d.err();
             mk = std::move(*d);
         }
@@ -120,7 +139,15 @@ engine::result<initiator> initiator::start(initiator_config cfg, time_point now)
             km.encr_data.assign(plain->view().begin(), plain->view().end());
         }
         m.payloads.emplace_back(std::move(km));
-        enc = c.kemac_mac == mac_alg::null ? encode(m) : detail::encode_with_mac(m, mk->auth.view());
+        if (c.m == mode::pk) {
+            if (c.send_chash) m.payloads.emplace_back(chash_payload{hash_func::sha1, sha1_of(c.cred.peer_cert)});
+            auto pke = rsa_encrypt_for(c.cred.peer_cert, in._env_key.view());
+            if (!pke) return pke.err();
+            m.payloads.emplace_back(pke_payload{pke_cache::none, std::move(*pke)});
+            enc = detail::encode_with_mac_and_sign(m, mk->auth.view(), *c.cred.own_key);
+        } else {
+            enc = c.kemac_mac == mac_alg::null ? encode(m) : detail::encode_with_mac(m, mk->auth.view());
+        }
         // A NULL-encrypted KEMAC holds the keys in clear inside the message copy we built.
         for (auto& p : m.payloads)
             if (auto* k = std::get_if<kemac_payload>(&p)) OPENSSL_cleanse(k->encr_data.data(), k->encr_data.size());
@@ -166,8 +193,9 @@ exchange_result initiator::handle_response(std::span<const uint8_t> r_msg, time_
                            "peer sent ERR: " + std::string(e ? name_of(e->err) : "no ERR payload")));
     }
     if (!_expect) return failed(fail(error_no::unspecified, "response: none was asked for"));
-    const data_type want = _cfg.m == mode::psk ? data_type::psk_resp : _cfg.m == mode::dh ? data_type::dh_resp
-                                                                                         : data_type::dhhmac_resp;
+    static constexpr data_type resp_type[] = {data_type::psk_resp, data_type::dh_resp, data_type::dhhmac_resp,
+                                              data_type::pk_resp};
+    const data_type want = resp_type[static_cast<int>(_cfg.m)];
     if (r.hdr.type != want) return failed(fail(error_no::invalid_dt, "response: unexpected data type " + std::string(name_of(r.hdr.type))));
     if (!r.find<t_payload>()) return failed(fail(error_no::unspecified, "response: no T payload"));
     if (!_cfg.cred.peer_id.empty()) {
@@ -177,11 +205,12 @@ exchange_result initiator::handle_response(std::span<const uint8_t> r_msg, time_
     auto im = decode(_i_msg);
     if (!im) return failed(fail(error_no::unspecified, "own I_MESSAGE: " + im.err().message));
     exchange_result out;
-    if (_cfg.m == mode::psk) {
+    if (_cfg.m == mode::psk || _cfg.m == mode::pk) {
         const auto* v = r.find<v_payload>();
         if (!v || r.index_of<v_payload>() + 1 != r.payloads.size() || v->mac != mac_alg::hmac_sha1_160)
             return failed(fail(error_no::invalid_mac, "response: V with HMAC-SHA-1-160 must be the last payload"));
-        auto mk = derive_message_keys(_cfg.cred.psk.view(), _hdr.csb_id, _rand);
+        const secret_bytes& inkey = _cfg.m == mode::pk ? _env_key : _cfg.cred.psk;
+        auto mk = derive_message_keys(inkey.view(), _hdr.csb_id, _rand);
         if (!mk) return failed(fail(error_no::unspecified, mk.err().message));
         bytes in(r_msg.begin(), r_msg.begin() + static_cast<std::ptrdiff_t>(r.spans.back().auth_field));
         const bytes sfx = detail::verification_suffix(*im);

@@ -99,6 +99,57 @@ engine::result<bytes> signer::sign(std::span<const uint8_t> data) const {
     return sig;
 }
 
+engine::result<secret_bytes> signer::decrypt(std::span<const uint8_t> ct) const {
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> c(EVP_PKEY_CTX_new_from_pkey(nullptr, _p->key.get(), nullptr),
+                                                                  EVP_PKEY_CTX_free);
+    std::size_t n = 0;
+    if (!c || EVP_PKEY_decrypt_init(c.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(c.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_decrypt(c.get(), nullptr, &n, ct.data(), ct.size()) != 1)
+        return bad("PKE does not decrypt");
+    secret_bytes out(n);
+    if (EVP_PKEY_decrypt(c.get(), out.mut().data(), &n, ct.data(), ct.size()) != 1) return bad("PKE does not decrypt");
+    secret_bytes r(out.view().first(n));
+    return r;
+}
+
+engine::result<bytes> rsa_encrypt_for(std::span<const uint8_t> cert_der, std::span<const uint8_t> plain) {
+    const unsigned char* q = cert_der.data();
+    x509_ptr cert(d2i_X509(nullptr, &q, static_cast<long>(cert_der.size())), X509_free);
+    if (!cert || q != cert_der.data() + cert_der.size()) return bad("peer certificate: not one DER X.509 certificate");
+    EVP_PKEY* k = X509_get0_pubkey(cert.get());
+    if (!k || EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA) return bad("peer certificate: key is not RSA");
+    std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> c(EVP_PKEY_CTX_new_from_pkey(nullptr, k, nullptr),
+                                                                  EVP_PKEY_CTX_free);
+    std::size_t n = 0;
+    if (!c || EVP_PKEY_encrypt_init(c.get()) != 1 || EVP_PKEY_CTX_set_rsa_padding(c.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_encrypt(c.get(), nullptr, &n, plain.data(), plain.size()) != 1)
+        return engine::make_error(engine::errc::backend_failure, "PKE: RSA encryption failed");
+    bytes out(n);
+    if (EVP_PKEY_encrypt(c.get(), out.data(), &n, plain.data(), plain.size()) != 1)
+        return engine::make_error(engine::errc::backend_failure, "PKE: RSA encryption failed");
+    out.resize(n);
+    return out;
+}
+
+engine::result<bytes> cert_der_from_pem(const std::string& pem) {
+    auto b = mem_bio(pem);
+    x509_ptr cert(PEM_read_bio_X509(b.get(), nullptr, nullptr, nullptr), X509_free);
+    if (!cert) return bad("certificate: not a PEM certificate");
+    unsigned char* der = nullptr;
+    const int n = i2d_X509(cert.get(), &der);
+    if (n <= 0) return bad("certificate: DER encoding failed");
+    bytes out(der, der + n);
+    OPENSSL_free(der);
+    return out;
+}
+
+bytes sha1_of(std::span<const uint8_t> data) {
+    bytes out(20);
+    unsigned n = 0;
+    EVP_Digest(data.data(), data.size(), out.data(), &n, EVP_sha1(), nullptr);
+    return out;
+}
+
 struct trust_store::impl {
     std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store{X509_STORE_new(), X509_STORE_free};
 };

@@ -43,9 +43,11 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
     case data_type::psk_init: md = mode::psk; break;
     case data_type::dh_init: md = mode::dh; break;
     case data_type::dhhmac_init: md = mode::dhhmac; break;
+    case data_type::pk_init: md = mode::pk; break;
     default: return reject(error_no::invalid_dt, "data type " + std::string(name_of(m.hdr.type)) + " is not supported");
     }
-    if ((md == mode::psk && !_cfg.allow_psk) || (md == mode::dh && !_cfg.allow_dh) || (md == mode::dhhmac && !_cfg.allow_dhhmac))
+    if ((md == mode::psk && !_cfg.allow_psk) || (md == mode::dh && !_cfg.allow_dh) ||
+        (md == mode::dhhmac && !_cfg.allow_dhhmac) || (md == mode::pk && !_cfg.allow_pk))
         return reject(error_no::invalid_dt, "mode " + std::string(name_of(m.hdr.type)) + " is disabled");
     const auto* t = m.find<t_payload>();
     const auto* rnd = m.find<rand_payload>();
@@ -64,25 +66,59 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
     if (auto f = detail::check_policies(m)) return reject(f->err, f->message);
 
     const std::size_t auth_at = m.spans.back().auth_field;
+    // SIGN over the whole message with the initiator's certificate (DH §3.3, PK §3.2).
+    auto check_sign = [&]() -> std::optional<failure> {
+        const auto* sg = m.find<sign_payload>();
+        const auto* cert = m.find<cert_payload>();
+        if (!sg) return detail::fail(error_no::auth_failure, "no SIGN payload");
+        if (!cert || !_cfg.cred.trust) return detail::fail(error_no::invalid_cert, "no certificate, or no trust store");
+        if (sg->type != sign_type::rsa_pkcs1_v1_5) return detail::fail(error_no::auth_failure, "SIGN: only RSA PKCS#1 v1.5");
+        auto ok = _cfg.cred.trust->verify(cert->data, in.first(auth_at), sg->signature);
+        if (!ok)
+            return detail::fail(ok.err().message.rfind("certificate", 0) == 0 ? error_no::invalid_cert : error_no::auth_failure,
+                                ok.err().message);
+        if (!_cfg.cred.own_key) return detail::fail(error_no::unspecified, "responder has no RSA key for this mode");
+        return std::nullopt;
+    };
     std::vector<key_data> keys;
     secret_bytes tgk;
+    secret_bytes msg_inkey; // PSK, or the PK envelope key: what KEMAC and V keys derive from (§4.1.4)
     std::optional<dh_keypair> ours;
     const dh_payload* dhi = nullptr;
-    if (md == mode::psk) {
+    if (md == mode::psk || md == mode::pk) {
         const auto* km = m.find<kemac_payload>();
-        if (!km || m.index_of<kemac_payload>() + 1 != m.payloads.size())
-            return reject(error_no::unspecified, "PSK I_MESSAGE: KEMAC must be the last payload");
+        const std::size_t ki = m.index_of<kemac_payload>();
+        if (!km || (md == mode::psk && ki + 1 != m.payloads.size()))
+            return reject(error_no::unspecified, "I_MESSAGE: KEMAC missing (PSK: it must be the last payload)");
         if (km->encr == encr_alg::aes_kw_128) return reject(error_no::invalid_ea, "KEMAC AES-KW-128 is not supported");
-        if (km->encr == encr_alg::null && !_cfg.allow_null_encr) return reject(error_no::invalid_ea, "KEMAC NULL encryption refused");
-        if (km->mac == mac_alg::null && !_cfg.allow_null_mac) return reject(error_no::invalid_mac, "KEMAC NULL MAC refused");
+        if (md == mode::pk) {
+            if (auto f = check_sign()) return reject(f->err, "PK I_MESSAGE: " + f->message);
+            if (km->encr != encr_alg::aes_cm_128 || km->mac != mac_alg::hmac_sha1_160)
+                return reject(km->encr != encr_alg::aes_cm_128 ? error_no::invalid_ea : error_no::invalid_mac,
+                              "PK KEMAC must be AES-CM-128 / HMAC-SHA-1-160");
+            if (const auto* ch = m.find<chash_payload>();
+                ch && (ch->func != hash_func::sha1 || ch->hash != sha1_of(_cfg.cred.own_key->cert_der())))
+                return reject(error_no::invalid_cert, "CHASH names a certificate that is not ours");
+            const auto* pke = m.find<pke_payload>();
+            if (!pke) return reject(error_no::unspecified, "PK I_MESSAGE: no PKE payload");
+            auto env = _cfg.cred.own_key->decrypt(pke->data);
+            if (!env || env->empty()) return reject(error_no::auth_failure, "PKE does not decrypt with our key");
+            msg_inkey = std::move(*env);
+        } else {
+            if (km->encr == encr_alg::null && !_cfg.allow_null_encr) return reject(error_no::invalid_ea, "KEMAC NULL encryption refused");
+            if (km->mac == mac_alg::null && !_cfg.allow_null_mac) return reject(error_no::invalid_mac, "KEMAC NULL MAC refused");
+            if ((km->encr != encr_alg::null || km->mac != mac_alg::null) && _cfg.cred.psk.empty())
+                return reject(error_no::auth_failure, "no pre-shared key configured");
+            msg_inkey = _cfg.cred.psk;
+        }
         std::optional<message_keys> mk;
         if (km->encr != encr_alg::null || km->mac != mac_alg::null) {
-            if (_cfg.cred.psk.empty()) return reject(error_no::auth_failure, "no pre-shared key configured");
-            auto k = derive_message_keys(_cfg.cred.psk.view(), m.hdr.csb_id, rnd->rand);
+            auto k = derive_message_keys(msg_inkey.view(), m.hdr.csb_id, rnd->rand);
             if (!k) return reject(error_no::unspecified, k.err().message);
             mk = std::move(*k);
         }
-        if (km->mac == mac_alg::hmac_sha1_160 && !hmac_sha1_verify(mk->auth.view(), in.first(auth_at), km->mac_value))
+        if (km->mac == mac_alg::hmac_sha1_160 &&
+            !hmac_sha1_verify(mk->auth.view(), in.first(m.spans[ki].auth_field), km->mac_value))
             return reject(error_no::auth_failure, "KEMAC MAC does not match (wrong key or altered message)");
         secret_bytes plain(km->encr_data);
         if (km->encr == encr_alg::aes_cm_128) {
@@ -92,7 +128,7 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
             if (!p) return reject(error_no::unspecified, p.err().message);
             plain = std::move(*p);
         }
-        auto pt = decode_kemac_plaintext(plain.view());
+        auto pt = decode_kemac_plaintext(plain.view(), md == mode::pk);
         if (!pt) return reject(error_no::unspecified, pt.err().message);
         keys = std::move(pt->keys);
     } else {
@@ -100,16 +136,7 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
         if (dhs.size() != 1) return reject(error_no::invalid_dh, "I_MESSAGE needs exactly one DH payload");
         dhi = dhs[0];
         if (md == mode::dh) {
-            const auto* sg = m.find<sign_payload>();
-            const auto* cert = m.find<cert_payload>();
-            if (!sg) return reject(error_no::auth_failure, "DH I_MESSAGE: no SIGN payload");
-            if (!cert || !_cfg.cred.trust) return reject(error_no::invalid_cert, "DH I_MESSAGE: no certificate, or no trust store");
-            if (sg->type != sign_type::rsa_pkcs1_v1_5) return reject(error_no::auth_failure, "SIGN: only RSA PKCS#1 v1.5");
-            auto ok = _cfg.cred.trust->verify(cert->data, in.first(auth_at), sg->signature);
-            if (!ok)
-                return reject(ok.err().message.rfind("certificate", 0) == 0 ? error_no::invalid_cert : error_no::auth_failure,
-                              ok.err().message);
-            if (!_cfg.cred.own_key) return reject(error_no::unspecified, "responder has no signing key for DH mode");
+            if (auto f = check_sign()) return reject(f->err, "DH I_MESSAGE: " + f->message);
         } else {
             const auto* km = m.find<kemac_payload>();
             if (!km || m.index_of<kemac_payload>() + 1 != m.payloads.size() || km->mac != mac_alg::hmac_sha1_160)
@@ -122,14 +149,15 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
         }
         auto kp = dh_keypair::generate(dhi->group);
         if (!kp) return reject(error_no::unspecified, kp.err().message);
-        auto s = kp->shared_secret(dhi->value);
-        if (!s) return reject(error_no::invalid_dh, s.err().message);
-        tgk = std::move(*s);
+        auto sec = kp->shared_secret(dhi->value);
+        if (!sec) return reject(error_no::invalid_dh, sec.err().message);
+        tgk = std::move(*sec);
         ours = std::move(*kp);
     }
 
     exchange_result out;
-    const detail::key_source src = md == mode::psk ? detail::key_source{{}, &keys} : detail::key_source{tgk.view(), nullptr};
+    const bool kemac_keys = md == mode::psk || md == mode::pk;
+    const detail::key_source src = kemac_keys ? detail::key_source{{}, &keys} : detail::key_source{tgk.view(), nullptr};
     if (auto f = detail::build_sessions(m, src, rnd->rand, out.sessions)) return reject(f->err, f->message);
     // Authenticated and keyed: only now does the message count as seen (§5.4).
     _cfg.replay->commit(*t, idi, rnd->rand, now);
@@ -139,14 +167,14 @@ exchange_result responder::handle(std::span<const uint8_t> in, time_point now) {
     r.hdr.v = false;
     r.payloads.emplace_back(t_payload{ts_type::ntp_utc, ntp_from_time(now)});
     engine::result<bytes> enc = bytes{};
-    if (md == mode::psk) {
-        if (!m.hdr.v) return out; // no verification message asked for (§3.1)
+    if (kemac_keys) {
+        if (!m.hdr.v) return out; // no verification message asked for (§3.1, §3.2)
         const auto* km = m.find<kemac_payload>();
         if (km->mac == mac_alg::null) return out; // nothing to verify with
-        r.hdr.type = data_type::psk_resp;
+        r.hdr.type = md == mode::pk ? data_type::pk_resp : data_type::psk_resp;
         add_ids(r, _cfg.cred.own_id, {});
         r.payloads.emplace_back(v_payload{mac_alg::hmac_sha1_160, bytes(20, 0)});
-        auto mk = derive_message_keys(_cfg.cred.psk.view(), m.hdr.csb_id, rnd->rand);
+        auto mk = derive_message_keys(msg_inkey.view(), m.hdr.csb_id, rnd->rand);
         if (!mk) return reject(error_no::unspecified, mk.err().message);
         enc = detail::encode_with_mac(r, mk->auth.view(), detail::verification_suffix(m));
     } else if (md == mode::dh) {

@@ -7,8 +7,9 @@
 //                                       R = HDR, T, [IDr], CERTr, IDi, DHr, DHi, SIGNr
 //   DH-HMAC             RFC 4650 §3     I = HDR, T, RAND, [IDi], [IDr], {SP}, DHi, KEMAC
 //                                       R = HDR, T, [IDr], IDi, DHr, DHi, KEMAC
-// The public-key envelope mode (§3.2) is not implemented: an I_MESSAGE of data type 2 is
-// answered with ERR "Data type not supported" (docs/mikey.md).
+//   public-key envelope RFC 3830 §3.2   I = HDR, T, RAND, [IDi], CERTi, [IDr], {SP},
+//                                           KEMAC(IDi, keys), CHASH, PKE, SIGNi
+//                                       R = HDR, T, [IDr], V                 (when V is asked)
 //
 // Every failure carries the ERR number of RFC 3830 §6.12 and a message without key material.
 // The result is one srtp_keying per crypto session of the bundle (one per SSRC in the map).
@@ -29,7 +30,7 @@
 
 namespace srtpo::cp::mikey {
 
-enum class mode : uint8_t { psk, dh, dhhmac };
+enum class mode : uint8_t { psk, dh, dhhmac, pk };
 
 using time_point = std::chrono::system_clock::time_point;
 
@@ -57,13 +58,15 @@ struct exchange_result {
     bool ok() const noexcept { return !error && !sessions.empty(); }
 };
 
-/// Secrets and identities of one side. psk for PSK and DHHMAC; own_key and trust for DH.
+/// Secrets and identities of one side. psk for PSK and DHHMAC; own_key and trust for DH and
+/// PK; peer_cert for the PK initiator (whose key the envelope key is encrypted to).
 struct credentials {
     secret_bytes psk;
     bytes own_id;                          ///< sent as ID (URI) when non-empty
     bytes peer_id;                         ///< when non-empty, the peer's ID must equal it
     std::shared_ptr<const signer> own_key; ///< our RSA key and certificate (DH mode)
-    std::shared_ptr<const trust_store> trust; ///< whom we accept certificates from (DH mode)
+    std::shared_ptr<const trust_store> trust; ///< whom we accept certificates from (DH, PK)
+    bytes peer_cert;                       ///< PK initiator: the responder's certificate, DER
 };
 
 /// One stream of the bundle: its SSRC and starting ROC (RFC 3830 §6.1.1).
@@ -77,13 +80,14 @@ struct initiator_config {
     credentials cred;
     std::vector<stream_spec> streams;        ///< one crypto session each; 1..255
     srtp_policy policy;                      ///< sent as SP policy 0, used by every stream
-    key_data_type transport = key_data_type::tgk; ///< PSK: TGK (TEKs derived per stream, §4.1.3) or TEK+SALT (one key for all)
-    encr_alg kemac_encr = encr_alg::aes_cm_128;   ///< PSK: AES-CM-128, or NULL on request
+    key_data_type transport = key_data_type::tgk; ///< PSK/PK: TGK (TEKs derived per stream, §4.1.3) or TEK+SALT (one key for all)
+    encr_alg kemac_encr = encr_alg::aes_cm_128;   ///< PSK: AES-CM-128, or NULL on request (PK: AES-CM-128 always)
     mac_alg kemac_mac = mac_alg::hmac_sha1_160;   ///< PSK: HMAC-SHA-1-160, or NULL on request (no V then)
-    bool verification = true;                ///< PSK: set the V flag and wait for R_MESSAGE
+    bool verification = true;                ///< PSK/PK: set the V flag and wait for R_MESSAGE
     dh_group group = dh_group::oakley5;      ///< DH and DHHMAC
     uint32_t csb_id = 0;                     ///< 0: a random CSB ID
-    std::size_t tgk_len = 32;                ///< PSK with TGK: octets of TGK
+    std::size_t tgk_len = 32;                ///< PSK/PK with TGK: octets of TGK
+    bool send_chash = true;                  ///< PK: name the responder certificate used (CHASH, §6.8)
 };
 
 /// The initiating side of one exchange.
@@ -116,6 +120,7 @@ private:
     bytes _i_msg;
     secret_bytes _tgk;               ///< PSK: the TGK we sent
     secret_bytes _tek_salt;          ///< PSK: the TEK||salt we sent
+    secret_bytes _env_key;           ///< PK: the envelope key
     std::optional<dh_keypair> _dh;
     bool _expect = true;
 };
@@ -123,7 +128,7 @@ private:
 struct responder_config {
     credentials cred;
     replay_cache* replay = nullptr;  ///< required; shared by every responder of srtpo-cp
-    bool allow_psk = true, allow_dh = true, allow_dhhmac = true;
+    bool allow_psk = true, allow_dh = true, allow_dhhmac = true, allow_pk = true;
     /// Accept PSK messages with NULL encryption or NULL MAC (GStreamer sends those). Off by
     /// default: a NULL MAC means anyone can inject keys.
     bool allow_null_encr = false;

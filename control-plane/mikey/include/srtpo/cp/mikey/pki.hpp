@@ -1,7 +1,8 @@
 #pragma once
 // RSA keys and X.509 certificates for the signed modes (RFC 3830 §3.2, §3.3): our key and
 // certificate from PEM files, the peers' trust anchors from a PEM file, SIGN computation and
-// verification (RSA PKCS#1 v1.5, §6.5 S type 0, over SHA-256: see docs/adr/0007).
+// verification (RSA PKCS#1 v1.5, §6.5 S type 0, over SHA-256: see docs/adr/0007), and the
+// PKE envelope-key encryption of the public-key mode (§3.2).
 
 #include <srtpo/cp/mikey/bytes.hpp>
 #include <srtpo/engine/result.hpp>
@@ -31,6 +32,9 @@ public:
     std::size_t signature_len() const noexcept { return _sig_len; }
     /// RSA PKCS#1 v1.5 / SHA-256 over data. Errors: backend_failure.
     engine::result<bytes> sign(std::span<const uint8_t> data) const;
+    /// RSAES-PKCS1-v1_5 decryption of a PKE payload's envelope key (RFC 3830 §3.2).
+    /// Errors: invalid_argument ("PKE does not decrypt"), without detail on why.
+    engine::result<secret_bytes> decrypt(std::span<const uint8_t> ct) const;
 
     struct impl;
     ~signer();
@@ -60,5 +64,15 @@ public:
 private:
     std::unique_ptr<impl> _p;
 };
+
+/// Encrypts `plain` (the envelope key) with RSAES-PKCS1-v1_5 under the key of a DER
+/// certificate (PKE, RFC 3830 §3.2). Thread-safe. Errors: invalid_argument (not one DER
+/// certificate, not RSA), backend_failure.
+engine::result<bytes> rsa_encrypt_for(std::span<const uint8_t> cert_der, std::span<const uint8_t> plain);
+/// DER of the first certificate of PEM text (a peer's certificate from the config).
+/// Thread-safe. Errors: invalid_argument.
+engine::result<bytes> cert_der_from_pem(const std::string& pem);
+/// SHA-1 of octets: the CHASH of a certificate (RFC 3830 §6.8). Thread-safe.
+bytes sha1_of(std::span<const uint8_t> data);
 
 } // namespace srtpo::cp::mikey
