@@ -3,19 +3,18 @@
 // enumerations, trailing octets) and encode limit.
 #include <srtpo/cp/mikey/message.hpp>
 
+#include "hex_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 using namespace srtpo::cp::mikey;
+using mikey_test::hex;
+using mikey_test::unhex;
 
 namespace {
 
-bytes unhex(const std::string& h) {
-    bytes b;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<uint8_t>(std::stoul(h.substr(i, 2), nullptr, 16)));
-    return b;
-}
 
 message roundtrip(const message& m) {
     auto enc = encode(m);

@@ -11,6 +11,8 @@
 #include <srtpo/engine/session.hpp>
 #include <srtpo/engine/worker_ctx.hpp>
 
+#include "hex_util.hpp"
+
 #include <gtest/gtest.h>
 #include <srtp2/srtp.h>
 
@@ -22,26 +24,14 @@
 #include <string>
 
 using namespace srtpo::cp::mikey;
+using mikey_test::hex;
+using mikey_test::unhex;
 
 namespace {
 
 const std::string key_hex = "e1f97a0d3e018be0d64fa32c06de4139";
 const std::string salt_hex = "0ec675ad498afeebb6960b3aabe6";
 
-bytes unhex(const std::string& h) {
-    bytes b;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<uint8_t>(std::stoul(h.substr(i, 2), nullptr, 16)));
-    return b;
-}
-std::string hex(std::span<const uint8_t> b) {
-    std::string s;
-    char t[3];
-    for (auto c : b) {
-        std::snprintf(t, sizeof t, "%02x", c);
-        s += t;
-    }
-    return s;
-}
 
 /// Runs gst_mikey_peer under a timeout; returns stdout, sets rc.
 std::string peer(const std::string& args, int& rc) {

@@ -11,6 +11,8 @@
 #include <srtpo/cp/mikey/message_crypto.hpp>
 #include <srtpo/cp/mikey/prf.hpp>
 
+#include "hex_util.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -20,27 +22,14 @@
 #include <unistd.h>
 
 using namespace srtpo::cp::mikey;
+using mikey_test::hex;
+using mikey_test::unhex;
 using json = nlohmann::json;
 
 namespace {
 
 const std::string psk_hex = "000102030405060708090a0b0c0d0e0f10111213";
 
-bytes unhex(const std::string& h) {
-    bytes b;
-    for (std::size_t i = 0; i + 1 < h.size(); i += 2) b.push_back(static_cast<uint8_t>(std::stoul(h.substr(i, 2), nullptr, 16)));
-    return b;
-}
-std::string hex(std::span<const uint8_t> b) {
-    std::string s;
-    char t[3];
-    for (auto c : b) {
-        std::snprintf(t, sizeof t, "%02x", c);
-        s += t;
-    }
-    return s;
-}
-std::string hex(std::span<const std::byte> b) { return hex(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(b.data()), b.size())); }
 
 json oracle(const std::string& args) {
     const char* path = std::getenv("SRTPO_MIKEY_ORACLE");

@@ -37,10 +37,15 @@ engine::result<bytes> encode_with_mac(const message& m, std::span<const uint8_t>
     return b;
 }
 
-engine::result<bytes> encode_with_sign(message m, const signer& key) {
+namespace {
+/// Encodes m with a zeroed SIGN; `before_sign` may patch the octets (a MAC) before the
+/// signature over everything up to the Signature field is written in.
+template <class F>
+engine::result<bytes> encode_signed(message m, const signer& key, F before_sign) {
     m.payloads.emplace_back(sign_payload{sign_type::rsa_pkcs1_v1_5, bytes(key.signature_len(), 0)});
     auto b = encode(m);
     if (!b) return b.err();
+    if (auto r = before_sign(*b); !r) return r.err();
     const std::size_t at = b->size() - key.signature_len();
     auto sig = key.sign(std::span<const uint8_t>(b->data(), at));
     if (!sig) return sig.err();
@@ -48,26 +53,25 @@ engine::result<bytes> encode_with_sign(message m, const signer& key) {
     std::copy(sig->begin(), sig->end(), b->begin() + static_cast<std::ptrdiff_t>(at));
     return b;
 }
+} // namespace
+
+engine::result<bytes> encode_with_sign(message m, const signer& key) {
+    return encode_signed(std::move(m), key, [](bytes&) { return engine::result<void>{}; });
+}
 
 engine::result<bytes> encode_with_mac_and_sign(message m, std::span<const uint8_t> auth_key, const signer& key) {
-    m.payloads.emplace_back(sign_payload{sign_type::rsa_pkcs1_v1_5, bytes(key.signature_len(), 0)});
-    auto b = encode(m);
-    if (!b) return b.err();
-    // Where the encoder put the KEMAC MAC: decode our own octets rather than re-deriving offsets.
-    auto d = decode(*b);
-    if (!d) return d.err();
-    const std::size_t k = d->index_of<kemac_payload>();
-    if (k == d->payloads.size()) return engine::make_error(engine::errc::invalid_argument, "PK message without KEMAC");
-    const std::size_t at = d->spans[k].auth_field;
-    auto mac = hmac_sha1(auth_key, std::span<const uint8_t>(b->data(), at));
-    if (!mac) return mac.err();
-    std::copy(mac->begin(), mac->end(), b->begin() + static_cast<std::ptrdiff_t>(at));
-    const std::size_t sig_at = b->size() - key.signature_len();
-    auto sig = key.sign(std::span<const uint8_t>(b->data(), sig_at));
-    if (!sig) return sig.err();
-    if (sig->size() != key.signature_len()) return engine::make_error(engine::errc::backend_failure, "signature length");
-    std::copy(sig->begin(), sig->end(), b->begin() + static_cast<std::ptrdiff_t>(sig_at));
-    return b;
+    return encode_signed(std::move(m), key, [&](bytes& b) -> engine::result<void> {
+        // Where the encoder put the KEMAC MAC: decode our own octets rather than re-derive offsets.
+        auto d = decode(b);
+        if (!d) return d.err();
+        const std::size_t k = d->index_of<kemac_payload>();
+        if (k == d->payloads.size()) return engine::make_error(engine::errc::invalid_argument, "PK message without KEMAC");
+        const std::size_t at = d->spans[k].auth_field;
+        auto mac = hmac_sha1(auth_key, std::span<const uint8_t>(b.data(), at));
+        if (!mac) return mac.err();
+        std::copy(mac->begin(), mac->end(), b.begin() + static_cast<std::ptrdiff_t>(at));
+        return {};
+    });
 }
 
 bytes id_of(const message& m, id_role role) {
