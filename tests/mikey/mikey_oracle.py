@@ -14,6 +14,9 @@ Reads and writes MIKEY messages with its own minimal codec. Commands print one J
   pk-respond KEY_PEM I_B64             §3.2 responder: SIGN, CHASH, PKE, KEMAC; answers with V
   pk-init KEY_PEM CERT_PEM PEER_CERT_PEM   §3.2 I_MESSAGE (+ envelope key to check V)
   pk-verify ENV_HEX I_B64 R_B64        checks the V payload of a PK R_MESSAGE
+  dh-respond KEY_PEM CERT_PEM I_B64    §3.3 responder: checks SIGNi, answers DHr/DHi signed
+  dh-init KEY_PEM CERT_PEM GROUP       §3.3 I_MESSAGE (+ private value to finish)
+  dh-finish I_B64 R_B64 PRIV_HEX       checks SIGNr and DHi, derives the TEKs
 """
 import base64
 import hashlib
@@ -426,6 +429,60 @@ def cmd_pk_verify(env, i_b64, r_b64):
     return {"ok": ok}
 
 
+def verify_sign(msg, m):
+    sign = first(m, "SIGN")
+    cert = x509.load_der_x509_certificate(first(m, "CERT"))
+    cert.public_key().verify(sign["sig"], msg[:sign["at"]], padding.PKCS1v15(), hashes.SHA256())
+
+
+def signed(msg, key):
+    msg += struct.pack(">H", key.key_size // 8)        # S type 0, length in octets
+    return msg + key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
+
+
+def load_identity(key_pem, cert_pem):
+    key = serialization.load_pem_private_key(open(key_pem, "rb").read(), None)
+    der = x509.load_pem_x509_certificate(open(cert_pem, "rb").read()).public_bytes(serialization.Encoding.DER)
+    return key, der
+
+
+def cmd_dh_respond(key_pem, cert_pem, i_b64):
+    i = base64.b64decode(i_b64)
+    m = parse(i)
+    verify_sign(i, m)
+    key, der = load_identity(key_pem, cert_pem)
+    dhi, rand = first(m, "DH"), first(m, "RAND")
+    x, pub = dh_pair(dhi["group"])
+    tgk = dh_secret(dhi["group"], x, dhi["value"])
+    body = [(5, bytes([0]) + ntp_now()), (7, bytes([2]) + struct.pack(">H", len(der)) + der),
+            (3, bytes([dhi["group"]]) + pub + b"\x00"), (3, bytes([dhi["group"]]) + dhi["value"] + b"\x00"), (4, b"")]
+    r = signed(hdr(5, False, m["csb"], m["cs"], 5) + chain(body)[:-1], key)
+    return {"ok": True, "r_message": base64.b64encode(r).decode(),
+            "tek_salt": keys_json(tek_salt(tgk, c + 1, m["csb"], rand) for c in range(len(m["cs"])))}
+
+
+def cmd_dh_init(key_pem, cert_pem, group):
+    key, der = load_identity(key_pem, cert_pem)
+    csb, rand = 0x5EED0004, os.urandom(16)
+    x, pub = dh_pair(group)
+    body = [(5, bytes([0]) + ntp_now()), (11, bytes([16]) + rand), (7, bytes([2]) + struct.pack(">H", len(der)) + der),
+            sp_aes_cm_80(), (3, bytes([group]) + pub + b"\x00"), (4, b"")]
+    msg = signed(hdr(4, True, csb, [(0, 0x6000, 0)], 5) + chain(body)[:-1], key)
+    return {"i_message": base64.b64encode(msg).decode(), "priv": format(x, "x")}
+
+
+def cmd_dh_finish(i_b64, r_b64, priv):
+    i, r = base64.b64decode(i_b64), base64.b64decode(r_b64)
+    im, rm = parse(i), parse(r)
+    verify_sign(r, rm)
+    dhr, dhi = all_of(rm, "DH")
+    if rm["type"] != 5 or dhi["value"] != first(im, "DH")["value"]:
+        return {"ok": False, "error": "not a DH response to this I_MESSAGE"}
+    tgk = dh_secret(dhr["group"], int(priv, 16), dhr["value"])
+    rand = first(im, "RAND")
+    return {"ok": True, "tek_salt": keys_json(tek_salt(tgk, c + 1, im["csb"], rand) for c in range(len(im["cs"])))}
+
+
 def main(argv):
     cmd, args = argv[1], argv[2:]
     if cmd == "kat":
@@ -448,6 +505,12 @@ def main(argv):
         r = cmd_pk_init(args[0], args[1], args[2])
     elif cmd == "pk-verify":
         r = cmd_pk_verify(bytes.fromhex(args[0]), args[1], args[2])
+    elif cmd == "dh-respond":
+        r = cmd_dh_respond(args[0], args[1], args[2])
+    elif cmd == "dh-init":
+        r = cmd_dh_init(args[0], args[1], int(args[2]))
+    elif cmd == "dh-finish":
+        r = cmd_dh_finish(args[0], args[1], args[2])
     else:
         raise SystemExit(__doc__)
     print(json.dumps(r))

@@ -3,7 +3,8 @@
 // third-party MIKEY peer (none with crypto is packaged): it catches our own misreadings only
 // where the two readings differ. Checked: PRF and §4.1.3/§4.1.4 derivations, AES-CM KEMAC
 // encryption, HMAC, and whole exchanges both ways (Python initiator -> our responder, our
-// initiator -> Python responder) in PSK, DHHMAC (every DH group) and public-key envelope modes.
+// initiator -> Python responder) in PSK, DHHMAC and signed DH (every DH group) and public-key
+// envelope modes.
 #include "test_pki.hpp"
 
 #include <srtpo/cp/mikey/exchange.hpp>
@@ -166,11 +167,21 @@ struct pem_file {
     }
     ~pem_file() { ::unlink(path.c_str()); }
 };
+
+/// Alice and Bob, made once per run (RSA key generation dominates otherwise).
+struct identities {
+    std::pair<std::string, std::string> alice = mikey_test::make_rsa_identity("alice");
+    std::pair<std::string, std::string> bob = mikey_test::make_rsa_identity("bob");
+    pem_file alice_key{alice.first}, alice_cert{alice.second}, bob_key{bob.first}, bob_cert{bob.second};
+};
+const identities& ids() {
+    static const identities v;
+    return v;
+}
 } // namespace
 
 TEST(MikeyOracle, PublicKeyEnvelopeBothWays) {
-    auto alice = mikey_test::make_rsa_identity("alice"), bob = mikey_test::make_rsa_identity("bob");
-    const pem_file alice_key(alice.first), alice_cert(alice.second), bob_key(bob.first), bob_cert(bob.second);
+    const auto& [alice, bob, alice_key, alice_cert, bob_key, bob_cert] = ids();
     // Ours -> Python (Bob): Python checks SIGN, CHASH, decrypts PKE and KEMAC, answers with V.
     auto c = icfg(mode::pk);
     c.cred.own_key = *signer::from_pem(alice.first, alice.second);
@@ -196,4 +207,36 @@ TEST(MikeyOracle, PublicKeyEnvelopeBothWays) {
     const json v = oracle("pk-verify " + i["env"].get<std::string>() + " " + i["i_message"].get<std::string>() + " " +
                           base64_encode(rr.reply));
     EXPECT_TRUE(v["ok"].get<bool>());
+}
+
+TEST(MikeyOracle, SignedDhBothWays) {
+    const auto& [alice, bob, alice_key, alice_cert, bob_key, bob_cert] = ids();
+    for (int g = 0; g <= 2; ++g) {
+        // Ours (Alice) -> Python (Bob): Python checks SIGNi, answers DHr/DHi signed by Bob.
+        auto c = icfg(mode::dh);
+        c.group = static_cast<dh_group>(g);
+        c.cred.own_key = *signer::from_pem(alice.first, alice.second);
+        c.cred.trust = *trust_store::from_pem(bob.second);
+        auto in = initiator::start(c, std::chrono::system_clock::now());
+        ASSERT_TRUE(in) << in.err().message;
+        const json r = oracle("dh-respond " + bob_key.path + " " + bob_cert.path + " " + base64_encode(in->i_message()));
+        ASSERT_TRUE(r["ok"].get<bool>()) << r.dump();
+        auto done = in->handle_response(*base64_decode(r["r_message"].get<std::string>()), std::chrono::system_clock::now());
+        ASSERT_TRUE(done.ok()) << "group " << g << ": " << done.error->message;
+        expect_keys(done.sessions, r["tek_salt"]);
+
+        // Python (Alice) -> ours (Bob).
+        const json i = oracle("dh-init " + alice_key.path + " " + alice_cert.path + " " + std::to_string(g));
+        replay_cache cache;
+        responder_config rc = rcfg(cache);
+        rc.cred.own_key = *signer::from_pem(bob.first, bob.second);
+        rc.cred.trust = *trust_store::from_pem(alice.second);
+        responder resp(rc);
+        auto rr = resp.handle(*base64_decode(i["i_message"].get<std::string>()), std::chrono::system_clock::now());
+        ASSERT_TRUE(rr.ok()) << rr.error->message;
+        const json f = oracle("dh-finish " + i["i_message"].get<std::string>() + " " + base64_encode(rr.reply) + " " +
+                              i["priv"].get<std::string>());
+        ASSERT_TRUE(f["ok"].get<bool>()) << f.dump();
+        expect_keys(rr.sessions, f["tek_salt"]);
+    }
 }
