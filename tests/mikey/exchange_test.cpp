@@ -9,6 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace srtpo::cp::mikey;
 using srtpo::engine::suite;
 
@@ -393,6 +397,34 @@ TEST(MikeyExchange, InitiatorRejectsBadResponses) {
         auto other = in->handle_response(make_error_message(in->csb_id() + 1, error_no::invalid_sp, t0), t0);
         EXPECT_EQ(other.error->err, error_no::unspecified);
     }
+}
+
+TEST(MikeyExchange, SecretFilesMustBe0600) {
+    char tmpl[] = "/tmp/srtpo-mikey-psk-XXXXXX";
+    const int fd = ::mkstemp(tmpl); // mkstemp creates 0600
+    ASSERT_GE(fd, 0);
+    const std::string text = "00112233445566778899aabbccddeeff\n";
+    ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fd);
+    auto k = load_psk_file(tmpl);
+    ASSERT_TRUE(k) << k.err().message;
+    EXPECT_EQ(k->size(), 16u);
+    EXPECT_EQ(k->view()[15], 0xff);
+    ::chmod(tmpl, 0644);
+    auto open_to_all = load_psk_file(tmpl);
+    ASSERT_FALSE(open_to_all);
+    EXPECT_EQ(open_to_all.err().code, srtpo::engine::errc::io_error);
+    EXPECT_NE(open_to_all.err().message.find("0600"), std::string::npos);
+    ::chmod(tmpl, 0600);
+    FILE* f = std::fopen(tmpl, "w");
+    std::fputs("0g", f);
+    std::fclose(f);
+    EXPECT_FALSE(load_psk_file(tmpl));
+    ::unlink(tmpl);
+    EXPECT_EQ(load_psk_file("/nonexistent/psk").err().code, srtpo::engine::errc::io_error);
+    auto pem = mikey_test::make_rsa_identity("file");
+    EXPECT_FALSE(signer::from_pem_files("/nonexistent/key", "/nonexistent/cert"));
+    EXPECT_FALSE(signer::from_pem(pem.second, pem.first)) << "key and certificate swapped";
 }
 
 TEST(MikeyExchange, InitiatorConfigErrors) {

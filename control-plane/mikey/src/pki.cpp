@@ -7,6 +7,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -147,6 +149,24 @@ bytes sha1_of(std::span<const uint8_t> data) {
     bytes out(20);
     unsigned n = 0;
     EVP_Digest(data.data(), data.size(), out.data(), &n, EVP_sha1(), nullptr);
+    return out;
+}
+
+engine::result<secret_bytes> load_psk_file(const std::string& path) {
+    auto t = read_file(path, true);
+    if (!t) return t.err();
+    std::string digits;
+    for (char ch : *t)
+        if (!std::isspace(static_cast<unsigned char>(ch))) digits.push_back(ch);
+    OPENSSL_cleanse(t->data(), t->size());
+    auto nib = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    const bool ok = !digits.empty() && digits.size() % 2 == 0 &&
+                    std::all_of(digits.begin(), digits.end(), [&](char c) { return nib(c) >= 0; });
+    secret_bytes out(ok ? digits.size() / 2 : 0);
+    for (std::size_t i = 0; ok && i < out.size(); ++i)
+        out.mut()[i] = static_cast<uint8_t>(nib(digits[2 * i]) << 4 | nib(digits[2 * i + 1]));
+    OPENSSL_cleanse(digits.data(), digits.size());
+    if (!ok) return bad(path + ": not an even number of hex digits");
     return out;
 }
 

@@ -75,4 +75,9 @@ engine::result<bytes> cert_der_from_pem(const std::string& pem);
 /// SHA-1 of octets: the CHASH of a certificate (RFC 3830 §6.8). Thread-safe.
 bytes sha1_of(std::span<const uint8_t> data);
 
+/// A pre-shared key from a file named in the config: hex digits (white space ignored), the
+/// file not readable by group or others (0600). Thread-safe. Errors: io_error (missing,
+/// unsafe mode), invalid_argument (not hex, odd length, empty). Messages never quote the file.
+engine::result<secret_bytes> load_psk_file(const std::string& path);
+
 } // namespace srtpo::cp::mikey
