@@ -1,6 +1,8 @@
 #include "pmd_harness.hpp"
 
 #include <srtpo/net/pcap_file.hpp>
+#include <srtpo/net/udp_frame.hpp>
+#include <srtpo/net/udp_rewrite.hpp>
 
 #include <gtest/gtest.h>
 #include <fcntl.h>
@@ -176,6 +178,30 @@ void live_pmd::cleanup() {
     std::error_code ec;
     if (!_prefix.empty()) fs::remove_all(dpdk_runtime_dir(_prefix), ec);
     if (!_fifo.empty()) fs::remove(_fifo, ec);
+}
+
+mki_sender::mki_sender(const std::vector<uint8_t>& key1, const std::vector<uint8_t>& key2) : _k1(key1), _k2(key2) {
+    srtp_master_key_t m1{_k1.data(), &_id1, 1}, m2{_k2.data(), &_id2, 1};
+    srtp_master_key_t* keys[2] = {&m1, &m2};
+    srtp_policy_t pol{};
+    libsrtp_set_policy(pol, engine::suite::aes_cm_128_hmac_sha1_80);
+    pol.ssrc.type = ssrc_any_outbound;
+    pol.keys = keys;
+    pol.num_master_keys = 2;
+    EXPECT_EQ(srtp_create(&_ctx, &pol), srtp_err_status_ok);
+}
+
+mki_sender::~mki_sender() { srtp_dealloc(_ctx); }
+
+std::vector<std::byte> mki_sender::protect(const std::vector<std::byte>& plain, unsigned key_index) {
+    std::vector<std::byte> b = plain;
+    b.resize(b.size() + 64);
+    auto f = net::parse_udp_frame({b.data(), plain.size()}, net::link_type::ethernet);
+    int len = static_cast<int>(f.payload_len);
+    EXPECT_EQ(srtp_protect_mki(_ctx, reinterpret_cast<uint8_t*>(b.data() + f.payload_offset), &len, 1, key_index), srtp_err_status_ok);
+    EXPECT_EQ(net::set_udp_payload_len(b, f, static_cast<std::size_t>(len)), net::rewrite_status::ok);
+    b.resize(f.frame_len);
+    return b;
 }
 
 } // namespace srtpo::test

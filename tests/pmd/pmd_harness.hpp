@@ -67,4 +67,22 @@ private:
     uint32_t _t = 0;
 };
 
+/// libsrtp sender (AES_CM_128_HMAC_SHA1_80) with two master keys under one-octet MKIs 1 and 2
+/// (RFC 3711 §3.3): a capture can switch keys mid-stream the way a rekeyed sender does, with one
+/// continuous ROC.
+class mki_sender {
+public:
+    mki_sender(const std::vector<uint8_t>& key1, const std::vector<uint8_t>& key2);
+    ~mki_sender();
+    mki_sender(const mki_sender&) = delete;
+    mki_sender& operator=(const mki_sender&) = delete;
+    /// Protects the RTP payload of an Ethernet frame with key 0 (MKI 1) or 1 (MKI 2).
+    std::vector<std::byte> protect(const std::vector<std::byte>& plain_frame, unsigned key_index);
+
+private:
+    srtp_t _ctx = nullptr;
+    std::vector<uint8_t> _k1, _k2;
+    uint8_t _id1 = 1, _id2 = 2;
+};
+
 } // namespace srtpo::test

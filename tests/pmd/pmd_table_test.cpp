@@ -250,35 +250,6 @@ TEST(pmd_table, install_while_running_and_delete_stops_traffic) {
     EXPECT_GE(r.stats.at("drops").at("no_flow").get<uint64_t>(), 10u) << r.out;
 }
 
-/// libsrtp sender with two master keys under MKIs 1 and 2 (RFC 3711 §3.3): a capture can switch
-/// keys mid-stream the way a rekeyed sender does, with one continuous ROC.
-struct mki_sender {
-    srtp_t ctx = nullptr;
-    std::vector<uint8_t> k1, k2;
-    uint8_t id1 = 1, id2 = 2;
-    mki_sender(const std::vector<uint8_t>& a, const std::vector<uint8_t>& b) : k1(a), k2(b) {
-        srtp_master_key_t m1{k1.data(), &id1, 1}, m2{k2.data(), &id2, 1};
-        srtp_master_key_t* keys[2] = {&m1, &m2};
-        srtp_policy_t pol{};
-        test::libsrtp_set_policy(pol, cm80);
-        pol.ssrc.type = ssrc_any_outbound;
-        pol.keys = keys;
-        pol.num_master_keys = 2;
-        EXPECT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
-    }
-    ~mki_sender() { srtp_dealloc(ctx); }
-    std::vector<std::byte> protect(const std::vector<std::byte>& plain, unsigned key_index) {
-        std::vector<std::byte> b = plain;
-        b.resize(b.size() + 64);
-        auto f = net::parse_udp_frame({b.data(), plain.size()}, net::link_type::ethernet);
-        int len = static_cast<int>(f.payload_len);
-        EXPECT_EQ(srtp_protect_mki(ctx, reinterpret_cast<uint8_t*>(b.data() + f.payload_offset), &len, 1, key_index), srtp_err_status_ok);
-        EXPECT_EQ(net::set_udp_payload_len(b, f, static_cast<std::size_t>(len)), net::rewrite_status::ok);
-        b.resize(f.frame_len);
-        return b;
-    }
-};
-
 // Rekey mid-stream: the sender wraps SEQ (ROC 0 -> 1) under key 1, then srtpo-cp installs key 2
 // (MKI 2) in the same slot with a make-before-break grace. No packet is lost: the new entry takes
 // over ROC 1 and the replay window, a late key-1 packet within the grace is still accepted, a
@@ -293,7 +264,7 @@ TEST(pmd_table, rekey_mid_stream_keeps_roc_loses_nothing) {
         if (dst_port_of(f) == s0.dst_port) plain.push_back(f);
     ASSERT_EQ(plain.size(), 120u);
     const auto k1 = test::random_key(30, 31), k2 = test::random_key(30, 32);
-    mki_sender tx(k1, k2);
+    test::mki_sender tx(k1, k2);
     constexpr std::size_t rekey_at = 60; // SEQ 65500 + 36 wrapped already: ROC 1 from packet 36
     constexpr std::size_t late_ok = 58, late_refused = 59, replayed = 50;
     frame_list srtp;
