@@ -10,6 +10,8 @@
 // writes into the table are all inside the time. srtpo-cp runs on its own core when one is free.
 #include <srtpo/cp/api/client.hpp>
 
+#include "random_key.hpp"
+
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
@@ -31,19 +33,6 @@
 namespace {
 
 using nlohmann::json;
-
-std::string b64(const unsigned char* p, std::size_t n) {
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < n; i += 3) {
-        const unsigned v = (p[i] << 16) | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        out += a[(v >> 18) & 63];
-        out += a[(v >> 12) & 63];
-        out += i + 1 < n ? a[(v >> 6) & 63] : '=';
-        out += i + 2 < n ? a[v & 63] : '=';
-    }
-    return out;
-}
 
 /// Private memory of a process in bytes (smaps_rollup: what it alone holds, not the shared table).
 long private_bytes(pid_t pid) {
@@ -112,16 +101,14 @@ void BM_ApiInstall(benchmark::State& state) {
             return;
         }
         std::vector<json> reqs;
-        unsigned char key[60];
         for (uint32_t i = 0; i < flows; i += batch) {
             json list = json::array();
             for (uint32_t k = i; k < std::min(flows, i + batch); ++k) {
-                RAND_bytes(key, sizeof key);
                 json f{{"match", "10." + std::to_string(k >> 14) + "." + std::to_string((k >> 6) & 0xff) + "." +
                                      std::to_string(k & 0x3f) + ":" + std::to_string(10000 + 2 * (k & 0xfff))},
-                       {"in", {{"suite", "AES_CM_128_HMAC_SHA1_80"}, {"key", b64(key, 30)}}},
+                       {"in", {{"suite", "AES_CM_128_HMAC_SHA1_80"}, {"key", srtpo::bench::random_b64_key(30)}}},
                        {"send_to", "198.51.100.1:7000"}};
-                if (transcrypt) f["out"] = {{"suite", "AEAD_AES_128_GCM"}, {"key", b64(key + 30, 28)}};
+                if (transcrypt) f["out"] = {{"suite", "AEAD_AES_128_GCM"}, {"key", srtpo::bench::random_b64_key(28)}};
                 list.push_back(std::move(f));
             }
             reqs.push_back(json{{"op", "flow.add"}, {"flows", std::move(list)}});

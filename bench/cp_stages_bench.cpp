@@ -8,6 +8,8 @@
 #include <srtpo/cp/api/flow_spec.hpp>
 #include <srtpo/table/mapping.hpp>
 
+#include "random_key.hpp"
+
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
@@ -19,25 +21,10 @@ using nlohmann::json;
 
 namespace {
 
-std::string b64(const unsigned char* p, std::size_t n) {
-    static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    for (std::size_t i = 0; i < n; i += 3) {
-        const unsigned v = (p[i] << 16) | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        out += a[(v >> 18) & 63];
-        out += a[(v >> 12) & 63];
-        out += i + 1 < n ? a[(v >> 6) & 63] : '=';
-        out += i + 2 < n ? a[v & 63] : '=';
-    }
-    return out;
-}
-
 json flow_json(uint32_t k) {
-    unsigned char key[30];
-    RAND_bytes(key, sizeof key);
     return json{{"match", "10." + std::to_string(k >> 14) + "." + std::to_string((k >> 6) & 0xff) + "." + std::to_string(k & 0x3f) +
                               ":" + std::to_string(10000 + 2 * (k & 0xfff))},
-                {"in", {{"suite", "AES_CM_128_HMAC_SHA1_80"}, {"key", b64(key, 30)}}},
+                {"in", {{"suite", "AES_CM_128_HMAC_SHA1_80"}, {"key", srtpo::bench::random_b64_key(30)}}},
                 {"send_to", "198.51.100.1:7000"}};
 }
 
