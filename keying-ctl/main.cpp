@@ -3,6 +3,7 @@
 //   keying-ctl [--socket PATH] [--json] flow add|update|del|show|list|rekey ...
 //   keying-ctl [--socket PATH] [--json] stats [MATCH]
 //   keying-ctl [--socket PATH] [--json] health
+//   keying-ctl [--json] mikey decode [MESSAGE|-] [--show-keys]   (offline: no daemon needed)
 //
 // Keys: a key option takes an SDES key-param ("inline:BASE64|2^31|1:4" or bare BASE64), or
 // "@FILE" to read it from a file, or "-" to read it from stdin — so that keys need not appear in
@@ -15,6 +16,7 @@
 #include "text_table.hpp"
 
 #include <srtpo/cp/api/client.hpp>
+#include <srtpo/cp/mikey/describe.hpp>
 #include <srtpo/engine/kdf.hpp>
 
 #include <CLI/CLI.hpp>
@@ -24,6 +26,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -252,11 +255,27 @@ int main(int argc, char** argv) {
     auto* stats = app.add_subcommand("stats", "live per-flow counters from the pmd's status region");
     stats->add_option("match", match, "only this flow");
     auto* health = app.add_subcommand("health", "srtpo-cp, table and pmd liveness");
+    auto* mikey = app.add_subcommand("mikey", "MIKEY (RFC 3830) tools")->require_subcommand(1);
+    std::string mikey_msg;
+    bool show_keys = false;
+    auto* mikey_decode = mikey->add_subcommand("decode", "print a MIKEY message: base64, 'mikey <base64>' or an a=key-mgmt:mikey line");
+    mikey_decode->add_option("message", mikey_msg, "the message; '-' or none reads stdin");
+    mikey_decode->add_flag("--show-keys", show_keys, "print keys of a NULL-encrypted KEMAC (secrets)");
 
     json req;
     std::string cmd;
     try {
         app.parse(argc, argv);
+        if (mikey_decode->parsed()) {
+            // Offline: decoding needs no daemon (useful in the field on a captured SDP).
+            if (mikey_msg.empty() || mikey_msg == "-") mikey_msg.assign(std::istreambuf_iterator<char>(std::cin), {});
+            auto r = srtpo::cp::mikey::describe(mikey_msg, as_json ? srtpo::cp::mikey::describe_format::json
+                                                                   : srtpo::cp::mikey::describe_format::text,
+                                                show_keys);
+            if (!r) throw usage_error("mikey decode: " + r.err().message);
+            std::fputs(r->c_str(), stdout);
+            return 0;
+        }
         if (add->parsed()) {
             cmd = "flow add";
             req["op"] = "flow.add";
