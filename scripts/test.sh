@@ -17,7 +17,8 @@ setup() { # dir, options...
 rc=0
 run() { # dir, meson test args...
   local dir=$1; shift
-  ninja -C "$dir" >/dev/null 2>"$dir.build.log" || { cat "$dir.build.log" | tail -40; rc=1; return; }
+  # ninja prints compiler errors on stdout: keep both in the log, and show its end on failure.
+  ninja -C "$dir" >"$dir.build.log" 2>&1 || { grep -E 'FAILED|error' -A8 "$dir.build.log" | head -60; rc=1; return; }
   local log="$dir.test.log" r=0
   meson test -C "$dir" --print-errorlogs --num-processes "$jobs" "$@" >"$log" 2>&1 || r=1
   grep -vE '^ *[0-9]+/[0-9]+ .* OK +[0-9.]+s' "$log" | grep -vE '^$' | tail -60
@@ -36,7 +37,7 @@ echo "== session table under ThreadSanitizer (one writer, reader threads and pro
 # Only the table's tests: TSan checks the seqlock/doorbell protocol; the rest is covered above.
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbench=false -Dpmd=disabled && {
   tsan_targets=$(sed -n "s/^  '\([a-z_]*\)': '.*_test.cpp',$/tests\/table\/table_\1_test/p" tests/table/meson.build)
-  if ninja -C build-tsan $tsan_targets >/dev/null 2>build-tsan.build.log; then
+  if ninja -C build-tsan $tsan_targets >build-tsan.build.log 2>&1; then
     TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --no-rebuild --print-errorlogs --suite table >build-tsan.test.log 2>&1 || rc=1
     grep -vE '^ *[0-9]+/[0-9]+ .* OK +[0-9.]+s' build-tsan.test.log | grep -vE '^$' | tail -30
   else
