@@ -20,6 +20,7 @@
 namespace srtpo::pmd {
 
 inline constexpr uint32_t no_static_index = std::numeric_limits<uint32_t>::max();
+inline constexpr uint16_t no_owner = std::numeric_limits<uint16_t>::max();
 
 /// Wipes the copy of a leg's keys before freeing it.
 struct leg_wiper {
@@ -49,6 +50,10 @@ struct flow_entry {
     bool resume = false;      ///< `live` already describes this generation (pmd restart): keep it
 
     // ---- owner worker (the lcore that receives the flow's packets) ----
+    /// The worker that owns the sessions: claimed (compare-exchange) by the first worker that
+    /// receives a packet of the flow; packets reaching any other worker are dropped and counted
+    /// (drop_reason::not_owner), so two lcores never touch one session's stream state.
+    std::atomic<uint16_t> owner{no_owner};
     std::atomic<bool> adopted{false}; ///< released once pred's state is in (or there was none)
     uint64_t packets = 0, octets = 0, auth_fail = 0, replay_drop = 0; ///< totals for the status entry
     uint64_t touched = 0;     ///< serial of the last burst that updated the status entry

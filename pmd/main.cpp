@@ -2,7 +2,10 @@
 // flows_file.cpp, lookup in flow_table.cpp, counters in stats.cpp.
 //
 //   srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]
-//             [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--json]
+//             [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--rss ip|udp] [--json]
+//
+// One worker per EAL lcore; each polls its own rx queue of every port and owns the flows whose
+// packets it receives (worker.cpp: claim()).
 //
 // Exit codes: 0 after a clean stop (signal or idle timeout), 1 on a run-time failure (EAL, ports,
 // memory), 2 on a usage, flows-file or session-table error (absent, or its header refused).
@@ -22,7 +25,9 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <csignal>
 #include <cstdio>
@@ -52,25 +57,54 @@ int fail(int code, const std::string& msg) {
     return code;
 }
 
-/// One rx and one tx queue per port (one worker). Returns an error message or "".
-std::string setup_port(uint16_t port, rte_mempool* pool) {
+/// Queues of one port: one tx queue per worker (tx queues are not thread-safe), and as many rx
+/// queues as the port offers up to one per worker, spread by RSS where the port hashes.
+struct port_queues {
+    uint16_t rx = 1;
+    bool rss = false;
+};
+
+/// Configures and starts `port` for `workers` workers. Returns an error message or "".
+std::string setup_port(uint16_t port, rte_mempool* pool, uint16_t workers, options::rss_kind rss, port_queues& q) {
+    const std::string name = "port " + std::to_string(port);
     rte_eth_dev_info info{};
-    if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) return "port " + std::to_string(port) + ": dev_info: " + rte_strerror(-rc);
+    if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) return name + ": dev_info: " + rte_strerror(-rc);
+    if (info.max_tx_queues < workers)
+        return name + " has " + std::to_string(info.max_tx_queues) + " tx queue(s) but " + std::to_string(workers) +
+               " workers need one each: give fewer lcores (or, for net_pcap, one tx_pcap per worker)";
+    q.rx = std::min<uint16_t>(workers, std::max<uint16_t>(info.max_rx_queues, 1));
     rte_eth_conf conf{};
-    if (int rc = rte_eth_dev_configure(port, 1, 1, &conf); rc != 0)
-        return "port " + std::to_string(port) + ": configure: " + rte_strerror(-rc);
+    // RSS (model-codebases.md §7.4): the hash decides which worker owns a flow. `ip` hashes the
+    // address pair only, so RTP on P and RTCP on P + 1 of a flow meet on one worker.
+    const uint64_t want = rss == options::rss_kind::ip ? RTE_ETH_RSS_IP : (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+    const uint64_t hf = want & info.flow_type_rss_offloads;
+    if (q.rx > 1 && hf != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = hf;
+        q.rss = true;
+    }
+    // Checksums: the rewrite recomputes IPv4 and UDP checksums in software (net/udp_rewrite);
+    // ports that can offload them get the flags (udp_rewrite.hpp explains the split).
+    if (int rc = rte_eth_dev_configure(port, q.rx, workers, &conf); rc != 0) return name + ": configure: " + rte_strerror(-rc);
     uint16_t nb_rx = 1024, nb_tx = 1024;
-    if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0)
-        return "port " + std::to_string(port) + ": descriptors: " + rte_strerror(-rc);
+    if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0) return name + ": descriptors: " + rte_strerror(-rc);
     const int socket = rte_eth_dev_socket_id(port);
     const unsigned sock = socket < 0 ? 0u : static_cast<unsigned>(socket);
-    if (int rc = rte_eth_rx_queue_setup(port, 0, nb_rx, sock, nullptr, pool); rc != 0)
-        return "port " + std::to_string(port) + ": rx queue: " + rte_strerror(-rc);
-    if (int rc = rte_eth_tx_queue_setup(port, 0, nb_tx, sock, nullptr); rc != 0)
-        return "port " + std::to_string(port) + ": tx queue: " + rte_strerror(-rc);
-    if (int rc = rte_eth_dev_start(port); rc != 0) return "port " + std::to_string(port) + ": start: " + rte_strerror(-rc);
+    for (uint16_t i = 0; i < q.rx; ++i)
+        if (int rc = rte_eth_rx_queue_setup(port, i, nb_rx, sock, nullptr, pool); rc != 0)
+            return name + ": rx queue " + std::to_string(i) + ": " + rte_strerror(-rc);
+    for (uint16_t i = 0; i < workers; ++i)
+        if (int rc = rte_eth_tx_queue_setup(port, i, nb_tx, sock, nullptr); rc != 0)
+            return name + ": tx queue " + std::to_string(i) + ": " + rte_strerror(-rc);
+    if (int rc = rte_eth_dev_start(port); rc != 0) return name + ": start: " + rte_strerror(-rc);
     (void)rte_eth_promiscuous_enable(port); // vdevs may not support it; not an error
     return {};
+}
+
+/// rte_eal_remote_launch entry: one worker per lcore.
+int run_worker(void* arg) {
+    static_cast<worker*>(arg)->run(g_stop);
+    return 0;
 }
 
 int run(int argc, char** argv) {
@@ -114,14 +148,19 @@ int run(int argc, char** argv) {
             return fail(2, "port " + std::to_string(*p) + " does not exist (" + std::to_string(nb_ports) + " ports)");
         }
 
-    rte_mempool* pool = rte_pktmbuf_pool_create("srtpo_mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    // One worker per lcore of the EAL's set (-l/--lcores); the main lcore runs worker 0.
+    const auto nb_workers = static_cast<uint16_t>(rte_lcore_count());
+    // Every rx and tx ring of every port may hold mbufs at once, plus the per-lcore caches.
+    const unsigned nb_mbufs = std::max(8191u, 4096u * nb_workers * nb_ports - 1);
+    rte_mempool* pool = rte_pktmbuf_pool_create("srtpo_mbufs", nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
     if (!pool) {
         rte_eal_cleanup();
         return fail(1, std::string("mbuf pool: ") + rte_strerror(rte_errno));
     }
     std::vector<uint16_t> ports;
+    std::vector<port_queues> pq(RTE_MAX_ETHPORTS);
     for (const uint16_t pid : eth_ports()) {
-        if (auto e = setup_port(pid, pool); !e.empty()) {
+        if (auto e = setup_port(pid, pool, nb_workers, opt->rss, pq[pid]); !e.empty()) {
             rte_eal_cleanup();
             return fail(1, e);
         }
@@ -133,25 +172,33 @@ int run(int argc, char** argv) {
     }
 
     // Port pairs: with --tx-port every data port transmits there; else 0<->1, 2<->3, ... and a
-    // port without a partner transmits back on itself.
-    worker_config wc;
-    wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
-    for (std::size_t i = 0; i < ports.size(); ++i) {
-        queue_io q;
-        q.rx_port = ports[i];
-        if (opt->tx_port) q.tx_port = *opt->tx_port;
-        else if (ports.size() >= 2 && (i ^ 1u) < ports.size()) q.tx_port = ports[i ^ 1u];
-        else q.tx_port = ports[i];
-        wc.queues.push_back(q);
+    // port without a partner transmits back on itself. Worker w polls rx queue w of every port
+    // that has one, and transmits on tx queue w.
+    std::vector<worker_config> wcs(nb_workers);
+    for (uint16_t w = 0; w < nb_workers; ++w) {
+        worker_config& wc = wcs[w];
+        wc.index = w;
+        wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
+        for (std::size_t i = 0; i < ports.size(); ++i) {
+            if (w >= pq[ports[i]].rx) continue;
+            queue_io q;
+            q.rx_port = ports[i];
+            q.rx_queue = w;
+            if (opt->tx_port) q.tx_port = *opt->tx_port;
+            else if (ports.size() >= 2 && (i ^ 1u) < ports.size()) q.tx_port = ports[i ^ 1u];
+            else q.tx_port = ports[i];
+            q.tx_queue = w;
+            wc.queues.push_back(q);
+        }
+        wc.exception_port = opt->exception_port;
+        wc.exception_return = ports.front();
+        if (opt->exception_port && w < pq[*opt->exception_port].rx) wc.exception_queue = w;
+        wc.burst = opt->burst;
+        wc.exit_after_idle_ms = opt->exit_after_idle_ms;
+        wc.stats_interval_s = opt->stats_interval_s;
+        wc.n_static = flows->size();
     }
-    wc.exception_port = opt->exception_port;
-    wc.exception_return = ports.front();
-    wc.burst = opt->burst;
-    wc.exit_after_idle_ms = opt->exit_after_idle_ms;
-    wc.stats_interval_s = opt->stats_interval_s;
-
-    wc.n_static = flows->size();
-    auto reg = flow_registry::create(table_capacity + static_cast<uint32_t>(flows->size()), 1, static_cast<int>(rte_socket_id()));
+    auto reg = flow_registry::create(table_capacity + static_cast<uint32_t>(flows->size()), nb_workers, static_cast<int>(rte_socket_id()));
     if (!reg) {
         rte_eal_cleanup();
         return fail(1, reg.err().message);
@@ -188,22 +235,31 @@ int run(int argc, char** argv) {
             return fail(1, "--table " + opt->table + ": " + r.err().message);
         }
     }
-    auto ctx = engine::worker_ctx::create();
-    if (!ctx) {
-        rte_eal_cleanup();
-        return fail(1, "worker context: " + ctx.err().message);
+    std::vector<std::unique_ptr<worker>> workers;
+    std::vector<const stats_publisher*> pubs;
+    unsigned lcore = rte_get_main_lcore();
+    for (uint16_t w = 0; w < nb_workers; ++w) {
+        auto ctx = engine::worker_ctx::create();
+        if (!ctx) {
+            rte_eal_cleanup();
+            return fail(1, "worker context: " + ctx.err().message);
+        }
+        if (w > 0) lcore = rte_get_next_lcore(lcore, 1, 0);
+        workers.push_back(std::make_unique<worker>(std::move(wcs[w]), **reg, std::move(ctx.value()), lcore));
+        pubs.push_back(&workers.back()->published());
     }
-    if (rte_lcore_count() > 1)
-        std::fprintf(stderr, "srtpo-pmd: note: this version runs one worker on the main lcore; %u other lcores stay idle\n",
-                     rte_lcore_count() - 1);
-
-    worker w(std::move(wc), **reg, std::move(ctx.value()), rte_lcore_id());
-    register_telemetry(w.published(), *flows);
+    register_telemetry(pubs, *flows);
 
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
-    std::printf("srtpo-pmd: %zu static flows, %zu flows in total (%zu lookup keys), %zu data ports%s, burst %u\n", flows->size(),
-                (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "", opt->burst);
+    std::printf("srtpo-pmd: %zu static flows, %zu flows in total (%zu lookup keys), %zu data ports%s, burst %u, %u worker%s (rss %s)\n",
+                flows->size(), (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "",
+                opt->burst, nb_workers, nb_workers == 1 ? "" : "s", opt->rss == options::rss_kind::ip ? "ip" : "udp");
+    for (const uint16_t pid : ports)
+        if (nb_workers > 1 && pq[pid].rx < nb_workers)
+            std::printf("srtpo-pmd: port %u has %u rx queue(s): workers %u.. do not poll it\n", pid, pq[pid].rx, pq[pid].rx);
+        else if (nb_workers > 1 && !pq[pid].rss)
+            std::printf("srtpo-pmd: port %u: %u rx queues without RSS (each queue is its own source)\n", pid, pq[pid].rx);
     if (sync)
         std::printf("srtpo-pmd: table %s: %u slots, status %s, sync thread polling every 1 ms\n", opt->table.c_str(),
                     sync->capacity(), sync->status_name().c_str());
@@ -215,7 +271,18 @@ int run(int argc, char** argv) {
             return fail(1, r.err().message);
         }
     const uint64_t t0 = rte_get_tsc_cycles();
-    w.run(g_stop);
+    {
+        unsigned lc = rte_get_main_lcore();
+        for (std::size_t w = 1; w < workers.size(); ++w) {
+            lc = rte_get_next_lcore(lc, 1, 0);
+            if (int rc = rte_eal_remote_launch(run_worker, workers[w].get(), lc); rc != 0) {
+                g_stop.store(true);
+                std::fprintf(stderr, "srtpo-pmd: launching worker %zu on lcore %u: %s\n", w, lc, rte_strerror(-rc));
+            }
+        }
+        workers[0]->run(g_stop);
+        rte_eal_mp_wait_lcore();
+    }
     if (sync) sync->stop();
     const double seconds = static_cast<double>(rte_get_tsc_cycles() - t0) / static_cast<double>(rte_get_tsc_hz());
 
@@ -225,7 +292,8 @@ int run(int argc, char** argv) {
         (void)rte_eth_dev_close(pid);
     }
     unregister_telemetry();
-    const std::vector<const worker_stats*> all{&w.stats()};
+    std::vector<const worker_stats*> all;
+    for (const auto& w : workers) all.push_back(&w->stats());
     std::printf("srtpo-pmd: final: %s\n", summary_line(total(all), seconds).c_str());
     if (sync) {
         const auto& c = sync->stats();
@@ -238,6 +306,7 @@ int run(int argc, char** argv) {
     if (opt->json) std::printf("%s\n", summary_json(all, *flows, seconds).c_str());
     std::fflush(stdout);
     sync.reset();
+    workers.clear();
     reg->reset(); // every entry, and with them the sessions (keys zeroized)
     flows->clear();
     rte_mempool_free(pool);

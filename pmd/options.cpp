@@ -59,6 +59,12 @@ engine::result<options> parse_options(int argc, char** argv) {
             auto n = num(0, 1023);
             if (!n) return n.err();
             o.exception_port = static_cast<uint16_t>(*n);
+        } else if (a == "--rss") {
+            const std::string_view r = v ? v : "";
+            if (r == "ip") o.rss = options::rss_kind::ip;
+            else if (r == "udp") o.rss = options::rss_kind::udp;
+            else return make_error(errc::invalid_argument, "--rss: expected ip or udp");
+            ++i;
         } else if (a == "--json") {
             o.json = true;
         } else {

@@ -18,11 +18,17 @@ struct options {
     std::optional<uint16_t> tx_port;        ///< --tx-port N: every data port transmits on N
     std::optional<uint16_t> exception_port; ///< --exception-port N: non-fast-path frames go there
     bool json = false;                      ///< --json: final stats also as one JSON line
+    /// --rss ip|udp: what a multi-queue port hashes to spread flows over the workers. `ip`
+    /// (source and destination address) keeps a flow's RTP and its RTCP on port + 1 on one
+    /// worker; `udp` adds the ports and spreads one peer's calls, but only suits deployments
+    /// where every flow multiplexes RTCP (RFC 5761). docs/adr/0012-multi-worker-ownership.md.
+    enum class rss_kind : uint8_t { ip, udp } rss = rss_kind::ip;
 };
 
 inline constexpr const char* usage =
     "usage: srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]\n"
-    "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--json]\n"
+    "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--rss ip|udp] [--json]\n"
+    "       one worker per EAL lcore (-l/--lcores); each polls its own rx queue of every port\n"
     "       at least one of --flows (static flows) and --table (flows from srtpo-cp's session table)\n";
 
 /// Parses argv[1..argc) (argv[0] is the program name, as rte_eal_init leaves it).

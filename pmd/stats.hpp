@@ -26,11 +26,13 @@ enum class drop_reason : uint8_t {
     rewrite_failed,    ///< set_udp_payload_len refused (no room, too long)
     tx_full,           ///< tx_burst did not take it
     exception_tx_full, ///< the exception port did not take it
+    not_owner,         ///< the flow's sessions belong to another worker: its packets reach two rx
+                       ///< queues (RSS that splits one flow, e.g. by L4 port with RTCP on port+1)
     count_
 };
 inline constexpr std::size_t drop_reason_count = static_cast<std::size_t>(drop_reason::count_);
 inline constexpr std::array<std::string_view, drop_reason_count> drop_reason_names{
-    "multi_seg", "not_media", "no_flow", "bad_frame", "too_large", "rewrite_failed", "tx_full", "exception_tx_full"};
+    "multi_seg", "not_media", "no_flow", "bad_frame", "too_large", "rewrite_failed", "tx_full", "exception_tx_full", "not_owner"};
 
 struct port_counters {
     uint64_t rx = 0, tx = 0;

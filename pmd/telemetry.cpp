@@ -27,15 +27,27 @@ void stats_publisher::copy(const worker_stats& live) noexcept {
 
 namespace {
 
-std::mutex g_reg_m; // guards the two pointers against unregister during a callback
-const stats_publisher* g_pub = nullptr;
+std::mutex g_reg_m; // guards the registration against unregister during a callback
+std::vector<const stats_publisher*> g_pubs;
 const std::vector<flow>* g_flows = nullptr;
+
+/// The sum of every worker's published copy (telemetry thread; allocates, off the data path).
+worker_stats published_total() {
+    std::vector<worker_stats> copies;
+    copies.reserve(g_pubs.size());
+    for (const auto* p : g_pubs) p->read([&](const worker_stats& s) { copies.push_back(s); });
+    std::vector<const worker_stats*> ptrs;
+    for (const auto& c : copies) ptrs.push_back(&c);
+    return total(ptrs);
+}
 
 int stats_cmd(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_start_dict(d);
     std::lock_guard lk(g_reg_m);
-    if (!g_pub) return 0;
-    g_pub->read([&](const worker_stats& s) {
+    if (g_pubs.empty()) return 0;
+    {
+        const worker_stats s = published_total();
+        rte_tel_data_add_dict_u64(d, "workers", g_pubs.size());
         rte_tel_data_add_dict_u64(d, "rx", s.rx);
         rte_tel_data_add_dict_u64(d, "tx", s.tx);
         rte_tel_data_add_dict_u64(d, "rtp", s.rtp);
@@ -52,19 +64,20 @@ int stats_cmd(const char*, const char*, rte_tel_data* d) {
             rte_tel_data_add_dict_u64(d, ("port" + std::to_string(p) + "_rx").c_str(), s.ports[p].rx);
             rte_tel_data_add_dict_u64(d, ("port" + std::to_string(p) + "_tx").c_str(), s.ports[p].tx);
         }
-    });
+    }
     return 0;
 }
 
 int flows_cmd(const char*, const char*, rte_tel_data* d) {
     rte_tel_data_start_dict(d);
     std::lock_guard lk(g_reg_m);
-    if (!g_pub || !g_flows) return 0;
-    g_pub->read([&](const worker_stats& s) {
+    if (g_pubs.empty() || !g_flows) return 0;
+    {
+        const worker_stats s = published_total();
         // RTE_TEL_MAX_DICT_ENTRIES bounds one reply; the first flows are listed.
         for (std::size_t i = 0; i < s.flows.size() && i < g_flows->size() && i < 200; ++i) {
             rte_tel_data* f = rte_tel_data_alloc();
-            if (!f) return;
+            if (!f) return 0;
             rte_tel_data_start_dict(f);
             rte_tel_data_add_dict_string(f, "match", to_string((*g_flows)[i].match).c_str());
             rte_tel_data_add_dict_string(f, "action", std::string(to_string((*g_flows)[i].act)).c_str());
@@ -75,17 +88,17 @@ int flows_cmd(const char*, const char*, rte_tel_data* d) {
                     rte_tel_data_add_dict_u64(f, std::string(engine::status_names[k]).c_str(), s.flows[i].by_status.n[k]);
             rte_tel_data_add_dict_container(d, ("flow" + std::to_string(i)).c_str(), f, 0);
         }
-    });
+    }
     return 0;
 }
 
 } // namespace
 
-void register_telemetry(const stats_publisher& pub, const std::vector<flow>& flows) {
+void register_telemetry(std::vector<const stats_publisher*> pubs, const std::vector<flow>& flows) {
     static std::atomic<bool> registered{false};
     {
         std::lock_guard lk(g_reg_m);
-        g_pub = &pub;
+        g_pubs = std::move(pubs);
         g_flows = &flows;
     }
     if (registered.exchange(true)) return;
@@ -95,7 +108,7 @@ void register_telemetry(const stats_publisher& pub, const std::vector<flow>& flo
 
 void unregister_telemetry() {
     std::lock_guard lk(g_reg_m);
-    g_pub = nullptr;
+    g_pubs.clear();
     g_flows = nullptr;
 }
 

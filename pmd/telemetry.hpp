@@ -40,9 +40,10 @@ private:
     worker_stats _snap;
 };
 
-/// Registers the commands (once per process; DPDK has no unregister). `flows` must outlive the
-/// registration or be detached with unregister_telemetry().
-void register_telemetry(const stats_publisher& pub, const std::vector<flow>& flows);
+/// Registers the commands (once per process; DPDK has no unregister). The answers sum every
+/// worker's published copy. `pubs` and `flows` must outlive the registration or be detached
+/// with unregister_telemetry().
+void register_telemetry(std::vector<const stats_publisher*> pubs, const std::vector<flow>& flows);
 /// Detaches: the commands then answer with an empty dictionary.
 void unregister_telemetry();
 

@@ -79,7 +79,7 @@ void worker::to_exception(rte_mbuf* m) noexcept {
 
 void worker::flush_exception() noexcept {
     if (_nexc == 0) return;
-    const uint16_t sent = rte_eth_tx_burst(*_cfg.exception_port, _cfg.exception_queue, _exc.data(), static_cast<uint16_t>(_nexc));
+    const uint16_t sent = rte_eth_tx_burst(*_cfg.exception_port, _cfg.index, _exc.data(), static_cast<uint16_t>(_nexc));
     _st.exception_out += sent;
     _st.ports[*_cfg.exception_port].tx += sent;
     for (unsigned i = sent; i < _nexc; ++i) {
@@ -92,10 +92,10 @@ void worker::flush_exception() noexcept {
 // Frames the kernel sends on the exception (TAP) port leave through the main port unchanged.
 void worker::poll_exception() noexcept {
     std::array<rte_mbuf*, engine::max_burst> pkts;
-    const uint16_t n = rte_eth_rx_burst(*_cfg.exception_port, _cfg.exception_queue, pkts.data(), _cfg.burst);
+    const uint16_t n = rte_eth_rx_burst(*_cfg.exception_port, *_cfg.exception_queue, pkts.data(), _cfg.burst);
     if (n == 0) return;
     _st.ports[*_cfg.exception_port].rx += n;
-    const uint16_t sent = rte_eth_tx_burst(_cfg.exception_return, 0, pkts.data(), n);
+    const uint16_t sent = rte_eth_tx_burst(_cfg.exception_return, _cfg.index, pkts.data(), n);
     _st.ports[_cfg.exception_return].tx += sent;
     _st.ports[_cfg.exception_return].exception_in += sent;
     for (uint16_t i = sent; i < n; ++i) {
@@ -162,6 +162,11 @@ bool worker::poll(const queue_io& q) noexcept {
         if (!e) {
             _st.drop(drop_reason::no_flow);
             s.exc = true;
+            continue;
+        }
+        if (!claim(*e)) {
+            _st.drop(drop_reason::not_owner);
+            rte_pktmbuf_free(s.m);
             continue;
         }
         // First packet of a new entry: take over its predecessor's stream state (rekey).
@@ -311,14 +316,14 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
     uint64_t next_publish = start + publish_cycles;
     uint64_t last_rx = start, next_stats = start + stats_cycles, last_stats = start, last_rx_count = 0;
     rte_rcu_qsbr* rcu = _reg.rcu();
-    (void)rte_rcu_qsbr_thread_register(rcu, _cfg.rcu_id);
-    rte_rcu_qsbr_thread_online(rcu, _cfg.rcu_id);
+    (void)rte_rcu_qsbr_thread_register(rcu, _cfg.index);
+    rte_rcu_qsbr_thread_online(rcu, _cfg.index);
     while (!stop.load(std::memory_order_relaxed)) {
         // Between bursts this worker holds no flow_entry pointer: retired entries may go.
-        rte_rcu_qsbr_quiescent(rcu, _cfg.rcu_id);
+        rte_rcu_qsbr_quiescent(rcu, _cfg.index);
         bool any = false;
         for (const auto& q : _cfg.queues) any |= poll(q);
-        if (_cfg.exception_port) poll_exception();
+        if (_cfg.exception_queue) poll_exception();
         const uint64_t now = rte_get_tsc_cycles();
         if (any) last_rx = now;
         else if (idle_cycles && now - last_rx > idle_cycles) break;
@@ -338,9 +343,25 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
             next_stats = now + stats_cycles;
         }
     }
-    rte_rcu_qsbr_thread_offline(rcu, _cfg.rcu_id);
-    (void)rte_rcu_qsbr_thread_unregister(rcu, _cfg.rcu_id);
+    rte_rcu_qsbr_thread_offline(rcu, _cfg.index);
+    (void)rte_rcu_qsbr_thread_unregister(rcu, _cfg.index);
     _pub.publish(_st);
+}
+
+// A flow's sessions have one owner worker (ARCHITECTURE.md principle 5). The owner of a rekeyed
+// flow's new entry must be the owner of its predecessor, whose stream state it takes over: a
+// worker that is not may not claim it (the predecessor's owner will, on its next packet).
+bool worker::claim(flow_entry& e) noexcept {
+    uint16_t o = e.owner.load(std::memory_order_acquire);
+    if (o == _cfg.index) return true;
+    if (o != no_owner) return false;
+    for (const flow_entry* p = e.pred; p; p = p->pred) {
+        const uint16_t po = p->owner.load(std::memory_order_acquire);
+        if (po == no_owner) continue;
+        if (po != _cfg.index) return false;
+        break;
+    }
+    return e.owner.compare_exchange_strong(o, _cfg.index, std::memory_order_acq_rel) || o == _cfg.index;
 }
 
 // Recursive over entries not yet used: a flow rekeyed twice before its next packet adopts the

@@ -29,16 +29,17 @@ struct queue_io {
 };
 
 struct worker_config {
+    uint16_t index = 0;                     ///< this worker's number: its tx queue on every port and its
+                                            ///< thread id in the registry's QSBR variable
     std::vector<queue_io> queues;
     std::optional<uint16_t> exception_port; ///< polled too: what arrives there leaves on exception_return
     uint16_t exception_return = 0;
-    uint16_t exception_queue = 0;           ///< this worker's queue on the exception port
+    std::optional<uint16_t> exception_queue; ///< this worker's rx queue on the exception port (none: not polled)
     uint16_t burst = 32;
     uint32_t exit_after_idle_ms = 0;
     uint32_t stats_interval_s = 0;          ///< 0: no periodic line
     uint16_t nb_ports = 0;
     std::size_t n_static = 0;               ///< static (--flows) entries: per-flow counters in worker_stats
-    unsigned rcu_id = 0;                    ///< this worker's thread id in the registry's QSBR variable
 };
 
 class worker {
@@ -61,6 +62,7 @@ public:
 private:
     struct slot;
     bool poll(const queue_io& q) noexcept;
+    bool claim(flow_entry& e) noexcept;
     void adopt(flow_entry& e) noexcept;
     void touch(flow_entry& e) noexcept;
     void write_status(flow_entry& e) noexcept;

@@ -34,10 +34,10 @@ std::string unique_prefix(const char* what) {
     return std::string("srtpo-") + what + "-" + std::to_string(getpid()) + "-" + std::to_string(seq++);
 }
 
-std::string pmd_command_prefix(const std::string& file_prefix) {
+std::string pmd_command_prefix(const std::string& file_prefix, const std::string& lcores) {
     const char* bin = std::getenv("SRTPO_PMD");
-    return std::string(bin ? bin : "srtpo-pmd") + " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" + file_prefix +
-           " -l 0 --log-level=warning --no-telemetry";
+    return std::string(bin ? bin : "srtpo-pmd") + " --no-huge --no-pci -m 256 --no-shconf --file-prefix=" + file_prefix + " " +
+           lcores + " --log-level=warning --no-telemetry";
 }
 
 namespace {
@@ -51,9 +51,13 @@ nlohmann::json json_line(const std::string& out) {
 } // namespace
 
 pmd_result run_pmd_args(const std::string& in, const std::string& out, const std::string& args, const std::string& eal_extra) {
+    return run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + in + ",tx_pcap=" + out + " " + eal_extra, args);
+}
+
+pmd_result run_pmd_eal(const std::string& eal, const std::string& args, const std::string& lcores) {
     const std::string prefix = unique_prefix("pmd-test");
-    const std::string cmd = "timeout 60 " + pmd_command_prefix(prefix) + " --vdev=net_pcap0,rx_pcap=" + in + ",tx_pcap=" + out + " " +
-                            eal_extra + " -- " + args + " --exit-after-idle 200 --json 2>&1";
+    const std::string cmd = "timeout 60 " + pmd_command_prefix(prefix, lcores) + " " + eal + " -- " + args +
+                            " --exit-after-idle 200 --json 2>&1";
     pmd_result r;
     const auto cr = run_command(cmd);
     r.code = cr.code;

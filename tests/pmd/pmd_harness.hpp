@@ -18,9 +18,9 @@ namespace srtpo::test {
 /// EAL's runtime directory for a --file-prefix (/var/run/dpdk/<prefix> as root).
 std::string dpdk_runtime_dir(const std::string& prefix);
 
-/// srtpo-pmd and the EAL arguments every test run uses (one lcore, no hugepages, no PCI, a
-/// unique file prefix), ready for --vdev arguments.
-std::string pmd_command_prefix(const std::string& file_prefix);
+/// srtpo-pmd and the EAL arguments every test run uses (one lcore unless `lcores` says otherwise,
+/// no hugepages, no PCI, a unique file prefix), ready for --vdev arguments.
+std::string pmd_command_prefix(const std::string& file_prefix, const std::string& lcores = "-l 0");
 /// A unique EAL file prefix for this process.
 std::string unique_prefix(const char* what);
 
@@ -33,6 +33,10 @@ struct pmd_result {
 /// Runs srtpo-pmd over IN -> OUT on a net_pcap vdev with `args` after "--" (plus
 /// --exit-after-idle 200 --json), with a 60 s timeout.
 pmd_result run_pmd_args(const std::string& in, const std::string& out, const std::string& args, const std::string& eal_extra = "");
+
+/// Runs srtpo-pmd with EAL arguments `eal` (vdevs, lcores) and `args` after "--" (plus
+/// --exit-after-idle 200 --json), with a 60 s timeout.
+pmd_result run_pmd_eal(const std::string& eal, const std::string& args, const std::string& lcores = "-l 0");
 
 /// Writes frames as an Ethernet pcap, 1 µs apart.
 void write_frames(const std::string& path, const frame_list& fs);

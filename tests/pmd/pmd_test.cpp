@@ -31,6 +31,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -479,3 +480,101 @@ TEST(pmd, bad_flows_file_exit_2_without_key) {
 }
 
 } // namespace
+
+namespace {
+
+/// Splits a capture into per-queue captures as a port's RSS would: `queue_of` maps each frame's
+/// UDP destination (address and port) to a queue. Order within each queue is kept.
+std::vector<frame_list> split_by(const frame_list& all, std::size_t queues,
+                                 const std::function<std::size_t(const net::udp_frame&)>& queue_of) {
+    std::vector<frame_list> q(queues);
+    for (const auto& f : all) {
+        const auto u = net::parse_udp_frame(f, net::link_type::ethernet);
+        q[u.ok() ? queue_of(u) % queues : 0].push_back(f);
+    }
+    return q;
+}
+
+} // namespace
+
+// Several workers (issue 4): two lcores mapped onto one CPU, each polling its own rx queue of a
+// two-queue net_pcap port and transmitting on its own tx queue. Calls are spread over the
+// queues by destination as RSS on the address pair would; every stream comes out of its
+// worker's queue complete and in order, transcrypted (libsrtp with the out key gets the exact
+// original frames back), with RTCP on port + 1 kept on the same worker as its RTP.
+TEST(pmd, two_workers_transcrypt_per_stream_order_and_state) {
+    tmpdir d("srtpo-pmd-test");
+    auto g = capture();
+    g.calls = 6;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto kin = random_key(30, 21), kout = random_key(28, 22);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, kin, true), total);
+    // Queue by destination address + port / 2 (P and P + 1 together): a stand-in for the NIC's hash.
+    auto queue_of = [](const net::udp_frame& u) { return static_cast<std::size_t>(u.dst.bytes[3]) + u.dst_port / 2u; };
+    const auto in_q = split_by(frames(d / "srtp.pcap"), 2, queue_of);
+    const auto plain_q = split_by(frames(d / "plain.pcap"), 2, queue_of);
+    ASSERT_FALSE(in_q[0].empty());
+    ASSERT_FALSE(in_q[1].empty());
+    write_frames(d / "q0.pcap", in_q[0]);
+    write_frames(d / "q1.pcap", in_q[1]);
+    const std::string flows = d / "flows.toml";
+    std::ofstream(flows) << flows_for(sum, leg("in", cm80, kin) + leg("out", gcm128, kout));
+    auto r = test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "q0.pcap") + ",rx_pcap=" + (d / "q1.pcap") +
+                                   ",tx_pcap=" + (d / "o0.pcap") + ",tx_pcap=" + (d / "o1.pcap"),
+                               "--flows " + flows, "--lcores=0@0,1@0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("2 workers"), std::string::npos) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
+    EXPECT_EQ(r.stats.at("drops").at("not_owner").get<uint64_t>(), 0u);
+    expect_accounted(r.stats);
+    ASSERT_EQ(r.stats.at("lcores").size(), 2u);
+    for (std::size_t w = 0; w < 2; ++w) EXPECT_EQ(r.stats.at("lcores")[w].at("rx").get<uint64_t>(), in_q[w].size()) << w;
+    for (std::size_t w = 0; w < 2; ++w) {
+        const std::string o = d / (w ? "o1.pcap" : "o0.pcap"), back = d / (w ? "b1.pcap" : "b0.pcap");
+        ASSERT_EQ(libsrtp_pass(o, back, gcm128, kout, false), plain_q[w].size()) << w;
+        EXPECT_EQ(frames(back), plain_q[w]) << "worker " << w << ": a stream lost order or state";
+    }
+}
+
+// A flow's sessions have one owner: when RSS splits a flow (here its RTP to queue 0 and its
+// RTCP on port + 1 to queue 1, as a 5-tuple hash may), the worker that did not claim it drops
+// those packets and counts them as not_owner instead of racing on the stream state.
+TEST(pmd, split_flow_is_counted_not_raced) {
+    tmpdir d("srtpo-pmd-test");
+    auto g = capture();
+    g.calls = 1;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto total = sum.rtp_packets + sum.rtcp_packets;
+    const auto kin = random_key(30, 23);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, kin, true), total);
+    const auto in_q = split_by(frames(d / "srtp.pcap"), 2, [](const net::udp_frame& u) { return std::size_t{u.dst_port} & 1u; });
+    ASSERT_EQ(in_q[1].size(), sum.rtcp_packets);
+    write_frames(d / "q0.pcap", in_q[0]);
+    write_frames(d / "q1.pcap", in_q[1]);
+    const std::string flows = d / "flows.toml";
+    std::ofstream(flows) << flows_for(sum, leg("in", cm80, kin));
+    auto r = test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "q0.pcap") + ",rx_pcap=" + (d / "q1.pcap") +
+                                   ",tx_pcap=" + (d / "o0.pcap") + ",tx_pcap=" + (d / "o1.pcap"),
+                               "--flows " + flows, "--lcores=0@0,1@0");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto not_owner = r.stats.at("drops").at("not_owner").get<uint64_t>();
+    const auto ok = status(r.stats, "ok");
+    EXPECT_GT(not_owner, 0u) << r.out;
+    EXPECT_EQ(ok + not_owner, total) << r.out;
+    // Per flow, one worker won: either all its RTP (and RTCP dropped) or the other way round,
+    // per direction's flow.
+    expect_accounted(r.stats);
+}
+
+// A port with fewer tx queues than workers is refused with a message saying what to change.
+TEST(pmd, more_workers_than_tx_queues_is_a_clear_error) {
+    tmpdir d("srtpo-pmd-test");
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", capture());
+    const std::string flows = d / "flows.toml";
+    std::ofstream(flows) << flows_for(sum, "");
+    auto r = test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "plain.pcap") + ",tx_pcap=" + (d / "o.pcap"), "--flows " + flows,
+                               "--lcores=0@0,1@0");
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("tx queue(s) but 2 workers need one each"), std::string::npos) << r.out;
+}
