@@ -348,6 +348,23 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
     _pub.publish(_st);
 }
 
+void worker::online() noexcept {
+    (void)rte_rcu_qsbr_thread_register(_reg.rcu(), _cfg.index);
+    rte_rcu_qsbr_thread_online(_reg.rcu(), _cfg.index);
+}
+
+bool worker::poll_once() noexcept {
+    rte_rcu_qsbr_quiescent(_reg.rcu(), _cfg.index);
+    bool any = false;
+    for (const auto& q : _cfg.queues) any |= poll(q);
+    return any;
+}
+
+void worker::offline() noexcept {
+    rte_rcu_qsbr_thread_offline(_reg.rcu(), _cfg.index);
+    (void)rte_rcu_qsbr_thread_unregister(_reg.rcu(), _cfg.index);
+}
+
 // A flow's sessions have one owner worker (ARCHITECTURE.md principle 5). The owner of a rekeyed
 // flow's new entry must be the owner of its predecessor, whose stream state it takes over: a
 // worker that is not may not claim it (the predecessor's owner will, on its next packet).

@@ -52,6 +52,13 @@ public:
     /// per loop iteration (it holds no entry pointer between bursts) and goes offline on return.
     void run(const std::atomic<bool>& stop) noexcept;
 
+    /// For benchmarks that drive the loop themselves instead of run(): online() registers this
+    /// thread with the registry's RCU (once, before the first poll_once()), poll_once() polls every
+    /// queue once and says whether anything arrived, offline() unregisters. Same thread for all.
+    void online() noexcept;
+    bool poll_once() noexcept;
+    void offline() noexcept;
+
     const worker_stats& stats() const noexcept { return _st; }
     /// The copy DPDK telemetry reads (refreshed about every 100 ms while running).
     const stats_publisher& published() const noexcept { return _pub; }

@@ -1,0 +1,354 @@
+// srtpo-pmd's worker loop, fed from a net_ring port pre-filled with SRTP frames (issue 4):
+// rx_burst -> parse -> bulk lookup -> engine burst calls -> rewrite -> tx_burst, exactly the
+// code srtpo-pmd runs, on one lcore, with no NIC and no generator in the measured time.
+//
+//   BM_pmd/<action>/<flows>      the worker: <flows> flows in the lookup (a fraction of them
+//                                carrying traffic, in random order), 172-byte RTP packets
+//                                (12-byte header + 160-byte payload: G.711 20 ms)
+//   BM_engine/<action>/<flows>   the engine alone on the same packets (burst calls of 32, the
+//                                same suites, the same number of streams): the baseline the
+//                                pmd's overhead (I/O, parse, lookup, rewrite) is measured against
+//   action: 0 = unprotect AES_CM_128_HMAC_SHA1_80, 1 = transcrypt AES_CM_80 -> AEAD_AES_128_GCM
+//
+// Each iteration processes one ring's worth of distinct packets (fresh sequence numbers, so the
+// replay check passes honestly); copying them into mbufs happens outside the timed region.
+// Every packet must come out with status ok, or the benchmark reports an error.
+// Run: build/bench/pmd_worker_bench [--benchmark_filter=...]; SRTPO_HUGEPAGES=1 uses hugepages.
+// Results: docs/PERFORMANCE.md §7.
+
+#include "flow_registry.hpp"
+#include "worker.hpp"
+
+#include <srtpo/engine/burst.hpp>
+#include <srtpo/engine/session.hpp>
+#include <srtpo/engine/suite.hpp>
+#include <srtpo/engine/worker_ctx.hpp>
+
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace srtpo;
+using namespace srtpo::pmd;
+
+namespace {
+
+constexpr std::size_t rtp_len = 172;             // 12-byte RTP header + 160 bytes of G.711
+constexpr std::size_t per_iteration = 16384;     // packets per timed iteration (one ring fill)
+constexpr int iterations = 12;
+constexpr uint32_t max_active = 16384;           // flows carrying traffic (all of them up to this)
+constexpr std::size_t l2l3l4 = 14 + 20 + 8;
+constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+constexpr auto gcm128 = engine::suite::aead_aes_128_gcm;
+
+net::ip_address addr_of(uint32_t i) {
+    net::ip_address a;
+    a.family = net::ip_family::ipv4;
+    a.bytes[0] = std::byte{10};
+    a.bytes[1] = std::byte(i >> 16);
+    a.bytes[2] = std::byte(i >> 8);
+    a.bytes[3] = std::byte(i);
+    return a;
+}
+constexpr uint16_t port_of(uint32_t i) { return static_cast<uint16_t>(20000 + 2 * (i % 16)); }
+
+std::vector<std::byte> key_of(uint32_t i, std::size_t len) {
+    std::vector<std::byte> k(len);
+    std::mt19937 r(i * 7919u + static_cast<uint32_t>(len));
+    for (auto& b : k) b = std::byte(r());
+    return k;
+}
+
+engine::session_ptr make(engine::suite s, engine::direction d, uint32_t i) {
+    const auto& t = engine::traits(s);
+    const auto k = key_of(i, t.master_key_len + t.master_salt_len);
+    engine::session_config c;
+    c.s = s;
+    c.dir = d;
+    c.replay_window = 128;
+    c.max_streams = 1;
+    engine::master_key_config m;
+    m.key = {k.data(), t.master_key_len};
+    m.salt = {k.data() + t.master_key_len, t.master_salt_len};
+    c.keys.push_back(m);
+    return std::move(engine::make_session(c).value());
+}
+
+void put16(std::byte* p, uint16_t v) {
+    p[0] = std::byte(v >> 8);
+    p[1] = std::byte(v);
+}
+
+/// The traffic of one benchmark: SRTP frames (Ethernet/IPv4/UDP) in the order they arrive.
+struct traffic {
+    uint32_t active = 0;
+    std::vector<uint32_t> flow_of;           ///< per packet
+    std::vector<std::vector<std::byte>> frame; ///< per packet, whole frame
+};
+
+/// Packets for `active` flows in random order, protected AES_CM_80 by the engine with each
+/// flow's key (generation only; not measured). Sequence numbers continue per flow.
+const traffic& traffic_for(uint32_t active) {
+    static std::map<uint32_t, traffic> cache;
+    auto& t = cache[active];
+    if (!t.frame.empty()) return t;
+    t.active = active;
+    const std::size_t total = per_iteration * (iterations + 2) * 2; // pmd and engine runs each
+    std::vector<engine::session_ptr> prot;
+    for (uint32_t i = 0; i < active; ++i) prot.push_back(make(cm80, engine::direction::protect, i));
+    std::vector<uint16_t> seq(active, 1);
+    std::mt19937 rng(42);
+    auto ctx = std::move(engine::worker_ctx::create().value());
+    t.flow_of.resize(total);
+    t.frame.resize(total);
+    for (std::size_t n = 0; n < total; ++n) {
+        const uint32_t f = static_cast<uint32_t>(rng() % active);
+        t.flow_of[n] = f;
+        auto& fr = t.frame[n];
+        fr.assign(l2l3l4 + rtp_len + 64, std::byte{0});
+        std::byte* p = fr.data();
+        put16(p + 12, 0x0800);
+        p[14] = std::byte{0x45};
+        p[22] = std::byte{64};
+        p[23] = std::byte{17};
+        std::memcpy(p + 26, addr_of(f + 1000000).bytes.data(), 4); // source: the peer
+        std::memcpy(p + 30, addr_of(f).bytes.data(), 4);            // destination: the flow's match
+        put16(p + 34, 40000);
+        put16(p + 36, port_of(f));
+        std::byte* rtp = p + l2l3l4;
+        rtp[0] = std::byte{0x80};
+        rtp[1] = std::byte{0};
+        put16(rtp + 2, seq[f]++);
+        put16(rtp + 8, static_cast<uint16_t>(f >> 16));
+        put16(rtp + 10, static_cast<uint16_t>(f));
+        for (std::size_t i = 12; i < rtp_len; ++i) rtp[i] = std::byte(i);
+        engine::op o{prot[f].get(), {rtp, static_cast<uint16_t>(rtp_len), static_cast<uint16_t>(rtp_len + 64)}, engine::status::ok};
+        engine::protect_rtp(*ctx, {&o, 1});
+        const uint16_t udp = static_cast<uint16_t>(8 + o.pkt.len);
+        put16(p + 16, static_cast<uint16_t>(20 + udp));
+        put16(p + 38, udp);
+        fr.resize(l2l3l4 + o.pkt.len);
+    }
+    return t;
+}
+
+struct port_rig {
+    rte_mempool* pool = nullptr;
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t port = 0;
+};
+
+port_rig& rig() {
+    static port_rig r;
+    if (r.pool) return r;
+    r.pool = rte_pktmbuf_pool_create("bench_mbufs", 2 * per_iteration + 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    r.rx = rte_ring_create("bench_rx", 2 * per_iteration, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    r.tx = rte_ring_create("bench_tx", 2 * per_iteration, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (!r.pool || !r.rx || !r.tx) {
+        std::fprintf(stderr, "pmd_worker_bench: mempool/ring: %s\n", rte_strerror(rte_errno));
+        std::exit(1);
+    }
+    const int p = rte_eth_from_rings("net_ring_bench", &r.rx, 1, &r.tx, 1, 0);
+    if (p < 0) {
+        std::fprintf(stderr, "pmd_worker_bench: rte_eth_from_rings: %s\n", rte_strerror(rte_errno));
+        std::exit(1);
+    }
+    r.port = static_cast<uint16_t>(p);
+    rte_eth_conf conf{};
+    if (rte_eth_dev_configure(r.port, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(r.port, 0, 1024, 0, nullptr, r.pool) != 0 ||
+        rte_eth_tx_queue_setup(r.port, 0, 1024, 0, nullptr) != 0 || rte_eth_dev_start(r.port) != 0) {
+        std::fprintf(stderr, "pmd_worker_bench: net_ring port set-up failed\n");
+        std::exit(1);
+    }
+    return r;
+}
+
+/// The registry of one benchmark: `flows` flows, the first `active` with sessions.
+struct flows_setup {
+    std::unique_ptr<flow_registry> reg;
+};
+
+flows_setup& flows_for(uint32_t flows, uint32_t active, bool transcrypt) {
+    static std::map<std::tuple<uint32_t, uint32_t, bool>, flows_setup> cache;
+    auto& s = cache[{flows, active, transcrypt}];
+    if (s.reg) return s;
+    s.reg = std::move(flow_registry::create(flows, 1, 0).value());
+    for (uint32_t i = 0; i < flows; ++i) {
+        auto e = std::make_unique<flow_entry>();
+        e->id = i;
+        e->key = make_flow_key(addr_of(i), port_of(i));
+        if (i < active) {
+            e->act = transcrypt ? action::transcrypt : action::unprotect;
+            e->in = make(cm80, engine::direction::unprotect, i);
+            if (transcrypt) e->out = make(gcm128, engine::direction::protect, i);
+        }
+        e->adopted.store(true, std::memory_order_relaxed);
+        if (auto r = s.reg->publish(std::move(e)); !r) {
+            std::fprintf(stderr, "pmd_worker_bench: publish: %s\n", r.err().message.c_str());
+            std::exit(1);
+        }
+    }
+    return s;
+}
+
+void report(benchmark::State& state, uint64_t packets, uint64_t cycles) {
+    state.counters["pkt/s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+    state.counters["cycles/pkt"] = static_cast<double>(cycles) / static_cast<double>(packets ? packets : 1);
+    state.counters["Gbit/s"] =
+        benchmark::Counter(static_cast<double>(packets) * rtp_len * 8 / 1e9, benchmark::Counter::kIsRate);
+}
+
+void BM_pmd(benchmark::State& state) {
+    const bool transcrypt = state.range(0) == 1;
+    const auto flows = static_cast<uint32_t>(state.range(1));
+    const uint32_t active = std::min(flows, max_active);
+    const traffic& t = traffic_for(active);
+    port_rig& r = rig();
+    flows_setup& fs = flows_for(flows, active, transcrypt);
+    worker_config wc;
+    wc.queues.push_back({r.port, 0, r.port, 0});
+    wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
+    wc.burst = 32;
+    worker w(std::move(wc), *fs.reg, std::move(engine::worker_ctx::create().value()), rte_lcore_id());
+    w.online();
+    std::vector<rte_mbuf*> mb(per_iteration);
+    std::size_t cursor = 0; // this run's packets: the first half of the traffic
+    uint64_t packets = 0, cycles = 0;
+    for (auto _ : state) {
+        if (cursor + per_iteration > t.frame.size() / 2) {
+            state.SkipWithError("out of prepared packets");
+            break;
+        }
+        if (rte_pktmbuf_alloc_bulk(r.pool, mb.data(), per_iteration) != 0) {
+            state.SkipWithError("mbuf pool empty");
+            break;
+        }
+        for (std::size_t i = 0; i < per_iteration; ++i) {
+            const auto& fr = t.frame[cursor + i];
+            std::memcpy(rte_pktmbuf_mtod(mb[i], void*), fr.data(), fr.size());
+            mb[i]->data_len = static_cast<uint16_t>(fr.size());
+            mb[i]->pkt_len = static_cast<uint32_t>(fr.size());
+        }
+        cursor += per_iteration;
+        rte_ring_enqueue_bulk(r.rx, reinterpret_cast<void* const*>(mb.data()), per_iteration, nullptr);
+        const uint64_t ok_before = w.stats().by_status.n[0];
+        const auto t0 = std::chrono::steady_clock::now();
+        const uint64_t c0 = rte_get_tsc_cycles();
+        while (w.poll_once()) {
+        }
+        const uint64_t c1 = rte_get_tsc_cycles();
+        state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        cycles += c1 - c0;
+        packets += per_iteration;
+        const uint64_t ok = w.stats().by_status.n[0] - ok_before;
+        void* out[64];
+        for (unsigned n; (n = rte_ring_dequeue_burst(r.tx, out, 64, nullptr)) > 0;)
+            rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(out), n);
+        if (ok != per_iteration) {
+            state.SkipWithError(("only " + std::to_string(ok) + " packets ok").c_str());
+            break;
+        }
+    }
+    w.offline();
+    report(state, packets, cycles);
+}
+
+void BM_engine(benchmark::State& state) {
+    const bool transcrypt = state.range(0) == 1;
+    const auto flows = static_cast<uint32_t>(state.range(1));
+    const uint32_t active = std::min(flows, max_active);
+    const traffic& t = traffic_for(active);
+    std::vector<engine::session_ptr> in, out;
+    for (uint32_t i = 0; i < active; ++i) {
+        in.push_back(make(cm80, engine::direction::unprotect, i));
+        if (transcrypt) out.push_back(make(gcm128, engine::direction::protect, i));
+    }
+    auto ctx = std::move(engine::worker_ctx::create().value());
+    std::vector<std::byte> buf(per_iteration * 256);
+    std::size_t cursor = t.frame.size() / 2; // this run's packets: the second half
+    uint64_t packets = 0, cycles = 0;
+    std::array<engine::op, 32> ops;
+    for (auto _ : state) {
+        if (cursor + per_iteration > t.frame.size()) {
+            state.SkipWithError("out of prepared packets");
+            break;
+        }
+        for (std::size_t i = 0; i < per_iteration; ++i) {
+            const auto& fr = t.frame[cursor + i];
+            std::memcpy(buf.data() + i * 256, fr.data() + l2l3l4, fr.size() - l2l3l4);
+        }
+        uint64_t ok = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        const uint64_t c0 = rte_get_tsc_cycles();
+        for (std::size_t b = 0; b < per_iteration; b += ops.size()) {
+            for (std::size_t i = 0; i < ops.size(); ++i) {
+                const std::size_t n = b + i;
+                ops[i] = {in[t.flow_of[cursor + n]].get(),
+                          {buf.data() + n * 256, static_cast<uint16_t>(t.frame[cursor + n].size() - l2l3l4), 256},
+                          engine::status::ok};
+            }
+            engine::unprotect_rtp(*ctx, ops);
+            if (transcrypt) {
+                for (std::size_t i = 0; i < ops.size(); ++i) ops[i].session = out[t.flow_of[cursor + b + i]].get();
+                engine::protect_rtp(*ctx, ops);
+            }
+            for (const auto& o : ops) ok += o.st == engine::status::ok;
+        }
+        const uint64_t c1 = rte_get_tsc_cycles();
+        state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        cursor += per_iteration;
+        cycles += c1 - c0;
+        packets += per_iteration;
+        if (ok != per_iteration) {
+            state.SkipWithError(("only " + std::to_string(ok) + " packets ok").c_str());
+            break;
+        }
+    }
+    report(state, packets, cycles);
+}
+
+void args(benchmark::internal::Benchmark* b) {
+    for (int action : {0, 1})
+        for (int flows : {10000, 1000000}) b->Args({action, flows});
+    b->ArgNames({"transcrypt", "flows"})->Iterations(iterations)->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_engine)->Apply(args);
+BENCHMARK(BM_pmd)->Apply(args);
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::string prefix = "--file-prefix=srtpo-pmd-worker-bench-" + std::to_string(getpid());
+    std::vector<std::string> eal = {"pmd_worker_bench", "--no-pci", "-m", "4096", "--no-shconf", prefix, "-l", "0",
+                                    "--log-level=warning", "--no-telemetry"};
+    if (!std::getenv("SRTPO_HUGEPAGES")) eal.insert(eal.begin() + 1, "--no-huge");
+    std::vector<char*> eargv;
+    for (auto& a : eal) eargv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
+        std::fprintf(stderr, "EAL init failed\n");
+        return 1;
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    rte_eal_cleanup();
+    return 0;
+}
