@@ -19,6 +19,7 @@
 #include "worker.hpp"
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -33,6 +34,8 @@
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace {
 
@@ -137,6 +140,25 @@ int run(int argc, char** argv) {
         table_capacity = t->capacity();
     }
 
+    // The exception path is on by default (issue 4 §4): without --exception-port, a TAP interface
+    // becomes the exception port where the host allows one, so ARP, ICMP, ND, STUN, DTLS and ZRTP
+    // reach the kernel and srtpo-cp's sockets. Where it does not (no /dev/net/tun, no
+    // CAP_NET_ADMIN), the pmd runs without one and says so; those frames are then counted drops.
+    std::string exception_note;
+    if (!opt->exception_port && !opt->no_exception) {
+        const std::string name = "net_tap_srtpo_exc";
+        if (access("/dev/net/tun", R_OK | W_OK) != 0) {
+            exception_note = "exception path off: /dev/net/tun is not usable (give --exception-port N, or --no-exception)";
+        } else if (rte_dev_probe((name + ",iface=" + opt->exception_iface).c_str()) != 0) {
+            exception_note = "exception path off: cannot create TAP interface " + opt->exception_iface + " (CAP_NET_ADMIN? name in use?)";
+        } else {
+            uint16_t pid = 0;
+            if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) == 0) {
+                opt->exception_port = pid;
+                exception_note = "exception path: TAP interface " + opt->exception_iface + " (port " + std::to_string(pid) + ")";
+            }
+        }
+    }
     const uint16_t nb_ports = rte_eth_dev_count_avail();
     if (nb_ports == 0) {
         rte_eal_cleanup();
@@ -263,6 +285,7 @@ int run(int argc, char** argv) {
     if (sync)
         std::printf("srtpo-pmd: table %s: %u slots, status %s, sync thread polling every 1 ms\n", opt->table.c_str(),
                     sync->capacity(), sync->status_name().c_str());
+    if (!exception_note.empty()) std::printf("srtpo-pmd: %s\n", exception_note.c_str());
     std::fflush(stdout);
 
     if (sync)

@@ -59,6 +59,15 @@ engine::result<options> parse_options(int argc, char** argv) {
             auto n = num(0, 1023);
             if (!n) return n.err();
             o.exception_port = static_cast<uint16_t>(*n);
+        } else if (a == "--exception-iface") {
+            const std::string_view n = v ? v : "";
+            // IFNAMSIZ is 16 with the terminating NUL; net_tap takes the name as a devargs value.
+            if (n.empty() || n.size() > 15 || n.find_first_of(",= /") != std::string_view::npos)
+                return make_error(errc::invalid_argument, "--exception-iface: an interface name of 1..15 characters without , = / or space");
+            o.exception_iface = n;
+            ++i;
+        } else if (a == "--no-exception") {
+            o.no_exception = true;
         } else if (a == "--rss") {
             const std::string_view r = v ? v : "";
             if (r == "ip") o.rss = options::rss_kind::ip;
@@ -73,6 +82,8 @@ engine::result<options> parse_options(int argc, char** argv) {
     }
     if (o.flows.empty() && o.table.empty())
         return make_error(errc::invalid_argument, "--flows FILE.toml or --table NAME is required");
+    if (o.no_exception && o.exception_port)
+        return make_error(errc::invalid_argument, "--no-exception and --exception-port contradict each other");
     if (o.tx_port && o.exception_port && *o.tx_port == *o.exception_port)
         return make_error(errc::invalid_argument, "--tx-port and --exception-port must differ");
     return o;

@@ -17,6 +17,10 @@ struct options {
     uint16_t burst = 32;                    ///< --burst N, 1..64
     std::optional<uint16_t> tx_port;        ///< --tx-port N: every data port transmits on N
     std::optional<uint16_t> exception_port; ///< --exception-port N: non-fast-path frames go there
+    /// Without --exception-port: create a TAP interface with this name as the exception port
+    /// (--exception-iface NAME, default srtpo-exc) where the host allows it; --no-exception: none.
+    std::string exception_iface = "srtpo-exc";
+    bool no_exception = false;
     bool json = false;                      ///< --json: final stats also as one JSON line
     /// --rss ip|udp: what a multi-queue port hashes to spread flows over the workers. `ip`
     /// (source and destination address) keeps a flow's RTP and its RTCP on port + 1 on one
@@ -27,7 +31,8 @@ struct options {
 
 inline constexpr const char* usage =
     "usage: srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]\n"
-    "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N] [--rss ip|udp] [--json]\n"
+    "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N | --exception-iface NAME |\n"
+    "                 --no-exception] [--rss ip|udp] [--json]\n"
     "       one worker per EAL lcore (-l/--lcores); each polls its own rx queue of every port\n"
     "       at least one of --flows (static flows) and --table (flows from srtpo-cp's session table)\n";
 

@@ -52,7 +52,7 @@ for _ in $(seq 100); do "$KCTL" health >/dev/null 2>&1 && break; sleep 0.05; don
 
 # 3. srtpo-pmd on the table: the capture in, transcrypted frames out.
 "$PMD" --no-huge --no-pci -m 256 --no-shconf --file-prefix="$table" -l 0 --log-level=warning --no-telemetry \
-  --vdev=net_pcap0,rx_pcap="$T/srtp.pcap",tx_pcap="$T/out.pcap" -- --table "$table" --exit-after-idle 300 |
+  --vdev=net_pcap0,rx_pcap="$T/srtp.pcap",tx_pcap="$T/out.pcap" -- --no-exception --table "$table" --exit-after-idle 300 |
   grep -E 'final|table:'
 
 # 4. What srtpo-cp sees in the pmd's status region, then an independent check of the output:

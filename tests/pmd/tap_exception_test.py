@@ -6,6 +6,8 @@ Data port 0 is a net_tap (srtpoA<pid>), the exception port 1 another (srtpoB<pid
 RTP/RTCP (RFC 7983), goes to the exception port and must arrive on a UDP socket bound to
 10.199.0.1. The reply makes the kernel ARP for 10.199.0.2 on B; that ARP request comes back
 through the pmd and leaves on port 0, where the packet socket on A sees it.
+The exchange runs twice: with an explicit --exception-port, and with the default, where the pmd
+creates the exception TAP itself (--exception-iface names it).
 Exit 77 (skipped) when TAP devices cannot be created here.
 """
 import json, os, shutil, socket, struct, subprocess, sys, time
@@ -30,106 +32,123 @@ if probe.returncode != 0:
     skip("cannot create a TAP device: " + probe.stderr.decode().strip())
 subprocess.run(["ip", "tuntap", "del", "dev", ifa, "mode", "tap"], capture_output=True)
 
-flows = "/tmp/srtpo-tap-flows-%s.toml" % tag
-with open(flows, "w") as f:
-    f.write('[[flow]]\nmatch = "10.199.0.1:20000"\n')
-proc = subprocess.Popen([pmd, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--file-prefix=srtpo-tap-" + tag, "-l", "0",
-                         "--log-level=warning", "--no-telemetry", "--vdev=net_tap0,iface=" + ifa, "--vdev=net_tap1,iface=" + ifb,
-                         "--", "--flows", flows, "--exception-port", "1", "--json"],
-                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-ok = False
-try:
-    for _ in range(100):
-        if os.path.exists("/sys/class/net/" + ifb) and os.path.exists("/sys/class/net/" + ifa):
-            break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
+def exchange(auto):
+    """One pmd run: a datagram in through port 0 to the kernel, the kernel's ARP back out."""
+    ok = False
+    flows = "/tmp/srtpo-tap-flows-%s.toml" % tag
+    with open(flows, "w") as f:
+        f.write('[[flow]]\nmatch = "10.199.0.1:20000"\n')
+    if auto:  # the default: the pmd creates the TAP itself
+        exc_eal, exc_opt = [], ["--exception-iface", ifb]
     else:
-        pass
-    if proc.poll() is not None:
-        out = proc.stdout.read()
-        if "tap" in out.lower() and ("error" in out.lower() or "fail" in out.lower()):
-            skip("net_tap could not start: " + out.strip().splitlines()[-1])
-        print(out)
-        sys.exit(1)
-    subprocess.run(["ip", "link", "set", ifa, "up"], check=True)
-    subprocess.run(["ip", "addr", "add", "10.199.0.1/24", "dev", ifb], check=True)
-    subprocess.run(["ip", "link", "set", ifb, "up"], check=True)
-    with open("/sys/class/net/%s/address" % ifb) as f:
-        mac_b = bytes.fromhex(f.read().strip().replace(":", ""))
-    time.sleep(0.3)
-
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("10.199.0.1", 0))
-    udp_port = udp.getsockname()[1]
-    udp.settimeout(3)
-    pkt = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    pkt.bind((ifa, 0))
-    pkt.settimeout(0.2)
-
-    payload = b"hello through the exception path"
-    src_mac = bytes.fromhex("02aabbccdd02")
-    udp_hdr = struct.pack("!HHHH", 5555, udp_port, 8 + len(payload), 0)
-    ip_hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp_hdr) + len(payload), 1, 0x4000, 64, 17, 0,
-                                   socket.inet_aton("10.199.0.2"), socket.inet_aton("10.199.0.1")))
-    s = sum(struct.unpack("!10H", bytes(ip_hdr)))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    ip_hdr[10:12] = struct.pack("!H", ~s & 0xffff)
-    frame = mac_b + src_mac + b"\x08\x00" + bytes(ip_hdr) + udp_hdr + payload
-    got = None
-    for _ in range(10):  # the first frames may race the interface coming up
-        pkt.send(frame)
-        try:
-            got = udp.recvfrom(2048)
-            break
-        except socket.timeout:
-            continue
-    if got is None or got[0] != payload:
-        print("FAIL: the datagram did not reach the kernel through the exception port")
-        sys.exit(1)
-    print("port -> exception port -> kernel: ok (%r from %s)" % (got[0][:5], got[1]))
-
-    # Kernel -> exception port -> port 0: the reply needs ARP for 10.199.0.2.
-    udp.sendto(b"reply", ("10.199.0.2", 5555))
-    arp_seen = False
-    deadline = time.time() + 5
-    while time.time() < deadline and not arp_seen:
-        try:
-            data = pkt.recv(2048)
-        except socket.timeout:
-            continue
-        if len(data) >= 42 and data[12:14] == b"\x08\x06" and data[38:42] == socket.inet_aton("10.199.0.2"):
-            arp_seen = True
-    if not arp_seen:
-        print("FAIL: the kernel's ARP request did not come back out of port 0")
-        sys.exit(1)
-    print("kernel -> exception port -> port 0: ok (ARP who-has 10.199.0.2)")
-    ok = True
-finally:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        print(out)
-        if ok:
-            stats = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
-            if proc.returncode != 0 or not stats:
-                print("FAIL: pmd exit %s without final stats" % proc.returncode)
-                sys.exit(1)
-            st = stats[-1]
-            if st["exception_out"] < 1 or st["ports"][0]["exception_in"] < 1:
-                print("FAIL: exception counters", st["exception_out"], st["ports"])
-                sys.exit(1)
+        exc_eal, exc_opt = ["--vdev=net_tap1,iface=" + ifb], ["--exception-port", "1"]
+    proc = subprocess.Popen([pmd, "--no-huge", "--no-pci", "-m", "256", "--no-shconf", "--file-prefix=srtpo-tap-" + tag, "-l", "0",
+                             "--log-level=warning", "--no-telemetry", "--vdev=net_tap0,iface=" + ifa] + exc_eal +
+                            ["--", "--flows", flows] + exc_opt + ["--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    ok = False
     try:
-        os.unlink(flows)
-    except OSError:
-        pass
-    # EAL leaves its runtime directory behind.
-    base = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
-    shutil.rmtree(os.path.join(base, "srtpo-tap-" + tag), ignore_errors=True)
+        for _ in range(100):
+            if os.path.exists("/sys/class/net/" + ifb) and os.path.exists("/sys/class/net/" + ifa):
+                break
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        else:
+            pass
+        if proc.poll() is not None:
+            out = proc.stdout.read()
+            if "tap" in out.lower() and ("error" in out.lower() or "fail" in out.lower()):
+                skip("net_tap could not start: " + out.strip().splitlines()[-1])
+            print(out)
+            sys.exit(1)
+        subprocess.run(["ip", "link", "set", ifa, "up"], check=True)
+        subprocess.run(["ip", "addr", "add", "10.199.0.1/24", "dev", ifb], check=True)
+        subprocess.run(["ip", "link", "set", ifb, "up"], check=True)
+        with open("/sys/class/net/%s/address" % ifb) as f:
+            mac_b = bytes.fromhex(f.read().strip().replace(":", ""))
+        time.sleep(0.3)
+
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("10.199.0.1", 0))
+        udp_port = udp.getsockname()[1]
+        udp.settimeout(3)
+        pkt = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+        pkt.bind((ifa, 0))
+        pkt.settimeout(0.2)
+
+        payload = b"hello through the exception path"
+        src_mac = bytes.fromhex("02aabbccdd02")
+        udp_hdr = struct.pack("!HHHH", 5555, udp_port, 8 + len(payload), 0)
+        ip_hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp_hdr) + len(payload), 1, 0x4000, 64, 17, 0,
+                                       socket.inet_aton("10.199.0.2"), socket.inet_aton("10.199.0.1")))
+        s = sum(struct.unpack("!10H", bytes(ip_hdr)))
+        while s >> 16:
+            s = (s & 0xffff) + (s >> 16)
+        ip_hdr[10:12] = struct.pack("!H", ~s & 0xffff)
+        frame = mac_b + src_mac + b"\x08\x00" + bytes(ip_hdr) + udp_hdr + payload
+        got = None
+        for _ in range(10):  # the first frames may race the interface coming up
+            pkt.send(frame)
+            try:
+                got = udp.recvfrom(2048)
+                break
+            except socket.timeout:
+                continue
+        if got is None or got[0] != payload:
+            print("FAIL: the datagram did not reach the kernel through the exception port")
+            sys.exit(1)
+        print("port -> exception port -> kernel: ok (%r from %s)" % (got[0][:5], got[1]))
+
+        # Kernel -> exception port -> port 0: the reply needs ARP for 10.199.0.2.
+        udp.sendto(b"reply", ("10.199.0.2", 5555))
+        arp_seen = False
+        deadline = time.time() + 5
+        while time.time() < deadline and not arp_seen:
+            try:
+                data = pkt.recv(2048)
+            except socket.timeout:
+                continue
+            if len(data) >= 42 and data[12:14] == b"\x08\x06" and data[38:42] == socket.inet_aton("10.199.0.2"):
+                arp_seen = True
+        if not arp_seen:
+            print("FAIL: the kernel's ARP request did not come back out of port 0")
+            sys.exit(1)
+        print("kernel -> exception port -> port 0: ok (ARP who-has 10.199.0.2)")
+        ok = True
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                out, _ = proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            print(out)
+            if ok:
+                stats = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+                if proc.returncode != 0 or not stats:
+                    print("FAIL: pmd exit %s without final stats" % proc.returncode)
+                    sys.exit(1)
+                st = stats[-1]
+                if auto and ("exception path: TAP interface " + ifb) not in out:
+                    print("FAIL: the default exception path was not reported")
+                    sys.exit(1)
+                if st["exception_out"] < 1 or st["ports"][0]["exception_in"] < 1:
+                    print("FAIL: exception counters", st["exception_out"], st["ports"])
+                    sys.exit(1)
+        try:
+            os.unlink(flows)
+        except OSError:
+            pass
+        # EAL leaves its runtime directory behind.
+        base = "/var/run/dpdk" if os.geteuid() == 0 else os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/tmp"), "dpdk")
+        shutil.rmtree(os.path.join(base, "srtpo-tap-" + tag), ignore_errors=True)
+    return ok
+
+
+ok = exchange(auto=False)
+print("explicit exception port (--exception-port): ok")
+ok = ok and exchange(auto=True)
+print("default exception path (TAP created by the pmd): ok")
 sys.exit(0 if ok else 1)
