@@ -65,6 +65,7 @@ int fail(int code, const std::string& msg) {
 struct port_queues {
     uint16_t rx = 1;
     bool rss = false;
+    bool csum = false; ///< tx IPv4 header + UDP checksum offload enabled
 };
 
 /// Configures and starts `port` for `workers` workers. Returns an error message or "".
@@ -86,8 +87,14 @@ std::string setup_port(uint16_t port, rte_mempool* pool, uint16_t workers, optio
         conf.rx_adv_conf.rss_conf.rss_hf = hf;
         q.rss = true;
     }
-    // Checksums: the rewrite recomputes IPv4 and UDP checksums in software (net/udp_rewrite);
-    // ports that can offload them get the flags (udp_rewrite.hpp explains the split).
+    // Checksums: ports that can compute IPv4 header and UDP checksums on transmit get them
+    // offloaded (the rewrite leaves the pseudo-header sum, udp_rewrite.hpp); others get them
+    // computed in software.
+    constexpr uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+    if ((info.tx_offload_capa & csum) == csum) {
+        conf.txmode.offloads |= csum;
+        q.csum = true;
+    }
     if (int rc = rte_eth_dev_configure(port, q.rx, workers, &conf); rc != 0) return name + ": configure: " + rte_strerror(-rc);
     uint16_t nb_rx = 1024, nb_tx = 1024;
     if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0) return name + ": descriptors: " + rte_strerror(-rc);
@@ -210,6 +217,7 @@ int run(int argc, char** argv) {
             else if (ports.size() >= 2 && (i ^ 1u) < ports.size()) q.tx_port = ports[i ^ 1u];
             else q.tx_port = ports[i];
             q.tx_queue = w;
+            q.tx_csum_offload = pq[q.tx_port].csum;
             wc.queues.push_back(q);
         }
         wc.exception_port = opt->exception_port;
@@ -277,11 +285,13 @@ int run(int argc, char** argv) {
     std::printf("srtpo-pmd: %zu static flows, %zu flows in total (%zu lookup keys), %zu data ports%s, burst %u, %u worker%s (rss %s)\n",
                 flows->size(), (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "",
                 opt->burst, nb_workers, nb_workers == 1 ? "" : "s", opt->rss == options::rss_kind::ip ? "ip" : "udp");
-    for (const uint16_t pid : ports)
+    for (const uint16_t pid : ports) {
+        if (pq[pid].csum) std::printf("srtpo-pmd: port %u: tx checksum offload (IPv4 header, UDP)\n", pid);
         if (nb_workers > 1 && pq[pid].rx < nb_workers)
             std::printf("srtpo-pmd: port %u has %u rx queue(s): workers %u.. do not poll it\n", pid, pq[pid].rx, pq[pid].rx);
         else if (nb_workers > 1 && !pq[pid].rss)
             std::printf("srtpo-pmd: port %u: %u rx queues without RSS (each queue is its own source)\n", pid, pq[pid].rx);
+    }
     if (sync)
         std::printf("srtpo-pmd: table %s: %u slots, status %s, sync thread polling every 1 ms\n", opt->table.c_str(),
                     sync->capacity(), sync->status_name().c_str());

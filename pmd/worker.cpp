@@ -45,6 +45,16 @@ void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow_entry& fl
     }
 }
 
+/// Tells the port to finish the checksums set_udp_payload_len(checksum_mode::offload) prepared.
+/// An IPv4 datagram sent without a UDP checksum (0, RFC 768) keeps it that way.
+void offload_checksums(rte_mbuf& m, const net::udp_frame& f, const std::byte* frame) noexcept {
+    m.l2_len = static_cast<uint8_t>(f.l3_offset) & 0x7f;
+    m.l3_len = static_cast<uint16_t>(f.l4_offset - f.l3_offset) & 0x1ff;
+    const bool udp_sum = f.ip_version == 6 || frame[f.l4_offset + 6] != std::byte{0} || frame[f.l4_offset + 7] != std::byte{0};
+    m.ol_flags |= (f.ip_version == 4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM : RTE_MBUF_F_TX_IPV6) |
+                  (udp_sum ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
+}
+
 } // namespace
 
 struct worker::slot {
@@ -280,18 +290,24 @@ bool worker::poll(const queue_io& q) noexcept {
         if (!unchanged) {
             rewrite_endpoints(frame, s.f, fl);
             const std::size_t cap = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m);
-            if (net::set_udp_payload_len({frame, cap}, s.f, new_len) != net::rewrite_status::ok) {
+            // l2_len and l3_len are 7 and 9 bits in the mbuf: longer headers get software sums.
+            const bool offload = q.tx_csum_offload && s.f.l3_offset <= 0x7f && s.f.l4_offset - s.f.l3_offset <= 0x1ff;
+            const auto mode = offload ? net::checksum_mode::offload : net::checksum_mode::software;
+            if (net::set_udp_payload_len({frame, cap}, s.f, new_len, mode) != net::rewrite_status::ok) {
                 _st.drop(drop_reason::rewrite_failed);
                 rte_pktmbuf_free(s.m);
                 continue;
             }
             s.m->data_len = static_cast<uint16_t>(s.f.frame_len);
             s.m->pkt_len = s.f.frame_len;
+            if (offload) offload_checksums(*s.m, s.f, frame);
         }
         tx_flow[ntx] = s.flow;
         tx[ntx++] = s.m;
     }
-    const uint16_t sent = ntx ? rte_eth_tx_burst(q.tx_port, q.tx_queue, tx.data(), ntx) : 0;
+    // tx_prepare: drivers fix up what their offloads need (a no-op for most).
+    const uint16_t ready = ntx && q.tx_csum_offload ? rte_eth_tx_prepare(q.tx_port, q.tx_queue, tx.data(), ntx) : ntx;
+    const uint16_t sent = ready ? rte_eth_tx_burst(q.tx_port, q.tx_queue, tx.data(), ready) : 0;
     _st.tx += sent;
     _st.ports[q.tx_port].tx += sent;
     for (uint16_t i = 0; i < sent; ++i)

@@ -26,6 +26,9 @@ namespace srtpo::pmd {
 struct queue_io {
     uint16_t rx_port = 0, rx_queue = 0;
     uint16_t tx_port = 0, tx_queue = 0;
+    /// tx_port computes IPv4 header and UDP checksums (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM and
+    /// _UDP_CKSUM enabled): rewritten frames leave with offload flags instead of software sums.
+    bool tx_csum_offload = false;
 };
 
 struct worker_config {

@@ -80,6 +80,38 @@ TEST(UdpRewrite, GrowAndShrinkRoundTrip) {
     }
 }
 
+// checksum_mode::offload leaves what a NIC's tx checksum offload expects. Doing the NIC's part
+// here (RFC 1071 sum over the datagram whose checksum field holds the pseudo-header sum, then
+// complement; the IPv4 header checksum over the header) must give exactly the software result.
+TEST(UdpRewrite, OffloadPreparesWhatTheNicCompletes) {
+    for (const auto& [name, spec] : shapes()) {
+        SCOPED_TRACE(name);
+        const auto original = test::build_frame(spec);
+        auto soft = original, hw = original;
+        soft.resize(original.size() + 64);
+        hw.resize(original.size() + 64);
+        auto fs = parse_udp_frame(std::span<const std::byte>(soft.data(), original.size()), spec.link);
+        auto fh = parse_udp_frame(std::span<const std::byte>(hw.data(), original.size()), spec.link);
+        ASSERT_TRUE(fs.ok());
+        const auto len = fs.payload_len + 10;
+        ASSERT_EQ(set_udp_payload_len(soft, fs, len), rewrite_status::ok);
+        ASSERT_EQ(set_udp_payload_len(hw, fh, len, checksum_mode::offload), rewrite_status::ok);
+        EXPECT_EQ(fh.frame_len, fs.frame_len);
+        if (fh.ip_version == 4) {
+            EXPECT_EQ(at16(hw, fh.l3_offset + 10), 0) << "the NIC fills the IPv4 header checksum";
+            const auto c = ipv4_header_checksum(std::span<const std::byte>(hw).subspan(fh.l3_offset, fh.l4_offset - fh.l3_offset));
+            hw[fh.l3_offset + 10] = std::byte(c >> 8);
+            hw[fh.l3_offset + 11] = std::byte(c & 0xff);
+        }
+        const auto udp = std::span<const std::byte>(hw).subspan(fh.l4_offset, 8 + len);
+        auto c = static_cast<uint16_t>(~checksum_fold(checksum_add(udp)));
+        if (c == 0) c = 0xffff;
+        hw[fh.l4_offset + 6] = std::byte(c >> 8);
+        hw[fh.l4_offset + 7] = std::byte(c & 0xff);
+        EXPECT_TRUE(std::equal(soft.begin(), soft.begin() + fs.frame_len, hw.begin())) << "offload result differs from software";
+    }
+}
+
 TEST(UdpRewrite, ZeroIpv4ChecksumStaysZero) {
     test::frame_spec s;
     s.zero_udp_checksum = true;

@@ -10,7 +10,7 @@ The exchange runs twice: with an explicit --exception-port, and with the default
 creates the exception TAP itself (--exception-iface names it).
 Exit 77 (skipped) when TAP devices cannot be created here.
 """
-import json, os, shutil, socket, struct, subprocess, sys, time
+import base64, json, os, shutil, socket, struct, subprocess, sys, time
 
 pmd = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SRTPO_PMD", "srtpo-pmd")
 tag = str(os.getpid() % 100000)
@@ -32,12 +32,31 @@ if probe.returncode != 0:
     skip("cannot create a TAP device: " + probe.stderr.decode().strip())
 subprocess.run(["ip", "tuntap", "del", "dev", ifa, "mode", "tap"], capture_output=True)
 
+key_b64 = base64.b64encode(bytes(range(30))).decode()
+media_port = 40000 + os.getpid() % 10000
+
+
+def ipv4(src, dst, l4):
+    """An IPv4 header (checksum computed) for a UDP datagram `l4`."""
+    h = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 1, 0x4000, 64, 17, 0,
+                              socket.inet_aton(src), socket.inet_aton(dst)))
+    s = sum(struct.unpack("!10H", bytes(h)))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    h[10:12] = struct.pack("!H", ~s & 0xffff)
+    return bytes(h) + l4
+
+
 def exchange(auto):
     """One pmd run: a datagram in through port 0 to the kernel, the kernel's ARP back out."""
     ok = False
     flows = "/tmp/srtpo-tap-flows-%s.toml" % tag
     with open(flows, "w") as f:
         f.write('[[flow]]\nmatch = "10.199.0.1:20000"\n')
+        # Fast path back into the kernel: protect (the length grows by the tag), rewrite the
+        # addresses; the kernel's UDP socket receives it only if both checksums are right.
+        f.write('[[flow]]\nmatch = "10.199.2.1:22000"\nout = { suite = "AES_CM_128_HMAC_SHA1_80", key = "%s" }\n'
+                'send_from = "10.199.3.2:5004"\nsend_to = "10.199.3.1:%d"\n' % (key_b64, media_port))
     if auto:  # the default: the pmd creates the TAP itself
         exc_eal, exc_opt = [], ["--exception-iface", ifb]
     else:
@@ -115,6 +134,32 @@ def exchange(auto):
             print("FAIL: the kernel's ARP request did not come back out of port 0")
             sys.exit(1)
         print("kernel -> exception port -> port 0: ok (ARP who-has 10.199.0.2)")
+
+        # Fast path with rewritten headers out of a port that offloads checksums: net_tap
+        # computes them in its tx path when the mbuf's offload flags and l2/l3 lengths ask for it
+        # (the pmd leaves the IPv4 header checksum 0, so without them the kernel drops the
+        # datagram). net_tap recomputes the UDP sum from scratch, so the pseudo-header seed a NIC
+        # needs is checked by tests/net (UdpRewrite.OffloadPreparesWhatTheNicCompletes).
+        subprocess.run(["ip", "addr", "add", "10.199.3.1/24", "dev", ifa], check=True)
+        with open("/sys/class/net/%s/address" % ifa) as f:
+            mac_a = bytes.fromhex(f.read().strip().replace(":", ""))
+        media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        media.bind(("10.199.3.1", media_port))
+        media.settimeout(0.5)
+        rtp = struct.pack("!BBHII", 0x80, 0, 1, 160, 0x1234) + bytes(range(160))
+        got = None
+        for attempt in range(10):
+            rtp = rtp[:2] + struct.pack("!H", attempt + 1) + rtp[4:]
+            pkt.send(mac_a + src_mac + b"\x08\x00" + ipv4("10.199.3.2", "10.199.2.1", struct.pack("!HHHH", 5004, 22000, 8 + len(rtp), 0) + rtp))
+            try:
+                got = media.recvfrom(2048)
+                break
+            except socket.timeout:
+                continue
+        if got is None or len(got[0]) != len(rtp) + 10 or got[0][:2] != rtp[:2] or got[1] != ("10.199.3.2", 5004):
+            print("FAIL: the protected, rewritten packet did not reach the kernel's socket (checksums?)", got)
+            sys.exit(1)
+        print("fast path -> port with checksum offload -> kernel socket: ok (%d bytes from %s)" % (len(got[0]), got[1]))
         ok = True
     finally:
         if proc.poll() is None:
@@ -133,6 +178,9 @@ def exchange(auto):
                 st = stats[-1]
                 if auto and ("exception path: TAP interface " + ifb) not in out:
                     print("FAIL: the default exception path was not reported")
+                    sys.exit(1)
+                if "port 0: tx checksum offload" not in out:
+                    print("FAIL: net_tap's checksum offload was not enabled")
                     sys.exit(1)
                 if st["exception_out"] < 1 or st["ports"][0]["exception_in"] < 1:
                     print("FAIL: exception counters", st["exception_out"], st["ports"])

@@ -28,7 +28,7 @@ bool consistent(std::span<const std::byte> buffer, const udp_frame& f) noexcept 
 } // namespace
 
 rewrite_status set_udp_payload_len(std::span<std::byte> buffer, udp_frame& f,
-                                   std::size_t new_payload_len) noexcept {
+                                   std::size_t new_payload_len, checksum_mode mode) noexcept {
     if (!consistent(buffer, f)) return rewrite_status::bad_frame;
     if (new_payload_len > buffer.size() - f.payload_offset) return rewrite_status::no_room;
 
@@ -42,8 +42,8 @@ rewrite_status set_udp_payload_len(std::span<std::byte> buffer, udp_frame& f,
     detail::store_be16(buffer, l4 + 4, static_cast<uint16_t>(udp_len));
     if (f.ip_version == 4) {
         detail::store_be16(buffer, l3 + 2, static_cast<uint16_t>(ip_len));
-        const auto hdr = buffer.subspan(l3, l3_to_l4);
-        detail::store_be16(buffer, l3 + 10, ipv4_header_checksum(hdr));
+        detail::store_be16(buffer, l3 + 10, 0);
+        if (mode == checksum_mode::software) detail::store_be16(buffer, l3 + 10, ipv4_header_checksum(buffer.subspan(l3, l3_to_l4)));
     } else {
         detail::store_be16(buffer, l3 + 4, static_cast<uint16_t>(ip_len));
     }
@@ -54,7 +54,17 @@ rewrite_status set_udp_payload_len(std::span<std::byte> buffer, udp_frame& f,
     // RFC 768: an IPv4 sender may send 0 for "no checksum"; keep the sender's choice. Over IPv6
     // the checksum is mandatory (RFC 8200 §8.1), so a 0 there is replaced by a real one.
     const bool no_checksum = f.ip_version == 4 && detail::load_be16(buffer, l4 + 6) == 0;
-    if (!no_checksum) detail::store_be16(buffer, l4 + 6, udp_checksum(buffer, f));
+    if (no_checksum) return rewrite_status::ok;
+    if (mode == checksum_mode::software) {
+        detail::store_be16(buffer, l4 + 6, udp_checksum(buffer, f));
+    } else {
+        const auto len = static_cast<uint16_t>(udp_len);
+        const uint64_t pseudo =
+            f.ip_version == 4 ? pseudo_header_sum_ipv4(std::span<const std::byte, 4>(f.src.bytes.data(), 4),
+                                                       std::span<const std::byte, 4>(f.dst.bytes.data(), 4), len)
+                              : pseudo_header_sum_ipv6(f.src.bytes, f.dst.bytes, len);
+        detail::store_be16(buffer, l4 + 6, checksum_fold(pseudo));
+    }
     return rewrite_status::ok;
 }
 

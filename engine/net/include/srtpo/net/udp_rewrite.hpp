@@ -31,6 +31,15 @@ constexpr std::string_view to_string(rewrite_status s) noexcept {
     return i < rewrite_status_count ? rewrite_status_names[i] : std::string_view{"invalid"};
 }
 
+/// Who computes the checksums of a rewritten frame.
+enum class checksum_mode : uint8_t {
+    software, ///< set_udp_payload_len computes the IPv4 header and UDP checksums
+    /// The NIC does (DPDK's RTE_MBUF_F_TX_IP_CKSUM / RTE_MBUF_F_TX_UDP_CKSUM): the IPv4 header
+    /// checksum is left 0 and the UDP checksum field holds the folded pseudo-header sum, not
+    /// complemented, as DPDK's tx checksum offload expects (rte_ipv4_phdr_cksum).
+    offload,
+};
+
 /// Makes the headers of the frame parsed as `f` describe a UDP payload of `new_payload_len`
 /// bytes, which the caller has already written at f.payload_offset: sets the UDP length, the
 /// IPv4 total length and header checksum (RFC 791 §3.1) or the IPv6 payload length (RFC 8200 §3,
@@ -44,7 +53,8 @@ constexpr std::string_view to_string(rewrite_status s) noexcept {
 ///
 /// Thread-safety: touches only `buffer` and `f`. Ownership: `buffer` is the caller's whole buffer
 /// (frame + tailroom) and is written only during the call; it must hold the frame `f` came from.
+/// With checksum_mode::offload the checksums are prepared for the NIC instead (see above).
 rewrite_status set_udp_payload_len(std::span<std::byte> buffer, udp_frame& f,
-                                   std::size_t new_payload_len) noexcept;
+                                   std::size_t new_payload_len, checksum_mode mode = checksum_mode::software) noexcept;
 
 } // namespace srtpo::net
