@@ -139,11 +139,13 @@ nlohmann::json zrtp_keying::zrtp_show_json() const {
                      {"counters", {{"discarded", _discarded}, {"refused", _refused}, {"cache_errors", _cache_errors}}},
                      {"port", _port->counters_json()}};
     if (i.negotiated) {
-        j["algorithms"] = {{"hash", zrtp::name(i.algorithms.hash)},
-                           {"cipher", zrtp::name(i.algorithms.cipher)},
-                           {"auth_tag", zrtp::name(i.algorithms.auth)},
-                           {"key_agreement", zrtp::name(i.algorithms.ka)},
-                           {"sas_type", zrtp::name(i.algorithms.sas)}};
+        // Wire words are 4 characters padded with blanks ("B32 ", §5.1.6); operators get them trimmed.
+        const auto word = [](std::string_view w) { return std::string(w.substr(0, w.find_last_not_of(' ') + 1)); };
+        j["algorithms"] = {{"hash", word(zrtp::name(i.algorithms.hash))},
+                           {"cipher", word(zrtp::name(i.algorithms.cipher))},
+                           {"auth_tag", word(zrtp::name(i.algorithms.auth))},
+                           {"key_agreement", word(zrtp::name(i.algorithms.ka))},
+                           {"sas_type", word(zrtp::name(i.algorithms.sas))}};
         j["peer_zid"] = zid;
     }
     if (!i.sas.empty()) j["sas"] = i.sas;
