@@ -239,6 +239,42 @@ TEST_F(ZrtpKeying, WrongZrtpHashFailsWithoutKeys) {
     EXPECT_NE(bad.err().message.find("a=zrtp-hash"), std::string::npos);
 }
 
+// Two streams of one leg (audio and video to the same peer) share a stream group: the first
+// keys in DH mode, the second in Multistream mode from its ZRTPSess (RFC 6189 §4.4.3).
+TEST_F(ZrtpKeying, SecondStreamOfTheSameGroupUsesMultistream) {
+    auto a = cm::zrtp_keying::create(loop, *rt, loopback(32340), rec.events(), "call-7/a").value();
+    recorder rec2;
+    auto v = cm::zrtp_keying::create(loop, *rt, loopback(32342), rec2.events(), "call-7/a").value();
+    // bzrtp: stream k on 32345+2k, sending to 32340+2k; its second stream starts once the first is secure.
+    peer_process p({"env", "ASAN_OPTIONS=detect_leaks=0", harness(), "--local", "32345", "--remote", "32340",
+                    "--streams", "2", "--ka", "X255", "--timeout-ms", "8000", "--linger-ms", "800"},
+                   dir / "bzrtp-ms.log", 15);
+    ASSERT_TRUE(p.wait_for_output("ZRTP-HASH", 3s));
+    ASSERT_TRUE(a->set_remote(peer_sdp(32345, {}, "RTP/AVP"), 0, true));
+    ASSERT_TRUE(v->set_remote(peer_sdp(32347, {}, "RTP/AVP"), 0, true));
+    ASSERT_TRUE(run_until(loop, [&] { return (!rec.keys.empty() && !rec2.keys.empty()) || !rec.failures.empty() ||
+                                             !rec2.failures.empty(); },
+                          10s))
+        << p.output();
+    run_until(loop, [&] { return p.wait_exit(0ms).has_value(); }, 5s);
+    ASSERT_EQ(rec2.keys.size(), 1u) << (rec2.failures.empty() ? "" : rec2.failures[0]) << p.output();
+    const auto out = p.output();
+    EXPECT_NE(out.find("RESULT: OK"), std::string::npos) << out;
+    const auto s0 = a->zrtp_show_json(), s1 = v->zrtp_show_json();
+    EXPECT_EQ(s0["multistream"], false);
+    EXPECT_EQ(s1["multistream"], true);
+    EXPECT_EQ(s1["algorithms"]["key_agreement"], "Mult");
+    EXPECT_EQ(s1["sas"], s0["sas"]) << "a Multistream stream shows the call's SAS";
+    // The second stream's keys mirror bzrtp's second stream.
+    std::istringstream in(out);
+    std::string l, keys1;
+    while (std::getline(in, l))
+        if (l.rfind("KEYS stream=1 ", 0) == 0) keys1 = l;
+    ASSERT_FALSE(keys1.empty()) << out;
+    EXPECT_NE(keys1.find("tx=" + hex(rec2.keys[0].keying.remote.key_salt.bytes())), std::string::npos);
+    EXPECT_NE(keys1.find("rx=" + hex(rec2.keys[0].keying.local.key_salt.bytes())), std::string::npos);
+}
+
 // No peer at all: T1 retransmissions, then a clean on_failed, no keys, timers gone.
 TEST(ZrtpTimeout, NoPeerFailsCleanly) {
     temp_dir dir;
