@@ -224,6 +224,58 @@ TEST_F(DtlsKeying, NewTlsIdRekeysSameTlsIdKeeps) {
     EXPECT_EQ(k->status()["associations"], 2);
 }
 
+// [dtls] max_handshakes_per_source: a source with a handshake in progress on one port cannot
+// start another on a second port until the first ends. The ClientHello comes from a DTLS client
+// endpoint of control-plane/dtls driven by the test over a plain socket: it stands for any
+// client here, since only the count per source address is under test.
+TEST_F(DtlsKeying, HandshakesPerSourceAreLimited) {
+    cfg.dtls.max_handshakes_per_source = 1;
+    rt = make_runtime(cfg);
+    const auto pc = td::make_peer_cert(dir, "peer");
+    auto a = keyer(32033), b = keyer(32034);
+    for (auto* k : {a.get(), b.get()})
+        ASSERT_TRUE(k->set_remote(peer_sdp(9, {"fingerprint:" + pc.sdp_fingerprint, "setup:active"}), 0, false));
+    cp::dtls::endpoint_config cc;
+    cc.role = cp::dtls::dtls_role::client;
+    cc.remote_fingerprints = td::fingerprints(rt->dtls_context()->cert().sdp_fingerprint());
+    auto client = cp::dtls::endpoint::create(rt->dtls_context(), cc).value();
+    ASSERT_TRUE(client->start(steady_clock::now()));
+    const auto hello = client->poll_datagram().value();
+    td::udp_pump sock(0, 32033);
+    sock.send(hello);
+    ASSERT_TRUE(run_until(loop, [&] { return a->status()["dtls_drops"]["handshake_limit"] == 0 && a->status().contains("peer"); }, 2s));
+    td::udp_pump sock2(0, 32034);
+    sock2.send(hello);
+    ASSERT_TRUE(run_until(loop, [&] { return b->status()["dtls_drops"]["handshake_limit"] == 1; }, 2s))
+        << b->status().dump();
+    EXPECT_FALSE(b->status().contains("peer"));
+    a.reset(); // the first handshake ends (here: its leg goes away) and frees the slot
+    sock2.send(hello);
+    EXPECT_TRUE(run_until(loop, [&] { return b->status().contains("peer"); }, 2s)) << b->status().dump();
+}
+
+// [dtls] timers on the event loop: ClientHello retransmitted with back-off towards a silent
+// peer, then on_failed at handshake_timeout_ms, and nothing more is sent.
+TEST_F(DtlsKeying, RetransmitsThenFailsAtTheConfiguredHandshakeTimeout) {
+    cfg.dtls.timers.initial_retransmit = 100ms;
+    cfg.dtls.timers.handshake_timeout = 700ms;
+    rt = make_runtime(cfg);
+    const auto pc = td::make_peer_cert(dir, "peer");
+    auto k = keyer(32035);
+    const auto t0 = steady_clock::now();
+    ASSERT_TRUE(k->set_remote(peer_sdp(32036, {"fingerprint:" + pc.sdp_fingerprint, "setup:actpass"}), 0, true));
+    ASSERT_TRUE(run_until(loop, [&] { return !rec.failures.empty(); }, 3s));
+    const auto took = steady_clock::now() - t0;
+    EXPECT_GE(took, 650ms);
+    EXPECT_LT(took, 1500ms);
+    EXPECT_NE(rec.failures[0].find("handshake_timeout"), std::string::npos) << rec.failures[0];
+    EXPECT_TRUE(rec.keys.empty());
+    const auto sent = k->port().counters().sent;
+    EXPECT_GE(sent, 3u) << "100 ms, then 200, 400: at least two retransmissions in 700 ms";
+    run_until(loop, [] { return false; }, 300ms);
+    EXPECT_EQ(k->port().counters().sent, sent);
+}
+
 TEST_F(DtlsKeying, GnuTlsClientAgainstUs) {
     if (!td::have_program("gnutls-cli")) GTEST_SKIP() << "gnutls-cli absent";
     auto k = keyer(32050);
