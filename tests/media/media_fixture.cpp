@@ -36,7 +36,7 @@ cm::media_config config_in(const std::filesystem::path& dir) {
     c.dtls.timers.handshake_timeout = std::chrono::milliseconds{8000};
     c.zrtp.cache = (dir / "zrtp.cache").string();
     c.zrtp.cache_key = (dir / "zrtp.key").string();
-    c.zrtp.handshake_timeout = std::chrono::milliseconds{10000};
+    c.zrtp.exchange.handshake_timeout = std::chrono::milliseconds{10000};
     return c;
 }
 

@@ -181,11 +181,11 @@ client_id = "gw"
     EXPECT_EQ(c->dtls.timers.backoff, 3u);
     EXPECT_EQ(c->dtls.mtu, 576);
     EXPECT_EQ(c->dtls.max_handshakes_per_source, 2u);
-    EXPECT_EQ(c->zrtp.algorithms.hashes, (std::vector{cp::zrtp::hash_algo::s384, cp::zrtp::hash_algo::s256}));
-    EXPECT_EQ(c->zrtp.algorithms.key_agreements, (std::vector{cp::zrtp::key_agreement::dh3k, cp::zrtp::key_agreement::x255}));
-    EXPECT_EQ(c->zrtp.algorithms.sas_types, (std::vector{cp::zrtp::sas_type::b256}));
-    EXPECT_EQ(c->zrtp.t2_cap, 1500ms);
-    EXPECT_EQ(c->zrtp.client_id, "gw");
+    EXPECT_EQ(c->zrtp.exchange.algorithms.hashes, (std::vector{cp::zrtp::hash_algo::s384, cp::zrtp::hash_algo::s256}));
+    EXPECT_EQ(c->zrtp.exchange.algorithms.key_agreements, (std::vector{cp::zrtp::key_agreement::dh3k, cp::zrtp::key_agreement::x255}));
+    EXPECT_EQ(c->zrtp.exchange.algorithms.sas_types, (std::vector{cp::zrtp::sas_type::b256}));
+    EXPECT_EQ(c->zrtp.exchange.t2_cap, 1500ms);
+    EXPECT_EQ(c->zrtp.exchange.client_id, "gw");
 }
 
 TEST(MediaConfig, ErrorsNameTheKey) {

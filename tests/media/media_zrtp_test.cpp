@@ -64,7 +64,7 @@ class ZrtpKeying : public ::testing::Test {
 protected:
     void SetUp() override {
         if (harness().empty()) GTEST_SKIP() << "bzrtp harness not built (libbzrtp-dev absent)";
-        cfg.zrtp.handshake_timeout = 8s;
+        cfg.zrtp.exchange.handshake_timeout = 8s;
         rt = make_runtime(cfg);
     }
     std::unique_ptr<cm::zrtp_keying> keyer(uint16_t port) {
@@ -142,9 +142,9 @@ void expect_agreement(const std::string& out, const nlohmann::json& show, const 
 
 TEST_F(ZrtpKeying, X255B256AgreesWithBzrtp) {
     // Our configured preferences ([zrtp] ciphers, sas_types, auth_tags) decide what we commit to.
-    cfg.zrtp.algorithms.ciphers = {cp::zrtp::cipher_algo::aes3};
-    cfg.zrtp.algorithms.sas_types = {cp::zrtp::sas_type::b256};
-    cfg.zrtp.algorithms.auth_tags = {cp::zrtp::auth_tag::hs32};
+    cfg.zrtp.exchange.algorithms.ciphers = {cp::zrtp::cipher_algo::aes3};
+    cfg.zrtp.exchange.algorithms.sas_types = {cp::zrtp::sas_type::b256};
+    cfg.zrtp.exchange.algorithms.auth_tags = {cp::zrtp::auth_tag::hs32};
     rt = make_runtime(cfg);
     const auto r = one_call(32300, {"--ka", "X255", "--sas", "B256", "--cipher", "AES3", "--auth", "HS32"});
     expect_agreement(r.out, r.show, rec);
@@ -157,8 +157,8 @@ TEST_F(ZrtpKeying, X255B256AgreesWithBzrtp) {
 }
 
 TEST_F(ZrtpKeying, Dh3kB32AgreesWithBzrtp) {
-    cfg.zrtp.algorithms.hashes = {cp::zrtp::hash_algo::s384};
-    cfg.zrtp.algorithms.key_agreements = {cp::zrtp::key_agreement::dh3k};
+    cfg.zrtp.exchange.algorithms.hashes = {cp::zrtp::hash_algo::s384};
+    cfg.zrtp.exchange.algorithms.key_agreements = {cp::zrtp::key_agreement::dh3k};
     rt = make_runtime(cfg);
     const auto r = one_call(32301, {"--ka", "DH3k", "--sas", "B32", "--hash", "S384"});
     expect_agreement(r.out, r.show, rec);
@@ -280,7 +280,7 @@ TEST(ZrtpTimeout, NoPeerFailsCleanly) {
     temp_dir dir;
     auto loop = make_loop();
     auto cfg = config_in(dir.path());
-    cfg.zrtp.handshake_timeout = 600ms;
+    cfg.zrtp.exchange.handshake_timeout = 600ms;
     auto rt = make_runtime(cfg);
     recorder rec;
     auto k = cm::zrtp_keying::create(loop, *rt, loopback(32390), rec.events()).value();

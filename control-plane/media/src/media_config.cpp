@@ -1,9 +1,8 @@
 #include <srtpo/cp/media/media_config.hpp>
 
-#include <toml++/toml.h>
+#include "toml_fields.hpp"
 
-#include <initializer_list>
-#include <sstream>
+#include <toml++/toml.h>
 
 namespace srtpo::cp::media {
 
@@ -16,26 +15,9 @@ engine::error bad(const std::string& source, const std::string& what) {
     return make_error(errc::invalid_argument, source + ": " + what);
 }
 
-engine::result<void> only_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
-    for (const auto& [k, v] : t) {
-        bool ok = false;
-        for (auto n : keys) ok = ok || k.str() == n;
-        if (!ok) return make_error(errc::invalid_argument, where + "." + std::string(k.str()) + ": unknown key");
-    }
-    return {};
-}
-
-template <class T>
-engine::result<void> get_int(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi, T& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || !v || *v < lo || *v > hi)
-        return make_error(errc::invalid_argument,
-                          where + "." + key + ": must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
-    out = static_cast<T>(*v);
-    return {};
-}
+using toml_fields::get_int;
+using toml_fields::only_known;
+using toml_fields::section;
 
 engine::result<void> get_ms(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi,
                             std::chrono::milliseconds& out) {
@@ -45,12 +27,13 @@ engine::result<void> get_ms(const toml::table& t, const char* key, const std::st
     return {};
 }
 
+/// A path or name: present means non-empty.
 engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    if (!n->is_string() || n->value<std::string>()->empty())
-        return make_error(errc::invalid_argument, where + "." + key + ": must be a non-empty string");
-    out = *n->value<std::string>();
+    if (!t.get(key)) return {};
+    std::string v;
+    if (auto r = toml_fields::get_string(t, key, where, v); !r) return r;
+    if (v.empty()) return make_error(errc::invalid_argument, where + "." + key + ": must be a non-empty string");
+    out = std::move(v);
     return {};
 }
 
@@ -76,13 +59,6 @@ engine::result<void> get_list(const toml::table& t, const char* key, const std::
     }
     out = std::move(v);
     return {};
-}
-
-const toml::table* section(const toml::table& doc, const char* name, engine::result<void>& err) {
-    const auto* n = doc.get(name);
-    if (!n) return nullptr;
-    if (!n->is_table()) err = make_error(errc::invalid_argument, std::string(name) + ": must be a [section]");
-    return n->as_table();
 }
 
 engine::result<void> parse_dtls(const toml::table& t, dtls_settings& d) {
@@ -137,7 +113,8 @@ engine::result<void> parse_zrtp(const toml::table& t, zrtp_settings& z) {
         return r;
     if (auto r = get_string(t, "cache", w, z.cache); !r) return r;
     if (auto r = get_string(t, "cache_key", w, z.cache_key); !r) return r;
-    auto& a = z.algorithms;
+    auto& e = z.exchange;
+    auto& a = e.algorithms;
     if (auto r = get_list(t, "hashes", w, 7, word_lookup(&zrtp::hash_from_word), a.hashes); !r) return r;
     if (auto r = get_list(t, "ciphers", w, 7, word_lookup(&zrtp::cipher_from_word), a.ciphers); !r) return r;
     if (auto r = get_list(t, "auth_tags", w, 7, word_lookup(&zrtp::auth_from_word), a.auth_tags); !r) return r;
@@ -150,16 +127,16 @@ engine::result<void> parse_zrtp(const toml::table& t, zrtp_settings& z) {
     };
     if (auto r = get_list(t, "key_agreements", w, 7, ka, a.key_agreements); !r) return r;
     if (auto r = get_list(t, "sas_types", w, 7, word_lookup(&zrtp::sas_from_word), a.sas_types); !r) return r;
-    if (auto r = get_ms(t, "t1_initial_ms", w, 10, 10000, z.t1_initial); !r) return r;
-    if (auto r = get_ms(t, "t1_cap_ms", w, 10, 60000, z.t1_cap); !r) return r;
-    if (auto r = get_int(t, "t1_max_retransmissions", w, 1, 1000, z.t1_max_retransmissions); !r) return r;
-    if (auto r = get_ms(t, "t2_initial_ms", w, 10, 10000, z.t2_initial); !r) return r;
-    if (auto r = get_ms(t, "t2_cap_ms", w, 10, 60000, z.t2_cap); !r) return r;
-    if (auto r = get_int(t, "t2_max_retransmissions", w, 1, 1000, z.t2_max_retransmissions); !r) return r;
-    if (auto r = get_ms(t, "handshake_timeout_ms", w, 100, 600000, z.handshake_timeout); !r) return r;
-    if (auto r = get_string(t, "client_id", w, z.client_id); !r) return r;
-    if (z.client_id.size() > 16) return make_error(errc::invalid_argument, "zrtp.client_id: at most 16 characters (RFC 6189 §5.2)");
-    if (z.t1_cap < z.t1_initial || z.t2_cap < z.t2_initial)
+    if (auto r = get_ms(t, "t1_initial_ms", w, 10, 10000, e.t1_initial); !r) return r;
+    if (auto r = get_ms(t, "t1_cap_ms", w, 10, 60000, e.t1_cap); !r) return r;
+    if (auto r = get_int(t, "t1_max_retransmissions", w, 1, 1000, e.t1_max_retransmissions); !r) return r;
+    if (auto r = get_ms(t, "t2_initial_ms", w, 10, 10000, e.t2_initial); !r) return r;
+    if (auto r = get_ms(t, "t2_cap_ms", w, 10, 60000, e.t2_cap); !r) return r;
+    if (auto r = get_int(t, "t2_max_retransmissions", w, 1, 1000, e.t2_max_retransmissions); !r) return r;
+    if (auto r = get_ms(t, "handshake_timeout_ms", w, 100, 600000, e.handshake_timeout); !r) return r;
+    if (auto r = get_string(t, "client_id", w, e.client_id); !r) return r;
+    if (e.client_id.size() > 16) return make_error(errc::invalid_argument, "zrtp.client_id: at most 16 characters (RFC 6189 §5.2)");
+    if (e.t1_cap < e.t1_initial || e.t2_cap < e.t2_initial)
         return make_error(errc::invalid_argument, "zrtp: a timer cap is below its initial value");
     return {};
 }
@@ -167,14 +144,9 @@ engine::result<void> parse_zrtp(const toml::table& t, zrtp_settings& z) {
 } // namespace
 
 engine::result<media_config> parse_media_config(std::string_view toml_text, const std::string& source) {
-    toml::table doc;
-    try {
-        doc = toml::parse(toml_text, source);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream o;
-        o << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-        return make_error(errc::invalid_argument, o.str());
-    }
+    auto parsed = toml_fields::parse(toml_text, source);
+    if (!parsed) return parsed.err();
+    const toml::table& doc = *parsed;
     media_config c;
     engine::result<void> err;
     if (const auto* t = section(doc, "dtls", err))

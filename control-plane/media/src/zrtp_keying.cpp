@@ -20,19 +20,9 @@ api::api_result<std::unique_ptr<zrtp_keying>> zrtp_keying::create(event_loop& lo
                                                                   const table::endpoint& local,
                                                                   call::media_path_events events,
                                                                   std::string_view stream_group) {
-    const auto& z = rt.config().zrtp;
-    zrtp::endpoint_config cfg;
+    zrtp::endpoint_config cfg = rt.config().zrtp.exchange;
     if (RAND_bytes(reinterpret_cast<unsigned char*>(&cfg.ssrc), sizeof cfg.ssrc) != 1)
         return make_api_error(api_errc::internal, "", "zrtp: the random number generator failed");
-    cfg.algorithms = z.algorithms;
-    cfg.client_id = z.client_id;
-    cfg.t1_initial = z.t1_initial;
-    cfg.t1_cap = z.t1_cap;
-    cfg.t1_max_retransmissions = z.t1_max_retransmissions;
-    cfg.t2_initial = z.t2_initial;
-    cfg.t2_cap = z.t2_cap;
-    cfg.t2_max_retransmissions = z.t2_max_retransmissions;
-    cfg.handshake_timeout = z.handshake_timeout;
     auto ep = zrtp::endpoint::create(rt.zrtp_call(stream_group), std::move(cfg));
     if (!ep) return make_api_error(api_errc::invalid_argument, "", "zrtp: " + ep.err().message);
     std::unique_ptr<zrtp_keying> k(new zrtp_keying(loop, std::move(*ep), std::move(events)));

@@ -28,7 +28,7 @@
 //   client_id = "srtp-offload"
 
 #include <srtpo/cp/dtls/endpoint.hpp>
-#include <srtpo/cp/zrtp/algorithms.hpp>
+#include <srtpo/cp/zrtp/endpoint.hpp>
 #include <srtpo/engine/result.hpp>
 
 #include <chrono>
@@ -52,13 +52,9 @@ struct dtls_settings {
 struct zrtp_settings {
     std::string cache = "/var/lib/srtpo/zrtp-zid.cache";
     std::string cache_key = "/var/lib/srtpo/zrtp-zid.key";
-    zrtp::algorithm_prefs algorithms;
-    std::chrono::milliseconds t1_initial{50}, t1_cap{200};
-    unsigned t1_max_retransmissions = 20;
-    std::chrono::milliseconds t2_initial{150}, t2_cap{1200};
-    unsigned t2_max_retransmissions = 10;
-    std::chrono::milliseconds handshake_timeout{20000};
-    std::string client_id = "srtp-offload";
+    /// Algorithm preferences, T1/T2 timers, handshake timeout and client id of every ZRTP leg;
+    /// the keyer sets a random ssrc and the peer's a=zrtp-hash per leg.
+    zrtp::endpoint_config exchange;
 };
 
 /// Thread-safety: a value type.
