@@ -13,6 +13,7 @@
 #include <srtpo/cp/media/address.hpp>
 #include <srtpo/cp/media/dtls_srtp_keying.hpp>
 #include <srtpo/cp/media/make_media_path_keying.hpp>
+#include <srtpo/cp/media/media_port.hpp>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -274,6 +275,29 @@ TEST_F(DtlsKeying, RetransmitsThenFailsAtTheConfiguredHandshakeTimeout) {
     EXPECT_GE(sent, 3u) << "100 ms, then 200, 400: at least two retransmissions in 700 ms";
     run_until(loop, [] { return false; }, 300ms);
     EXPECT_EQ(k->port().counters().sent, sent);
+}
+
+// The call engine may drop the leg from inside on_failed: the keyer must not touch itself after.
+TEST_F(DtlsKeying, KeyerMayBeDestroyedInsideOnFailed) {
+    cfg.dtls.timers.initial_retransmit = 50ms;
+    cfg.dtls.timers.handshake_timeout = 300ms;
+    rt = make_runtime(cfg);
+    const auto pc = td::make_peer_cert(dir, "peer");
+    std::unique_ptr<cm::dtls_srtp_keying> k;
+    int failed = 0;
+    cp::call::media_path_events ev;
+    ev.on_failed = [&](const std::string&) {
+        ++failed;
+        k.reset();
+    };
+    k = cm::dtls_srtp_keying::create(loop, *rt, loopback(32037), ev).value();
+    ASSERT_TRUE(k->set_remote(peer_sdp(32038, {"fingerprint:" + pc.sdp_fingerprint, "setup:actpass"}), 0, true));
+    ASSERT_TRUE(run_until(loop, [&] { return failed > 0; }, 3s));
+    EXPECT_FALSE(k);
+    run_until(loop, [] { return false; }, 200ms); // no timer of the dead keyer fires
+    EXPECT_EQ(failed, 1);
+    auto again = cm::media_port::open(loop, loopback(32037), {});
+    EXPECT_TRUE(again) << "its port was closed";
 }
 
 TEST_F(DtlsKeying, GnuTlsClientAgainstUs) {

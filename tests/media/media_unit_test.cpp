@@ -6,6 +6,8 @@
 
 #include "media_fixture.hpp"
 
+#include "harness.hpp" // tests/dtls: temp_dir
+
 #include <srtpo/cp/media/address.hpp>
 #include <srtpo/cp/media/media_config.hpp>
 #include <srtpo/cp/media/media_port.hpp>
@@ -27,15 +29,6 @@ namespace {
 
 using namespace std::chrono;
 namespace fs = std::filesystem;
-
-struct tmp {
-    fs::path p;
-    tmp() {
-        std::string t = (fs::temp_directory_path() / "media-unit-XXXXXX").string();
-        p = ::mkdtemp(t.data());
-    }
-    ~tmp() { fs::remove_all(p); }
-};
 
 /// A plain UDP socket of the test, bound to an ephemeral port of `local`'s family.
 struct sender {
@@ -226,8 +219,8 @@ TEST(RemoteSdp, MediaLevelWinsOverSessionLevelAndHoldHasNoAddress) {
 }
 
 TEST(MediaRuntime, CertificateIsCreated0600AndKeptAcrossRestarts) {
-    tmp d;
-    const auto cfg = config_in(d.p);
+    srtpo::test::dtls::temp_dir d;
+    const auto cfg = config_in(d.path());
     std::string fp1;
     {
         auto rt = make_runtime(cfg);
