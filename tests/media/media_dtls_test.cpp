@@ -433,6 +433,23 @@ TEST_F(IceLite, WrongIntegrityIsRejectedWith401AndLearnsNothing) {
     EXPECT_EQ(st["peer"], "127.0.0.1:32103") << "the SDP's address stays the DTLS target";
 }
 
+// A peer that does ICE may speak DTLS only from an address that passed a check (RFC 8445
+// §2.5: a lite agent's pairs are the checked ones): s_client from another port is ignored.
+TEST_F(IceLite, DtlsFromAnUncheckedAddressIsIgnoredWhenThePeerDoesIce) {
+    auto k = keyer(32104);
+    const auto pc = td::make_peer_cert(dir, "peer");
+    ASSERT_TRUE(k->set_remote(peer_sdp(9, {"fingerprint:" + pc.sdp_fingerprint, "setup:active", "ice-ufrag:peerUfrag",
+                                           "ice-pwd:peerPasswordPeerPassword12"}),
+                              0, false));
+    const auto line = check(32104, local_attr(*k, "ice-ufrag") + ":peerUfrag", local_attr(*k, "ice-pwd"), false);
+    ASSERT_EQ(line.rfind("RESULT success", 0), 0u) << line;
+    peer_process p(s_client(32104, pc, "SRTP_AES128_CM_SHA1_80", 60), dir / "c.log", 5);
+    run_until(loop, [&] { return k->status()["dtls_drops"]["unchecked_source"].get<int>() >= 2; }, 3s);
+    EXPECT_GE(k->status()["dtls_drops"]["unchecked_source"].get<int>(), 2) << k->status().dump();
+    EXPECT_TRUE(rec.keys.empty());
+    EXPECT_FALSE(k->status().contains("peer"));
+}
+
 TEST(MediaFactory, RefusesMethodsKeyedInTheSdp) {
     temp_dir dir;
     auto loop = make_loop();
