@@ -2,6 +2,8 @@
 
 #include <srtpo/table/abi.hpp>
 
+#include "toml_fields.hpp"
+
 #include <toml++/toml.h>
 
 #include <fstream>
@@ -15,34 +17,10 @@ using engine::make_error;
 
 namespace {
 
-engine::result<void> only_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
-    for (const auto& [k, v] : t) {
-        bool ok = false;
-        for (auto n : keys) ok = ok || k.str() == n;
-        if (!ok) return make_error(errc::invalid_argument, where + (where.empty() ? "" : ".") + std::string(k.str()) + ": unknown key");
-    }
-    return {};
-}
-
-template <class T>
-engine::result<void> get_int(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi, T& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || !v || *v < lo || *v > hi)
-        return make_error(errc::invalid_argument, where + "." + key + ": must be an integer " + std::to_string(lo) + ".." +
-                                                      std::to_string(hi));
-    out = static_cast<T>(*v);
-    return {};
-}
-
-engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    if (!n->is_string()) return make_error(errc::invalid_argument, where + "." + key + ": must be a string");
-    out = *n->value<std::string>();
-    return {};
-}
+using toml_fields::get_int;
+using toml_fields::get_string;
+using toml_fields::only_known;
+using toml_fields::section;
 
 engine::result<void> get_mode(const toml::table& t, const char* key, const std::string& where, mode_t& out) {
     std::string s;
@@ -61,24 +39,12 @@ engine::result<void> get_mode(const toml::table& t, const char* key, const std::
     return {};
 }
 
-const toml::table* section(const toml::table& doc, const char* name, engine::result<void>& err) {
-    const auto* n = doc.get(name);
-    if (!n) return nullptr;
-    if (!n->is_table()) err = make_error(errc::invalid_argument, std::string(name) + ": must be a [section]");
-    return n->as_table();
-}
-
 } // namespace
 
 engine::result<config> parse_config(std::string_view toml_text, const std::string& source) {
-    toml::table doc;
-    try {
-        doc = toml::parse(toml_text, source);
-    } catch (const toml::parse_error& e) {
-        std::ostringstream o;
-        o << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
-        return make_error(errc::invalid_argument, o.str());
-    }
+    auto parsed = toml_fields::parse(toml_text, source);
+    if (!parsed) return parsed.err();
+    const toml::table& doc = *parsed;
     config c;
     engine::result<void> err;
     const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };

@@ -12,6 +12,8 @@
 //   local_attributes()     added to the m= section we send (a=fingerprint, a=setup, a=tls-id,
 //                          a=ice-ufrag, a=ice-pwd, a=candidate, a=zrtp-hash; session-level
 //                          a=ice-lite goes through session_attributes())
+//                          When we answer, call set_remote(offer, ..., true) first: our a=setup
+//                          in an answer depends on the offer (RFC 5763 §5).
 //   set_remote(...)        the peer's SDP for this leg arrived (offer or answer): fingerprints,
 //                          setup role, ICE credentials, a=zrtp-hash; starts or restarts the
 //                          handshake (a new a=tls-id or fingerprint on a re-offer rekeys, RFC 8842)
