@@ -10,6 +10,8 @@
 #include "port_pool.hpp"
 
 #include <srtpo/cp/api/endpoint_text.hpp>
+#include <srtpo/cp/mikey/exchange.hpp>
+#include <srtpo/cp/mikey/key_mgmt.hpp>
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
 #include <srtpo/cp/sdp/session_description.hpp>
 #include <srtpo/engine/sdes_inline.hpp>
@@ -433,6 +435,153 @@ TEST_F(engine_fixture, api_ops) {
     r = handle_call_op(*eng, json{{"op", "call.delete"}, {"call_id", "x"}});
     ASSERT_FALSE(r);
     EXPECT_EQ(r.err().code, api::api_errc::not_found);
+}
+
+// MIKEY (RFC 3830 PSK mode in SDP, RFC 4567). The test's peer side uses the MIKEY library's own
+// initiator/responder (a unit test of the engine's plumbing; GStreamer and tshark, the
+// third-party checks, are in the end-to-end test).
+class mikey_fixture : public engine_fixture {
+protected:
+    const std::vector<uint8_t> psk_bytes = std::vector<uint8_t>(20, 0x5a);
+    void SetUp() override {
+        cfg.mikey_psk = mikey::secret_bytes(std::span<const uint8_t>(psk_bytes));
+        engine_fixture::SetUp();
+    }
+    mikey::credentials peer_cred(uint8_t fill = 0x5a) {
+        mikey::credentials c;
+        std::vector<uint8_t> k(20, fill);
+        c.psk = mikey::secret_bytes(std::span<const uint8_t>(k));
+        return c;
+    }
+    /// A's I_MESSAGE for two streams (SSRC 0x1111 = A's own, 0x2222), TGK transport (a TEK each).
+    mikey::initiator a_initiator(uint8_t fill = 0x5a) {
+        mikey::initiator_config ic;
+        ic.m = mikey::mode::psk;
+        ic.cred = peer_cred(fill);
+        ic.streams = {{0x1111, 0}, {0x2222, 0}};
+        ic.policy.suite = engine::suite::aes_cm_128_hmac_sha1_80;
+        auto i = mikey::initiator::start(std::move(ic), std::chrono::system_clock::now());
+        EXPECT_TRUE(i) << i.err().message;
+        return std::move(*i);
+    }
+    static std::string with_key_mgmt(const std::vector<uint8_t>& msg, unsigned version = 1) {
+        return sdp_of("192.0.2.1", 4000, "RTP/SAVP", "a=ssrc:4369 cname:a\r\na=key-mgmt:" + mikey::key_mgmt_value(msg) + "\r\n", version);
+    }
+    static std::optional<std::vector<uint8_t>> key_mgmt_of(const std::string& body) {
+        auto sd = sdp::parse(body);
+        if (!sd) return std::nullopt;
+        auto v = sd->media.at(0).attribute("key-mgmt");
+        if (!v) return std::nullopt;
+        auto m = mikey::parse_key_mgmt(*v);
+        if (!m) return std::nullopt;
+        return *m;
+    }
+};
+
+TEST_F(mikey_fixture, mikey_offer_answered_and_transcrypted_to_sdes) {
+    auto ai = a_initiator();
+    auto o = eng->offer("mk", side::a, with_key_mgmt(ai.i_message()), sdes_to({"AEAD_AES_128_GCM"}));
+    ASSERT_TRUE(o) << o.err().message;
+    EXPECT_EQ(o->sdp.find("key-mgmt"), std::string::npos) << "A's MIKEY message was forwarded to B";
+    auto ours_b = only_crypto(o->sdp);
+    auto a = eng->answer("mk", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVP", crypto(ours_b.tag, "AEAD_AES_128_GCM", key_b_gcm)));
+    ASSERT_TRUE(a) << a.err().message;
+    EXPECT_NE(a->sdp.find("RTP/SAVP"), std::string::npos);
+    EXPECT_EQ(a->sdp.find("a=crypto"), std::string::npos);
+    // The R_MESSAGE (V asked) in our answer completes A's exchange, with the same keys.
+    auto r_msg = key_mgmt_of(a->sdp);
+    ASSERT_TRUE(r_msg) << a->sdp;
+    auto done = ai.handle_response(*r_msg, std::chrono::system_clock::now());
+    ASSERT_TRUE(done.ok()) << (done.error ? done.error->message : "");
+    ASSERT_EQ(done.sessions.size(), 2u);
+    const auto& own = done.sessions[0].ssrc == 0x1111u ? done.sessions[0] : done.sessions[1];
+    const auto& other_cs = done.sessions[0].ssrc == 0x1111u ? done.sessions[1] : done.sessions[0];
+    auto fa = reg->get(ep("203.0.113.10:" + std::to_string(port_of(a->sdp))));
+    auto fb = reg->get(ep("203.0.113.10:" + std::to_string(port_of(o->sdp))));
+    ASSERT_TRUE(fa && fb);
+    // A sends SSRC 0x1111 (a=ssrc:4369): its TEK unprotects; what goes to A uses the other TEK.
+    EXPECT_EQ(bytes_of(fa->spec.in->key_salt), bytes_of(own.keying.remote.key_salt));
+    EXPECT_EQ(bytes_of(fb->spec.out->key_salt), bytes_of(other_cs.keying.local.key_salt));
+    EXPECT_EQ(fa->spec.in->suite, engine::suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(bytes_of(fa->spec.out->key_salt), bytes_of(b64_of(ours_b)));
+    auto d = eng->describe("mk");
+    EXPECT_EQ((*d)["streams"][0]["legs"]["a"]["method"], "mikey");
+
+    // The same I_MESSAGE again (a hold re-INVITE repeating the SDP): nothing changes.
+    const auto gen = fa->generation;
+    o = eng->offer("mk", side::a, with_key_mgmt(ai.i_message(), 2), sdes_to({"AEAD_AES_128_GCM"}));
+    ASSERT_TRUE(o) << o.err().message;
+    a = eng->answer("mk", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVP", crypto(1, "AEAD_AES_128_GCM", key_b_gcm), 2));
+    ASSERT_TRUE(a) << a.err().message;
+    EXPECT_EQ(reg->get(fa->spec.match)->generation, gen);
+    // ... but the same message in another call is a replay (RFC 3830 §5.4).
+    auto replay = eng->offer("mk2", side::a, with_key_mgmt(ai.i_message()), sdes_to({"AEAD_AES_128_GCM"}));
+    ASSERT_FALSE(replay);
+    EXPECT_EQ(replay.err().code, api::api_errc::unsupported);
+    EXPECT_NE(replay.err().message.find("MIKEY ERR"), std::string::npos) << replay.err().message;
+    EXPECT_EQ(eng->calls(), 1u);
+}
+
+TEST_F(mikey_fixture, wrong_psk_is_refused_and_leaves_nothing) {
+    auto ai = a_initiator(0x33);
+    auto o = eng->offer("mk", side::a, with_key_mgmt(ai.i_message()), leg_policy{});
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.err().code, api::api_errc::unsupported);
+    EXPECT_NE(o.err().message.find("MIKEY"), std::string::npos) << o.err().message;
+    EXPECT_EQ(eng->calls(), 0u);
+    EXPECT_EQ(pool->in_use(), 0u);
+}
+
+TEST_F(mikey_fixture, sdes_to_mikey_offer) {
+    auto o = eng->offer("km", side::a, sdp_of("192.0.2.1", 4000, "RTP/SAVP", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a1) + "a=ssrc:4369\r\n"),
+                        [] { leg_policy p; p.method = keying_method::mikey; p.suites = {"AES_CM_128_HMAC_SHA1_32"}; return p; }());
+    ASSERT_TRUE(o) << o.err().message;
+    EXPECT_EQ(o->sdp.find("a=crypto"), std::string::npos);
+    auto i_msg = key_mgmt_of(o->sdp);
+    ASSERT_TRUE(i_msg) << o->sdp;
+    // B's MIKEY responder (same PSK) accepts our I_MESSAGE.
+    mikey::replay_cache cache;
+    mikey::responder_config rc;
+    rc.cred = peer_cred();
+    rc.replay = &cache;
+    auto res = mikey::responder(std::move(rc)).handle(*i_msg, std::chrono::system_clock::now());
+    ASSERT_TRUE(res.ok()) << (res.error ? res.error->message : "");
+    ASSERT_EQ(res.sessions.size(), 1u);
+    EXPECT_EQ(res.sessions[0].ssrc, 4369u) << "the CS map names the SSRC the other leg's peer sends";
+    EXPECT_EQ(res.sessions[0].keying.suite, engine::suite::aes_cm_128_hmac_sha1_32);
+    ASSERT_FALSE(res.reply.empty()) << "we asked for the verification message";
+    // An answer without it is refused; the call keeps no half state.
+    auto bad = eng->answer("km", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVP", ""));
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.err().message.find("verification"), std::string::npos) << bad.err().message;
+    EXPECT_EQ(eng->calls(), 0u);
+    EXPECT_EQ(pool->in_use(), 0u);
+    // Again, answered properly this time.
+    o = eng->offer("km", side::a, sdp_of("192.0.2.1", 4000, "RTP/SAVP", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a1) + "a=ssrc:4369\r\n"),
+                   [] { leg_policy p; p.method = keying_method::mikey; p.suites = {"AES_CM_128_HMAC_SHA1_32"}; return p; }());
+    ASSERT_TRUE(o) << o.err().message;
+    rc = {};
+    rc.cred = peer_cred();
+    rc.replay = &cache;
+    res = mikey::responder(std::move(rc)).handle(*key_mgmt_of(o->sdp), std::chrono::system_clock::now());
+    ASSERT_TRUE(res.ok());
+    auto a = eng->answer("km", side::b,
+                         sdp_of("198.51.100.7", 6000, "RTP/SAVP", "a=key-mgmt:" + mikey::key_mgmt_value(res.reply) + "\r\n"));
+    ASSERT_TRUE(a) << a.err().message;
+    auto fb = reg->get(ep("203.0.113.10:" + std::to_string(port_of(o->sdp))));
+    ASSERT_TRUE(fb);
+    EXPECT_EQ(fb->spec.in->suite, engine::suite::aes_cm_128_hmac_sha1_32);
+    EXPECT_EQ(bytes_of(fb->spec.in->key_salt), bytes_of(res.sessions[0].keying.remote.key_salt));
+    auto fa = reg->get(ep("203.0.113.10:" + std::to_string(port_of(a->sdp))));
+    EXPECT_EQ(bytes_of(fa->spec.out->key_salt), bytes_of(res.sessions[0].keying.local.key_salt));
+}
+
+TEST_F(engine_fixture, mikey_offer_needs_a_psk) {
+    auto o = eng->offer("x", side::a, sdp_of("192.0.2.1", 4000, "RTP/AVP", ""),
+                        [] { leg_policy p; p.method = keying_method::mikey; return p; }());
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.err().code, api::api_errc::unsupported);
+    EXPECT_NE(o.err().message.find("mikey_psk_file"), std::string::npos);
 }
 
 TEST(media_config, parses_and_refuses) {

@@ -11,6 +11,8 @@
 #include "port_pool.hpp"
 
 #include <srtpo/cp/api/endpoint_text.hpp>
+#include <srtpo/cp/mikey/exchange.hpp>
+#include <srtpo/cp/mikey/key_mgmt.hpp>
 #include <srtpo/cp/sdes/negotiation.hpp>
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
 #include <srtpo/cp/sdp/media_rewrite.hpp>
@@ -20,6 +22,9 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <chrono>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -45,6 +50,12 @@ struct leg_media {
     /// Our last SDES answer to this leg's peer: RFC 4568 §7.1.4 lets a re-offer repeating the
     /// peer's key keep ours, so nothing is rekeyed.
     std::optional<sdes::answer_result> sdes_answer;
+    /// MIKEY answered on this leg (RFC 4567): the peer's last I_MESSAGE (a re-offer repeating it
+    /// changes nothing; answering it again would be a replay, RFC 3830 §5.4), our R_MESSAGE for
+    /// the answer (empty without the V flag) and whether the offer carried it at session level.
+    std::string mikey_offer;
+    mikey::bytes mikey_reply;
+    bool mikey_session_level = false;
 };
 
 /// One m= line of the call.
@@ -62,6 +73,7 @@ struct pending_offer {
     bool to_mux = true;                                  ///< rtcp-mux offered to `to`
     std::vector<stream> streams;
     std::vector<std::optional<sdes::offer_state>> sdes_offers; ///< our SDES offer to `to`, per stream
+    std::vector<std::shared_ptr<mikey::initiator>> mikey_offers; ///< our MIKEY offer to `to`, per stream
     std::vector<uint16_t> new_ports;                     ///< taken for this exchange, released if it fails
     std::vector<engine::suite> to_suites;
 };
@@ -162,6 +174,60 @@ bool same_leg(const std::optional<api::leg_spec>& x, const std::optional<api::le
 bool same_flow(const api::flow_spec& x, const api::flow_spec& y) {
     return x.match == y.match && x.rtcp_mux == y.rtcp_mux && same_leg(x.in, y.in) && same_leg(x.out, y.out) &&
            x.authenticate_only == y.authenticate_only && x.send_from == y.send_from && x.send_to == y.send_to;
+}
+
+/// The a=key-mgmt:mikey value that applies to media section `m` (media level first, then session
+/// level, RFC 4567 §3.1), and whether it came from the session level.
+std::optional<std::pair<std::string, bool>> mikey_attribute(const sdp::session_description& sd, std::size_t m) {
+    for (auto v : sd.media.at(m).attributes("key-mgmt"))
+        if (v.substr(0, 6) == "mikey ") return std::pair{std::string(v), false};
+    for (const auto& l : sd.session)
+        if (l.type == 'a' && l.value.rfind("key-mgmt:mikey ", 0) == 0) return std::pair{l.value.substr(9), true};
+    return std::nullopt;
+}
+
+/// The first a=ssrc (RFC 5576) of a media section: the SSRC the peer sends with.
+std::optional<uint32_t> ssrc_of(const sdp::media_description& m) {
+    auto v = m.attribute("ssrc");
+    if (!v) return std::nullopt;
+    uint32_t x = 0;
+    auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), x);
+    if (ec != std::errc{}) return std::nullopt;
+    return x;
+}
+
+/// One leg's srtp_keying from the crypto sessions of a MIKEY bundle (RFC 3830 §4.1.3: each SSRC's
+/// stream has its own TEK, used by whoever sends that SSRC). The peer's key is the session of
+/// the SSRC its SDP announces (else the first); ours is another SSRC's session, or the same one
+/// when the bundle has a single key (TEK+SALT, or one crypto session): srtpo-pmd does not rewrite
+/// SSRCs, so a per-SSRC key for what we send is only right for the SSRC the other leg's peer uses.
+api::api_result<srtp_keying> keying_from(const std::vector<mikey::crypto_session>& cs, std::optional<uint32_t> peer_ssrc,
+                                         const std::string& field) {
+    if (cs.empty()) return make_api_error(api_errc::invalid_argument, field, field + ": MIKEY gave no crypto session");
+    const mikey::crypto_session* remote = &cs.front();
+    if (peer_ssrc)
+        for (const auto& s : cs)
+            if (s.ssrc == peer_ssrc) remote = &s;
+    const mikey::crypto_session* local = remote;
+    for (const auto& s : cs)
+        if (&s != remote && s.ssrc != remote->ssrc) {
+            local = &s;
+            break;
+        }
+    if (local->keying.suite != remote->keying.suite)
+        return make_api_error(api_errc::unsupported, field, field + ": MIKEY crypto sessions with different SRTP policies on one leg");
+    srtp_keying k;
+    k.suite = remote->keying.suite;
+    k.remote = remote->keying.remote;
+    k.local = local->keying.local;
+    k.params = remote->keying.params;
+    k.protocol = "mikey";
+    return k;
+}
+
+std::string mikey_failure(const mikey::exchange_result& r) {
+    if (!r.error) return "no keys agreed";
+    return r.error->message + " (MIKEY ERR " + std::to_string(static_cast<unsigned>(r.error->err)) + ")";
 }
 
 } // namespace
@@ -389,6 +455,8 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         if (!r) return from_engine(r.err(), "sdp");
         rx.sd = std::move(*r);
     }
+    std::map<std::string, mikey::exchange_result> mikey_done;
+    p.mikey_offers.resize(sd.media.size());
     for (std::size_t i = 0; i < sd.media.size(); ++i) {
         auto& st = p.streams[i];
         if (!st.anchored) continue;
@@ -412,6 +480,39 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
                             lf.keys->remote.key_salt.equals(r->keying.remote.key_salt.bytes());
             lf.keys = r->keying;
             lf.sdes_answer = std::move(*r);
+            break;
+        }
+        case keying_method::mikey: {
+            auto attr = mikey_attribute(rx.sd, i);
+            if (!attr) return make_api_error(api_errc::invalid_argument, field, field + ": no a=key-mgmt:mikey");
+            if (lf.method == keying_method::mikey && lf.keys && attr->first == lf.mikey_offer) {
+                from_key_kept = true; // the same I_MESSAGE again (hold, refresh): keys stay
+                break;
+            }
+            auto msg = mikey::parse_key_mgmt(attr->first);
+            if (!msg) return from_engine(msg.err(), field + ".key-mgmt");
+            mikey::responder_config rc;
+            rc.cred.psk = _cfg.mikey_psk;
+            rc.cred.own_id.assign(_cfg.mikey_identity.begin(), _cfg.mikey_identity.end());
+            rc.cred.peer_id.assign(_cfg.mikey_peer_identity.begin(), _cfg.mikey_peer_identity.end());
+            rc.replay = &_mikey_replay;
+            rc.allow_dh = rc.allow_pk = false; // PSK and DHHMAC (both from the PSK); no certificates configured
+            rc.allow_null_encr = rc.allow_null_mac = _cfg.mikey_allow_null;
+            mikey::exchange_result res;
+            if (auto done = mikey_done.find(attr->first); done != mikey_done.end()) {
+                res = done->second; // a session-level message serves every stream (answered once)
+            } else {
+                res = mikey::responder(std::move(rc)).handle(*msg, std::chrono::system_clock::now());
+                mikey_done.emplace(attr->first, res);
+            }
+            if (!res.ok()) return make_api_error(api_errc::unsupported, field, field + ": MIKEY: " + mikey_failure(res));
+            auto k = keying_from(res.sessions, ssrc_of(om), field);
+            if (!k) return k.err();
+            lf.keys = std::move(*k);
+            lf.sdes_answer.reset();
+            lf.mikey_offer = attr->first;
+            lf.mikey_reply = res.reply;
+            lf.mikey_session_level = attr->second;
             break;
         }
         case keying_method::plain:
@@ -439,6 +540,27 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             }
             break;
         }
+        case keying_method::mikey: {
+            // RFC 3830 §3.1 PSK mode, one TEK+SALT for the leg: the pmd forwards the other leg's
+            // SSRCs unchanged, so one key for every SSRC is what the peer can use (the CS map
+            // names the SSRC the offerer announced, if any).
+            if (_cfg.mikey_psk.empty())
+                return make_api_error(api_errc::unsupported, "policy.method",
+                                      "policy.method: a MIKEY offer needs [media] mikey_psk_file");
+            mikey::initiator_config ic;
+            ic.m = mikey::mode::psk;
+            ic.cred.psk = _cfg.mikey_psk;
+            ic.cred.own_id.assign(_cfg.mikey_identity.begin(), _cfg.mikey_identity.end());
+            ic.cred.peer_id.assign(_cfg.mikey_peer_identity.begin(), _cfg.mikey_peer_identity.end());
+            ic.streams = {{ssrc_of(om).value_or(0), 0}};
+            ic.policy.suite = p.to_suites.front();
+            ic.transport = mikey::key_data_type::tek_salt;
+            ic.verification = _cfg.mikey_verify;
+            auto init = mikey::initiator::start(std::move(ic), std::chrono::system_clock::now());
+            if (!init) return from_engine(init.err(), "policy.suites");
+            p.mikey_offers[i] = std::make_shared<mikey::initiator>(std::move(*init));
+            break;
+        }
         case keying_method::plain: break;
         default:
             return make_api_error(api_errc::unsupported, "policy.method",
@@ -456,6 +578,7 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         if (auto r = sdp::anchor_media(sd, i, ep, profile_for(to_method)); !r) return from_engine(r.err(), field);
         if (p.sdes_offers[i])
             if (auto r = sdes::set_crypto_attributes(m, p.sdes_offers[i]->offered); !r) return from_engine(r.err(), field);
+        if (p.mikey_offers[i]) m.add_attribute("key-mgmt", mikey::key_mgmt_value(p.mikey_offers[i]->i_message()));
     }
     strip_session_keying(sd);
     const auto& any_to = std::find_if(p.streams.begin(), p.streams.end(), [](const stream& s) { return s.anchored; });
@@ -507,6 +630,7 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
     sdes::policy to_pol;
     to_pol.preference = p.to_suites;
     sdp_rewrite out;
+    std::string mikey_session_reply;
     for (std::size_t i = 0; i < sd.media.size(); ++i) {
         auto& st = p.streams[i];
         auto& m = sd.media[i];
@@ -528,7 +652,10 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             la.peer = *peer;
         }
         la.rtcp_mux = p.to_mux && m.attribute("rtcp-mux").has_value();
-        auto method = offered_keying(sd, i);
+        // MIKEY without the V flag answers with no key-mgmt at all (RFC 4567 §3.1): plain SAVP.
+        auto method = la.method == keying_method::mikey && m.proto.find("SAVP") != std::string::npos && m.attributes("crypto").empty()
+                          ? api::api_result<keying_method>(keying_method::mikey)
+                          : offered_keying(sd, i);
         if (!method) return make_api_error(method.err().code, field, field + ": " + method.err().message);
         if (*method != la.method)
             return make_api_error(api_errc::unsupported, field,
@@ -541,6 +668,23 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             if (!k) return from_engine(k.err(), field + ".crypto");
             la.keys = std::move(*k);
             la.sdes_answer.reset();
+        } else if (la.method == keying_method::mikey) {
+            auto& init = *p.mikey_offers[i];
+            mikey::exchange_result res;
+            if (init.expects_response()) {
+                auto attr = mikey_attribute(sd, i);
+                if (!attr)
+                    return make_api_error(api_errc::unsupported, field, field + ": MIKEY: the answer has no a=key-mgmt:mikey with the verification message we asked for");
+                auto msg = mikey::parse_key_mgmt(attr->first);
+                if (!msg) return from_engine(msg.err(), field + ".key-mgmt");
+                res = init.handle_response(*msg, std::chrono::system_clock::now());
+            } else {
+                res = init.keys();
+            }
+            if (!res.ok()) return make_api_error(api_errc::unsupported, field, field + ": MIKEY: " + mikey_failure(res));
+            auto k = keying_from(res.sessions, std::nullopt, field);
+            if (!k) return k.err();
+            la.keys = std::move(*k);
         }
         strip_keying(m);
         sdp::anchor_endpoint ep;
@@ -553,8 +697,18 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             std::array<sdes::crypto_attribute, 1> one{lo.sdes_answer->answer};
             if (auto r = sdes::set_crypto_attributes(m, one); !r) return from_engine(r.err(), field);
         }
+        if (lo.method == keying_method::mikey && !lo.mikey_reply.empty()) {
+            const auto v = mikey::key_mgmt_value(lo.mikey_reply);
+            if (!lo.mikey_session_level) m.add_attribute("key-mgmt", v);
+            else if (mikey_session_reply.empty()) mikey_session_reply = v;
+        }
     }
     strip_session_keying(sd);
+    // A session-level I_MESSAGE gets its R_MESSAGE at session level (RFC 4567 §3.1), once.
+    if (!mikey_session_reply.empty()) {
+        auto at = std::find_if(sd.session.begin(), sd.session.end(), [](const sdp::line& l) { return l.type == 't'; });
+        sd.session.insert(at == sd.session.end() ? sd.session.end() : at + 1, sdp::line{'a', "key-mgmt:" + mikey_session_reply});
+    }
     const auto any = std::find_if(p.streams.begin(), p.streams.end(), [](const stream& s) { return s.anchored; });
     const std::string addrtype = any != p.streams.end() ? any->legs[idx(offerer)].addrtype : _cfg.addrtype;
     const std::string address = any != p.streams.end() ? any->legs[idx(offerer)].address : _cfg.address;

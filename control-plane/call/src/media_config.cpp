@@ -1,5 +1,7 @@
 #include <srtpo/cp/call/media_config.hpp>
 
+#include <srtpo/cp/mikey/pki.hpp>
+
 #include <arpa/inet.h>
 
 #include <toml++/toml.h>
@@ -39,8 +41,11 @@ engine::result<media_config> parse_media_config(std::string_view toml_text, cons
     if (!t) return bad("must be a [section]");
     for (const auto& [k, v] : *t) {
         const auto key = k.str();
-        if (key != "address" && key != "port_min" && key != "port_max" && key != "suites" && key != "replay_window")
-            return bad(std::string(key) + ": unknown key");
+        bool known = false;
+        for (std::string_view name : {"address", "port_min", "port_max", "suites", "replay_window", "mikey_psk_file", "mikey_identity",
+                                   "mikey_peer_identity", "mikey_verify", "mikey_allow_null"})
+            known = known || key == name;
+        if (!known) return bad(std::string(key) + ": unknown key");
     }
     if (const auto* a = t->get("address")) {
         if (!a->is_string()) return bad("address: must be a string");
@@ -73,6 +78,25 @@ engine::result<media_config> parse_media_config(std::string_view toml_text, cons
         auto r = parse_suite_names(names, "media.suites");
         if (!r) return make_error(errc::invalid_argument, source + ": " + r.err().message);
         c.suites = std::move(*r);
+    }
+    for (auto [key, out] : {std::pair{"mikey_identity", &c.mikey_identity}, std::pair{"mikey_peer_identity", &c.mikey_peer_identity}}) {
+        const auto* v = t->get(key);
+        if (!v) continue;
+        if (!v->is_string()) return bad(std::string(key) + ": must be a string");
+        *out = *v->value<std::string>();
+    }
+    for (auto [key, out] : {std::pair{"mikey_verify", &c.mikey_verify}, std::pair{"mikey_allow_null", &c.mikey_allow_null}}) {
+        const auto* v = t->get(key);
+        if (!v) continue;
+        if (!v->is_boolean()) return bad(std::string(key) + ": must be true or false");
+        *out = *v->value<bool>();
+    }
+    if (const auto* f = t->get("mikey_psk_file")) {
+        if (!f->is_string()) return bad("mikey_psk_file: must be a path");
+        auto psk = mikey::load_psk_file(*f->value<std::string>());
+        // load_psk_file never quotes the file's content.
+        if (!psk) return make_error(psk.err().code, source + ": media.mikey_psk_file: " + psk.err().message);
+        c.mikey_psk = std::move(*psk);
     }
     return c;
 }

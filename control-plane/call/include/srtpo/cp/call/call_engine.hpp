@@ -8,7 +8,7 @@
 // port of its SDP), RTCP multiplexing, the keying method and the agreed srtp_keying. An offer
 // from one side allocates ports for new streams, answers the offerer's keying (SDES: RFC 4568
 // §7.1.2, fresh key) and generates the offer for the other leg per its leg_policy (SDES:
-// make_offer, fresh keys; plain: RTP/AVP). The answer completes the other leg, rewrites the
+// make_offer, fresh keys; MIKEY: a PSK-mode I_MESSAGE in a=key-mgmt, RFC 4567; plain: RTP/AVP). The answer completes the other leg, rewrites the
 // answer for the offerer and installs the flows all-or-nothing; a failed step leaves the call as
 // it was (RFC 3264 §8), releasing only what the failed exchange had taken.
 //
@@ -21,6 +21,7 @@
 #include <srtpo/cp/call/media_config.hpp>
 #include <srtpo/cp/call/media_handler.hpp>
 #include <srtpo/cp/call/media_path_keying.hpp>
+#include <srtpo/cp/mikey/replay_cache.hpp>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -77,6 +78,7 @@ private:
     port_pool& _ports;
     media_config _cfg;
     media_path_factory _factory;
+    mikey::replay_cache _mikey_replay; ///< RFC 3830 §5.4, shared by every MIKEY leg we answer
     std::map<std::string, std::unique_ptr<call_state>, std::less<>> _calls;
 };
 
