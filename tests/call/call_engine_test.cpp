@@ -145,7 +145,7 @@ TEST_F(engine_fixture, sdes_cm80_to_sdes_gcm_keys_each_leg_afresh) {
     EXPECT_EQ(ours_a.suite_name, "AES_CM_128_HMAC_SHA1_80");
     EXPECT_EQ(ours_a.tag, 1u);
     EXPECT_EQ(a->sdp.find(key_b_gcm), std::string::npos) << "B's key was forwarded to A";
-    EXPECT_NE(a->sdp.find("a=rtcp-mux"), std::string::npos) << "A offered rtcp-mux: accepted";
+    EXPECT_EQ(a->sdp.find("a=rtcp-mux"), std::string::npos) << "B declined rtcp-mux, so A's leg does not multiplex either";
     const uint16_t port_a = port_of(a->sdp);
     EXPECT_NE(port_a, port_b);
 
@@ -160,12 +160,13 @@ TEST_F(engine_fixture, sdes_cm80_to_sdes_gcm_keys_each_leg_afresh) {
     EXPECT_EQ(bytes_of(fa->spec.out->key_salt), bytes_of(b64_of(ours_b)));
     EXPECT_EQ(api::to_string(*fa->spec.send_to), "198.51.100.7:6000");
     EXPECT_EQ(fa->spec.send_from->port, port_b);
-    EXPECT_TRUE(fa->spec.rtcp_mux);
+    EXPECT_FALSE(fa->spec.rtcp_mux);
     // Flow B: in = B's key, out = our key for A.
     EXPECT_EQ(bytes_of(fb->spec.in->key_salt), bytes_of(key_b_gcm));
     EXPECT_EQ(bytes_of(fb->spec.out->key_salt), bytes_of(b64_of(ours_a)));
     EXPECT_EQ(api::to_string(*fb->spec.send_to), "192.0.2.1:4000");
     EXPECT_FALSE(fb->spec.rtcp_mux) << "B did not accept rtcp-mux";
+    EXPECT_NE(o->sdp.find("a=rtcp-mux"), std::string::npos) << "A offered rtcp-mux: offered on to B";
     EXPECT_NE(bytes_of(fa->spec.out->key_salt), bytes_of(fb->spec.out->key_salt));
 
     // call.get: state per leg, never a key.
@@ -201,6 +202,20 @@ TEST_F(engine_fixture, plain_rtp_to_sdes) {
     ASSERT_TRUE(fb);
     EXPECT_EQ(bytes_of(fb->spec.in->key_salt), bytes_of(key_a2));
     EXPECT_FALSE(fb->spec.out) << "RTP leaves towards A";
+}
+
+TEST_F(engine_fixture, rtcp_mux_only_when_both_legs_multiplex) {
+    auto o = eng->offer("mx", side::a, sdp_of("192.0.2.1", 4000, "RTP/AVP", "a=rtcp-mux\r\n"), leg_policy{});
+    ASSERT_TRUE(o);
+    ASSERT_NE(o->sdp.find("a=rtcp-mux"), std::string::npos);
+    auto a = eng->answer("mx", side::b, sdp_of("198.51.100.7", 6000, "RTP/AVP", "a=rtcp-mux\r\n"));
+    ASSERT_TRUE(a) << a.err().message;
+    EXPECT_NE(a->sdp.find("a=rtcp-mux"), std::string::npos);
+    for (const auto& f : reg->list()) EXPECT_TRUE(f.spec.rtcp_mux);
+    // A caller without mux: B is not offered mux even though its policy allows it.
+    o = eng->offer("nm", side::a, sdp_of("192.0.2.2", 4000, "RTP/AVP", ""), leg_policy{});
+    ASSERT_TRUE(o);
+    EXPECT_EQ(o->sdp.find("a=rtcp-mux"), std::string::npos);
 }
 
 TEST_F(engine_fixture, same_method_passes_plain_through) {

@@ -70,7 +70,6 @@ struct stream {
 /// An offer sent towards `to`, waiting for its answer: the proposed state of every stream.
 struct pending_offer {
     side to = side::b;
-    bool to_mux = true;                                  ///< rtcp-mux offered to `to`
     std::vector<stream> streams;
     std::vector<std::optional<sdes::offer_state>> sdes_offers; ///< our SDES offer to `to`, per stream
     std::vector<std::shared_ptr<mikey::initiator>> mikey_offers; ///< our MIKEY offer to `to`, per stream
@@ -349,7 +348,6 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
 
     pending_offer p;
     p.to = to;
-    p.to_mux = to_policy.rtcp_mux;
     // Whatever fails below leaves the call as it was: ports taken for this offer go back, a call
     // created by it disappears.
     struct undo {
@@ -466,7 +464,19 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         const std::string field = "sdp.m[" + std::to_string(i) + "]";
         auto method = offered_keying(rx.sd, i);
         if (!method) return make_api_error(method.err().code, field, field + ": " + method.err().message);
+        // RFC 5761 on a stream only when both legs multiplex: a flow carries one rtcp_mux for
+        // what arrives and what leaves (the pmd sends RTCP that came on P + 1 to the peer's
+        // P + 1), so the anchor offers mux to the other leg only if the offerer offered it, and
+        // accepts the offerer's mux only if the other leg accepts it too (in answer()).
         lf.rtcp_mux = om.attribute("rtcp-mux").has_value();
+        lt.rtcp_mux = lf.rtcp_mux && to_policy.rtcp_mux; // offered; settled by the answer
+        if (auto rtcp = om.attribute("rtcp"); rtcp && !lf.rtcp_mux) {
+            unsigned rp = 0;
+            auto [end, ec] = std::from_chars(rtcp->data(), rtcp->data() + rtcp->size(), rp);
+            (void)end;
+            if (ec == std::errc{} && rp != static_cast<unsigned>(om.port) + 1)
+                out.notes.push_back(field + ": a=rtcp port " + std::to_string(rp) + " is not RTP port + 1; RTCP is sent to port + 1");
+        }
         bool from_key_kept = false;
         switch (*method) {
         case keying_method::sdes: {
@@ -574,7 +584,7 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         ep.addrtype = lt.addrtype;
         ep.address = lt.address;
         ep.rtp_port = lt.port;
-        ep.rtcp_mux = to_policy.rtcp_mux;
+        ep.rtcp_mux = lt.rtcp_mux;
         if (auto r = sdp::anchor_media(sd, i, ep, profile_for(to_method)); !r) return from_engine(r.err(), field);
         if (p.sdes_offers[i])
             if (auto r = sdes::set_crypto_attributes(m, p.sdes_offers[i]->offered); !r) return from_engine(r.err(), field);
@@ -651,7 +661,8 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             if (!peer) return peer.err();
             la.peer = *peer;
         }
-        la.rtcp_mux = p.to_mux && m.attribute("rtcp-mux").has_value();
+        la.rtcp_mux = la.rtcp_mux && m.attribute("rtcp-mux").has_value();
+        lo.rtcp_mux = la.rtcp_mux; // both legs multiplex, or neither (see offer())
         // MIKEY without the V flag answers with no key-mgmt at all (RFC 4567 §3.1): plain SAVP.
         auto method = la.method == keying_method::mikey && m.proto.find("SAVP") != std::string::npos && m.attributes("crypto").empty()
                           ? api::api_result<keying_method>(keying_method::mikey)
