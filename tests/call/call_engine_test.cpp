@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 
 using namespace srtpo;
 using namespace srtpo::cp;
@@ -597,6 +598,136 @@ TEST_F(engine_fixture, mikey_offer_needs_a_psk) {
     ASSERT_FALSE(o);
     EXPECT_EQ(o.err().code, api::api_errc::unsupported);
     EXPECT_NE(o.err().message.find("mikey_psk_file"), std::string::npos);
+}
+
+// The media-path plumbing (DTLS-SRTP, ZRTP) with a TEST DOUBLE keyer: it stands for the real
+// DTLS-SRTP / ZRTP keyers of control-plane/media (another developer's, joined at merge). It
+// records what the engine tells it and lets the test fire on_keyed / on_failed as a finished
+// or failed handshake would.
+struct fake_keyer : media_path_keying {
+    keying_method m;
+    table::endpoint local;
+    media_path_events ev;
+    std::vector<bool> remotes; ///< is_offer of each set_remote
+    fake_keyer(keying_method mm, const table::endpoint& l, media_path_events e) : m(mm), local(l), ev(std::move(e)) {}
+    keying_method method() const noexcept override { return m; }
+    std::vector<std::pair<std::string, std::string>> local_attributes() const override {
+        if (m == keying_method::zrtp) return {{"zrtp-hash", "1.10 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"}};
+        return {{"fingerprint", "sha-256 AA:BB:CC"}, {"setup", "actpass"}, {"ice-ufrag", "fake"}};
+    }
+    std::vector<std::pair<std::string, std::string>> session_attributes() const override {
+        if (m == keying_method::dtls_srtp) return {{"ice-lite", ""}};
+        return {};
+    }
+    api::api_status set_remote(const sdp::session_description& sd, std::size_t i, bool is_offer) override {
+        if (m == keying_method::dtls_srtp && !sd.media.at(i).attribute("fingerprint"))
+            return api::make_api_error(api::api_errc::invalid_argument, "sdp", "no a=fingerprint");
+        remotes.push_back(is_offer);
+        return api::ok();
+    }
+    nlohmann::json status() const override { return {{"state", "fake"}}; }
+};
+
+class path_fixture : public engine_fixture {
+protected:
+    std::vector<fake_keyer*> made;
+    void SetUp() override {
+        engine_fixture::SetUp();
+        eng->set_media_path_factory([this](keying_method m, const table::endpoint& local, media_path_events ev)
+                                        -> api::api_result<std::unique_ptr<media_path_keying>> {
+            auto k = std::make_unique<fake_keyer>(m, local, std::move(ev));
+            made.push_back(k.get());
+            return std::unique_ptr<media_path_keying>(std::move(k));
+        });
+    }
+    static srtp_keying keys(engine::suite s, uint8_t fill) {
+        srtp_keying k;
+        k.suite = s;
+        std::vector<std::byte> ks(engine::traits(s).key_salt_len(), std::byte{fill});
+        k.local.key_salt = *engine::key_salt_buffer::from(ks);
+        std::vector<std::byte> kr(engine::traits(s).key_salt_len(), std::byte(fill + 1));
+        k.remote.key_salt = *engine::key_salt_buffer::from(kr);
+        k.protocol = "dtls-srtp";
+        return k;
+    }
+};
+
+TEST_F(path_fixture, dtls_leg_installs_flows_when_keyed_rekeys_and_fails) {
+    const std::string offer_a = sdp_of("192.0.2.1", 4000, "UDP/TLS/RTP/SAVPF", "a=fingerprint:sha-256 11:22\r\na=setup:actpass\r\n");
+    auto o = eng->offer("d", side::a, offer_a, sdes_to({"AES_CM_128_HMAC_SHA1_80"}));
+    ASSERT_TRUE(o) << o.err().message;
+    ASSERT_EQ(made.size(), 1u);
+    EXPECT_EQ(made[0]->remotes, std::vector<bool>{true});
+    EXPECT_EQ(o->sdp.find("fingerprint"), std::string::npos) << "A's DTLS attributes do not cross to B";
+    EXPECT_NE(o->sdp.find("RTP/SAVPF"), std::string::npos);
+    auto a = eng->answer("d", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVPF", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a1)));
+    ASSERT_TRUE(a) << a.err().message;
+    EXPECT_NE(a->sdp.find("UDP/TLS/RTP/SAVPF"), std::string::npos) << a->sdp;
+    EXPECT_NE(a->sdp.find("a=fingerprint:sha-256 AA:BB:CC"), std::string::npos) << a->sdp;
+    EXPECT_NE(a->sdp.find("a=ice-lite"), std::string::npos) << a->sdp;
+    EXPECT_EQ(made[0]->local.port, port_of(a->sdp)) << "the keyer sits on A's media port";
+    EXPECT_EQ(reg->size(), 0u) << "no flows before the handshake";
+
+    // The handshake completes: the flows go in, with the peer address learnt on the port.
+    made[0]->ev.on_keyed(keys(engine::suite::aead_aes_128_gcm, 7), ep("192.0.2.99:4444"));
+    ASSERT_EQ(reg->size(), 2u);
+    auto fa = reg->get(ep("203.0.113.10:" + std::to_string(port_of(a->sdp))));
+    ASSERT_TRUE(fa);
+    EXPECT_EQ(fa->spec.in->suite, engine::suite::aead_aes_128_gcm);
+    EXPECT_EQ(bytes_of(fa->spec.in->key_salt), std::vector<std::byte>(28, std::byte{8}));
+    auto fb = reg->get(ep("203.0.113.10:" + std::to_string(port_of(o->sdp))));
+    EXPECT_EQ(api::to_string(*fb->spec.send_to), "192.0.2.99:4444");
+    EXPECT_EQ(bytes_of(fb->spec.out->key_salt), std::vector<std::byte>(28, std::byte{7}));
+    auto d = eng->describe("d");
+    EXPECT_EQ((*d)["streams"][0]["legs"]["a"]["media_path"]["state"], "fake");
+    // A rekey (RFC 8842 new handshake): same flows, new keys.
+    made[0]->ev.on_keyed(keys(engine::suite::aead_aes_128_gcm, 20), ep("192.0.2.99:4444"));
+    auto fa2 = reg->get(fa->spec.match);
+    EXPECT_EQ(fa2->slot, fa->slot);
+    EXPECT_GT(fa2->generation, fa->generation);
+    EXPECT_EQ(bytes_of(fa2->spec.in->key_salt), std::vector<std::byte>(28, std::byte{21}));
+    // A re-offer keeps the keyer (set_remote again) and the keys.
+    o = eng->offer("d", side::a, sdp_of("192.0.2.1", 4000, "UDP/TLS/RTP/SAVPF", "a=fingerprint:sha-256 11:22\r\n", 2),
+                   sdes_to({"AES_CM_128_HMAC_SHA1_80"}));
+    ASSERT_TRUE(o) << o.err().message;
+    ASSERT_TRUE(eng->answer("d", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVPF", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a1), 2)));
+    EXPECT_EQ(made.size(), 1u);
+    EXPECT_EQ(made[0]->remotes.size(), 2u);
+    EXPECT_EQ(reg->size(), 2u);
+    // The handshake fails later (e.g. a bad fingerprint on a rekey): the stream's flows go.
+    made[0]->ev.on_failed("fingerprint mismatch");
+    EXPECT_EQ(reg->size(), 0u);
+    eng->remove("d");
+    EXPECT_EQ(pool->in_use(), 0u);
+}
+
+TEST_F(path_fixture, zrtp_towards_b_keyed_before_the_answer) {
+    auto o = eng->offer("z", side::a, sdp_of("192.0.2.1", 4000, "RTP/AVP", ""),
+                        [] { leg_policy p; p.method = keying_method::zrtp; return p; }());
+    ASSERT_TRUE(o) << o.err().message;
+    ASSERT_EQ(made.size(), 1u);
+    EXPECT_NE(o->sdp.find("a=zrtp-hash:1.10"), std::string::npos);
+    EXPECT_NE(o->sdp.find("RTP/AVP"), std::string::npos);
+    // B starts ZRTP as soon as it has our offer: keys may come before its answer.
+    made[0]->ev.on_keyed(keys(engine::suite::aes_cm_128_hmac_sha1_32, 3), ep("198.51.100.7:6000"));
+    EXPECT_EQ(reg->size(), 0u);
+    auto a = eng->answer("z", side::b, sdp_of("198.51.100.7", 6000, "RTP/AVP", ""));
+    ASSERT_TRUE(a) << a.err().message;
+    EXPECT_EQ(made[0]->remotes, std::vector<bool>{false});
+    ASSERT_EQ(reg->size(), 2u) << "the keys that came early are kept at the commit";
+    auto fb = reg->get(ep("203.0.113.10:" + std::to_string(port_of(o->sdp))));
+    EXPECT_EQ(fb->spec.in->suite, engine::suite::aes_cm_128_hmac_sha1_32);
+    EXPECT_FALSE(fb->spec.out) << "A is plain";
+}
+
+TEST_F(path_fixture, a_keyer_refusing_the_peer_sdp_leaves_nothing_behind) {
+    auto o = eng->offer("x", side::a, sdp_of("192.0.2.1", 4000, "UDP/TLS/RTP/SAVP", "a=setup:actpass\r\n"),
+                        sdes_to({"AES_CM_128_HMAC_SHA1_80"}));
+    ASSERT_FALSE(o);
+    EXPECT_EQ(o.err().code, api::api_errc::invalid_argument);
+    EXPECT_NE(o.err().message.find("no a=fingerprint"), std::string::npos) << o.err().message;
+    EXPECT_EQ(eng->calls(), 0u);
+    EXPECT_EQ(pool->in_use(), 0u);
 }
 
 TEST(media_config, parses_and_refuses) {

@@ -56,6 +56,8 @@ struct leg_media {
     std::string mikey_offer;
     mikey::bytes mikey_reply;
     bool mikey_session_level = false;
+    /// DTLS-SRTP / ZRTP: the keyer on this leg's media port; keys arrive through its events.
+    std::shared_ptr<media_path_keying> path;
 };
 
 /// One m= line of the call.
@@ -222,6 +224,32 @@ api::api_result<srtp_keying> keying_from(const std::vector<mikey::crypto_session
     k.params = remote->keying.params;
     k.protocol = "mikey";
     return k;
+}
+
+bool on_media_path(keying_method k) noexcept { return k == keying_method::dtls_srtp || k == keying_method::zrtp; }
+
+/// A media-path keyer's attributes in our SDP: media-level ones in section `m` now; session-level
+/// ones (a=ice-lite) collected, to be added once after the session-level strip.
+void add_path_attributes(sdp::session_description& sd, std::size_t m, const media_path_keying& k, std::vector<std::string>& session) {
+    auto& md = sd.media[m];
+    for (const auto& [name, value] : k.local_attributes()) {
+        if (value.empty()) md.add_attribute(name);
+        else md.add_attribute(name, value);
+    }
+    if (k.method() == keying_method::dtls_srtp) // RFC 5764 §8: the DTLS-SRTP profile
+        md.proto = md.proto.ends_with("AVPF") ? "UDP/TLS/RTP/SAVPF" : "UDP/TLS/RTP/SAVP";
+    for (const auto& [name, value] : k.session_attributes()) {
+        std::string text = value.empty() ? name : name + ":" + value;
+        if (std::find(session.begin(), session.end(), text) == session.end()) session.push_back(std::move(text));
+    }
+}
+
+/// Inserts session-level a= lines after t= (RFC 8866 §5: attributes follow the time fields).
+void add_session_attributes(sdp::session_description& sd, const std::vector<std::string>& attrs) {
+    for (auto a = attrs.rbegin(); a != attrs.rend(); ++a) {
+        auto at = std::find_if(sd.session.begin(), sd.session.end(), [](const sdp::line& l) { return l.type == 't'; });
+        sd.session.insert(at == sd.session.end() ? sd.session.end() : at + 1, sdp::line{'a', *a});
+    }
 }
 
 std::string mikey_failure(const mikey::exchange_result& r) {
@@ -454,6 +482,7 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         rx.sd = std::move(*r);
     }
     std::map<std::string, mikey::exchange_result> mikey_done;
+    std::vector<std::string> session_attrs;
     p.mikey_offers.resize(sd.media.size());
     for (std::size_t i = 0; i < sd.media.size(); ++i) {
         auto& st = p.streams[i];
@@ -525,6 +554,16 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             lf.mikey_session_level = attr->second;
             break;
         }
+        case keying_method::dtls_srtp:
+        case keying_method::zrtp: {
+            auto k = path_keyer(std::string(call_id), i, from, *method, local_of(lf), lf.method == *method ? lf.path : nullptr);
+            if (!k) return make_api_error(k.err().code, field, field + ": " + k.err().message);
+            if (auto r = (*k)->set_remote(rx.sd, i, true); !r) return make_api_error(r.err().code, field, field + ": " + r.err().message);
+            if (lf.path != *k) lf.keys.reset(); // a new keyer: keys come with its on_keyed
+            lf.path = std::move(*k);
+            lf.sdes_answer.reset();
+            break;
+        }
         case keying_method::plain:
             lf.keys.reset();
             lf.sdes_answer.reset();
@@ -533,6 +572,7 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             return make_api_error(api_errc::unsupported, field,
                                   field + ": " + std::string(to_string(*method)) + " keying is not available on this srtpo-cp");
         }
+        if (!on_media_path(*method)) lf.path.reset();
         lf.method = *method;
 
         keying_method to_method = to_policy.method == keying_method::same ? *method : to_policy.method;
@@ -571,11 +611,21 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             p.mikey_offers[i] = std::make_shared<mikey::initiator>(std::move(*init));
             break;
         }
+        case keying_method::dtls_srtp:
+        case keying_method::zrtp: {
+            auto k = path_keyer(std::string(call_id), i, to, to_method, local_of(lt), lt.method == to_method ? lt.path : nullptr);
+            if (!k) return make_api_error(k.err().code, "policy.method", "policy.method: " + k.err().message);
+            if (lt.path != *k) lt.keys.reset();
+            lt.path = std::move(*k);
+            break;
+        }
         case keying_method::plain: break;
         default:
             return make_api_error(api_errc::unsupported, "policy.method",
                                   "policy.method: " + std::string(to_string(to_method)) + " keying is not available on this srtpo-cp");
         }
+        if (!on_media_path(to_method)) lt.path.reset();
+        if (to_method != lt.method && !on_media_path(to_method)) lt.keys.reset();
         lt.method = to_method;
         if (to_method == keying_method::plain) lt.keys.reset();
 
@@ -589,8 +639,10 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         if (p.sdes_offers[i])
             if (auto r = sdes::set_crypto_attributes(m, p.sdes_offers[i]->offered); !r) return from_engine(r.err(), field);
         if (p.mikey_offers[i]) m.add_attribute("key-mgmt", mikey::key_mgmt_value(p.mikey_offers[i]->i_message()));
+        if (lt.path) add_path_attributes(sd, i, *lt.path, session_attrs);
     }
     strip_session_keying(sd);
+    add_session_attributes(sd, session_attrs);
     const auto& any_to = std::find_if(p.streams.begin(), p.streams.end(), [](const stream& s) { return s.anchored; });
     const std::string& addrtype = any_to != p.streams.end() ? any_to->legs[idx(to)].addrtype : to_addrtype;
     const std::string& address = any_to != p.streams.end() ? any_to->legs[idx(to)].address : to_address;
@@ -641,6 +693,7 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
     to_pol.preference = p.to_suites;
     sdp_rewrite out;
     std::string mikey_session_reply;
+    std::vector<std::string> session_attrs;
     for (std::size_t i = 0; i < sd.media.size(); ++i) {
         auto& st = p.streams[i];
         auto& m = sd.media[i];
@@ -664,8 +717,12 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
         la.rtcp_mux = la.rtcp_mux && m.attribute("rtcp-mux").has_value();
         lo.rtcp_mux = la.rtcp_mux; // both legs multiplex, or neither (see offer())
         // MIKEY without the V flag answers with no key-mgmt at all (RFC 4567 §3.1): plain SAVP.
+        // ZRTP's a=zrtp-hash is optional (RFC 6189 §8.1): an RTP/AVP answer to our ZRTP offer is ZRTP.
+        const bool no_sdp_keys = m.attributes("crypto").empty() && !mikey_attribute(sd, i) && !m.attribute("fingerprint");
         auto method = la.method == keying_method::mikey && m.proto.find("SAVP") != std::string::npos && m.attributes("crypto").empty()
                           ? api::api_result<keying_method>(keying_method::mikey)
+                      : la.method == keying_method::zrtp && no_sdp_keys && m.proto.find("SAVP") == std::string::npos
+                          ? api::api_result<keying_method>(keying_method::zrtp)
                           : offered_keying(sd, i);
         if (!method) return make_api_error(method.err().code, field, field + ": " + method.err().message);
         if (*method != la.method)
@@ -696,6 +753,8 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             auto k = keying_from(res.sessions, std::nullopt, field);
             if (!k) return k.err();
             la.keys = std::move(*k);
+        } else if (la.path) {
+            if (auto r = la.path->set_remote(sd, i, false); !r) return make_api_error(r.err().code, field, field + ": " + r.err().message);
         }
         strip_keying(m);
         sdp::anchor_endpoint ep;
@@ -708,6 +767,7 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
             std::array<sdes::crypto_attribute, 1> one{lo.sdes_answer->answer};
             if (auto r = sdes::set_crypto_attributes(m, one); !r) return from_engine(r.err(), field);
         }
+        if (lo.path) add_path_attributes(sd, i, *lo.path, session_attrs);
         if (lo.method == keying_method::mikey && !lo.mikey_reply.empty()) {
             const auto v = mikey::key_mgmt_value(lo.mikey_reply);
             if (!lo.mikey_session_level) m.add_attribute("key-mgmt", v);
@@ -716,10 +776,8 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
     }
     strip_session_keying(sd);
     // A session-level I_MESSAGE gets its R_MESSAGE at session level (RFC 4567 §3.1), once.
-    if (!mikey_session_reply.empty()) {
-        auto at = std::find_if(sd.session.begin(), sd.session.end(), [](const sdp::line& l) { return l.type == 't'; });
-        sd.session.insert(at == sd.session.end() ? sd.session.end() : at + 1, sdp::line{'a', "key-mgmt:" + mikey_session_reply});
-    }
+    if (!mikey_session_reply.empty()) session_attrs.push_back("key-mgmt:" + mikey_session_reply);
+    add_session_attributes(sd, session_attrs);
     const auto any = std::find_if(p.streams.begin(), p.streams.end(), [](const stream& s) { return s.anchored; });
     const std::string addrtype = any != p.streams.end() ? any->legs[idx(offerer)].addrtype : _cfg.addrtype;
     const std::string address = any != p.streams.end() ? any->legs[idx(offerer)].address : _cfg.address;
@@ -740,6 +798,68 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
     c.streams = std::move(p.streams);
     guard.armed = false;
     return out;
+}
+
+api::api_result<std::shared_ptr<media_path_keying>> call_engine::path_keyer(const std::string& call_id, std::size_t stream, side s,
+                                                                            keying_method m, const table::endpoint& local,
+                                                                            const std::shared_ptr<media_path_keying>& current) {
+    if (current && current->method() == m) return current; // a re-offer: set_remote restarts or rekeys it
+    if (!_factory)
+        return make_api_error(api_errc::unsupported, "",
+                              std::string(to_string(m)) + " keying is not available on this srtpo-cp (no media-path keyer configured)");
+    // The keyer outlives neither the engine nor its leg; its events name the leg and check
+    // that it is still the leg's keyer before touching anything.
+    auto holder = std::make_shared<const media_path_keying*>(nullptr);
+    media_path_events ev;
+    ev.on_keyed = [this, call_id, stream, s, holder](const srtp_keying& k, const table::endpoint& peer) {
+        on_path_keyed(call_id, stream, s, *holder, k, peer);
+    };
+    ev.on_failed = [this, call_id, stream, s, holder](const std::string& why) { on_path_failed(call_id, stream, s, *holder, why); };
+    auto made = _factory(m, local, std::move(ev));
+    if (!made) return made.err();
+    if (!*made || (*made)->method() != m)
+        return make_api_error(api_errc::internal, "", std::string(to_string(m)) + " keyer factory returned no keyer of that method");
+    std::shared_ptr<media_path_keying> k(std::move(*made));
+    *holder = k.get();
+    return k;
+}
+
+void call_engine::on_path_keyed(const std::string& call_id, std::size_t i, side s, const media_path_keying* keyer, const srtp_keying& k,
+                                const table::endpoint& peer) {
+    auto it = _calls.find(call_id);
+    if (it == _calls.end() || !keyer) return;
+    auto& c = *it->second;
+    // Keys may come before the answer that completes the exchange (a DTLS client starts as soon
+    // as it has our offer): the pending state learns them too, so the commit keeps them.
+    if (c.pending && i < c.pending->streams.size() && c.pending->streams[i].legs[idx(s)].path.get() == keyer) {
+        c.pending->streams[i].legs[idx(s)].keys = k;
+        c.pending->streams[i].legs[idx(s)].peer = peer;
+    }
+    if (i >= c.streams.size() || c.streams[i].legs[idx(s)].path.get() != keyer) return;
+    auto next = c.streams;
+    next[i].legs[idx(s)].keys = k;
+    next[i].legs[idx(s)].peer = peer; // where the peer's media really comes from (ICE, NAT)
+    if (auto r = apply_flows(_reg, c.streams, next, _cfg.replay_window); !r) {
+        log_warn("call " + call_id + " stream " + std::to_string(i) + " leg " + name_of(s) + ": " + k.protocol +
+                 " keys agreed but the flows were refused: " + r.err().message);
+        return;
+    }
+    c.streams = std::move(next);
+    log_info("call " + call_id + " stream " + std::to_string(i) + " leg " + name_of(s) + " keyed by " + k.protocol + " (" +
+             std::string(engine::traits(k.suite).name) + ")");
+}
+
+void call_engine::on_path_failed(const std::string& call_id, std::size_t i, side s, const media_path_keying* keyer, const std::string& why) {
+    auto it = _calls.find(call_id);
+    if (it == _calls.end() || !keyer) return;
+    auto& c = *it->second;
+    if (c.pending && i < c.pending->streams.size() && c.pending->streams[i].legs[idx(s)].path.get() == keyer)
+        c.pending->streams[i].legs[idx(s)].keys.reset();
+    if (i >= c.streams.size() || c.streams[i].legs[idx(s)].path.get() != keyer) return;
+    auto next = c.streams;
+    next[i].legs[idx(s)].keys.reset(); // no keys, no flows: the stream's media stops at the anchor
+    if (auto r = apply_flows(_reg, c.streams, next, _cfg.replay_window); r) c.streams = std::move(next);
+    log_warn("call " + call_id + " stream " + std::to_string(i) + " leg " + name_of(s) + ": media-path keying failed: " + why);
 }
 
 void call_engine::reject_offer(std::string_view call_id, side to) {
@@ -781,6 +901,7 @@ api::api_result<json> call_engine::describe(std::string_view call_id) const {
                         {"rtcp", l.rtcp_mux ? "mux" : "port+1"}};
                 jl["peer"] = l.peer ? json(api::to_string(*l.peer)) : json(nullptr);
                 if (l.keys) jl["suite"] = engine::traits(l.keys->suite).name;
+                if (l.path) jl["media_path"] = l.path->status();
                 const auto& f = st.installed[idx(s)];
                 jl["flow"] = f ? json(api::to_string(f->match)) : json(nullptr);
                 legs[name_of(s)] = std::move(jl);

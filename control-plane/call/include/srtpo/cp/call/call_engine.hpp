@@ -74,6 +74,18 @@ public:
     struct call_state; ///< defined in call_engine.cpp
 
 private:
+    /// The media-path keyer of one leg: the leg's current one when it already runs `m`, else a
+    /// new one from the factory, bound to this call/stream/leg. Errors: unsupported without a
+    /// factory, or the factory's.
+    api::api_result<std::shared_ptr<media_path_keying>> path_keyer(const std::string& call_id, std::size_t stream, side s,
+                                                                   keying_method m, const table::endpoint& local,
+                                                                   const std::shared_ptr<media_path_keying>& current);
+    /// media_path_events of a keyer: keys agreed (install or rekey the stream's flows) or failed
+    /// (its flows go). A keyer that is no longer the leg's is ignored.
+    void on_path_keyed(const std::string& call_id, std::size_t stream, side s, const media_path_keying* keyer, const srtp_keying& k,
+                       const table::endpoint& peer);
+    void on_path_failed(const std::string& call_id, std::size_t stream, side s, const media_path_keying* keyer, const std::string& why);
+
     flow_registry& _reg;
     port_pool& _ports;
     media_config _cfg;
