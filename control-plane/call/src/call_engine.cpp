@@ -226,6 +226,18 @@ api::api_result<srtp_keying> keying_from(const std::vector<mikey::crypto_session
     return k;
 }
 
+/// A leg's peer address from its SDP: the c= that applies to section `i` and its m= port.
+/// c=0.0.0.0 is the old hold form (RFC 3264 §8.4): the stream keeps its last address.
+api::api_status learn_peer(const sdp::session_description& sd, std::size_t i, const std::string& field, leg_media& leg) {
+    auto conn = sdp::effective_connection(sd, i);
+    if (!conn) return make_api_error(api_errc::invalid_argument, field, field + ": no c= line for this stream (RFC 8866 §5.7)");
+    if (is_unspecified(conn->address)) return api::ok();
+    auto peer = endpoint_of(conn->addrtype, conn->address, sd.media[i].port, field + ".c");
+    if (!peer) return peer.err();
+    leg.peer = *peer;
+    return api::ok();
+}
+
 bool on_media_path(keying_method k) noexcept { return k == keying_method::dtls_srtp || k == keying_method::zrtp; }
 
 /// A media-path keyer's attributes in our SDP: media-level ones in section `m` now; session-level
@@ -447,15 +459,7 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
         }
         st.anchored = true;
         st.media = m.media;
-        // Peer address of the offerer's leg. c=0.0.0.0 is the old hold form (RFC 3264 §8.4):
-        // the stream keeps its last address.
-        auto conn = sdp::effective_connection(sd, i);
-        if (!conn) return make_api_error(api_errc::invalid_argument, field, field + ": no c= line for this stream (RFC 8866 §5.7)");
-        if (!is_unspecified(conn->address)) {
-            auto peer = endpoint_of(conn->addrtype, conn->address, m.port, field + ".c");
-            if (!peer) return peer.err();
-            lf.peer = *peer;
-        }
+        if (auto r = learn_peer(sd, i, field, lf); !r) return r.err();
         for (auto* l : {&lf, &lt}) {
             if (l->port != 0) continue;
             auto port = _ports.allocate();
@@ -707,13 +711,7 @@ api::api_result<sdp_rewrite> call_engine::answer(std::string_view call_id, side 
         }
         auto& la = st.legs[idx(from)];     // the answerer's leg
         auto& lo = st.legs[idx(offerer)];  // the offerer's leg
-        auto conn = sdp::effective_connection(sd, i);
-        if (!conn) return make_api_error(api_errc::invalid_argument, field, field + ": no c= line for this stream (RFC 8866 §5.7)");
-        if (!is_unspecified(conn->address)) {
-            auto peer = endpoint_of(conn->addrtype, conn->address, m.port, field + ".c");
-            if (!peer) return peer.err();
-            la.peer = *peer;
-        }
+        if (auto r = learn_peer(sd, i, field, la); !r) return r.err();
         la.rtcp_mux = la.rtcp_mux && m.attribute("rtcp-mux").has_value();
         lo.rtcp_mux = la.rtcp_mux; // both legs multiplex, or neither (see offer())
         // MIKEY without the V flag answers with no key-mgmt at all (RFC 4567 §3.1): plain SAVP.
