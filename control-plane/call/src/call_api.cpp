@@ -5,6 +5,8 @@
 
 #include "log.hpp"
 
+#include <srtpo/engine/kdf.hpp>
+
 #include <nlohmann/json.hpp>
 
 namespace srtpo::cp::call {
@@ -34,6 +36,12 @@ api::api_result<side> side_field(const json& req, const char* name, std::optiona
     if (*it == "b") return side::b;
     return bad(name, "must be \"a\" or \"b\"");
 }
+
+/// The request's SDP copy holds the peer's keys (a=crypto, a=key-mgmt): wiped when done.
+struct wiped_string {
+    std::string s;
+    ~wiped_string() { engine::secure_zero(s.data(), s.size()); }
+};
 
 json rewrite_json(sdp_rewrite&& r) { return json{{"sdp", std::move(r.sdp)}, {"notes", std::move(r.notes)}}; }
 
@@ -77,9 +85,10 @@ api::api_result<json> handle_call_op(call_engine& engine, const json& req) {
         if (!from) return from.err();
         auto body = string_field(req, "sdp");
         if (!body) return body.err();
+        wiped_string text{std::move(*body)};
         auto pol = parse_leg_policy(req.contains("policy") ? req["policy"] : json(), "policy");
         if (!pol) return pol.err();
-        auto r = engine.offer(*id, *from, *body, *pol);
+        auto r = engine.offer(*id, *from, text.s, *pol);
         if (!r) return r.err();
         log_info("call " + *id + ": offer from " + (*from == side::a ? "a" : "b"));
         return rewrite_json(std::move(*r));
@@ -89,7 +98,8 @@ api::api_result<json> handle_call_op(call_engine& engine, const json& req) {
         if (!from) return from.err();
         auto body = string_field(req, "sdp");
         if (!body) return body.err();
-        auto r = engine.answer(*id, *from, *body);
+        wiped_string text{std::move(*body)};
+        auto r = engine.answer(*id, *from, text.s);
         if (!r) return r.err();
         log_info("call " + *id + ": answer from " + (*from == side::a ? "a" : "b") + ", flows installed");
         return rewrite_json(std::move(*r));
