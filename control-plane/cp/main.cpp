@@ -119,6 +119,8 @@ int run(const overrides& o) {
         return 2;
     }
     call::call_engine calls(reg, *ports, *media);
+    // DTLS-SRTP / ZRTP legs: the keyers of control-plane/media plug in here with
+    // calls.set_media_path_factory(...); until then such offers are refused as unsupported.
     svc.add_ops("call.", [&calls](const nlohmann::json& req) { return call::handle_call_op(calls, req); });
 
     auto loop = event_loop::create({SIGTERM, SIGINT, SIGHUP});
