@@ -4,6 +4,8 @@
 //   keying-ctl [--socket PATH] [--json] stats [MATCH]
 //   keying-ctl [--socket PATH] [--json] health
 //   keying-ctl [--json] mikey decode [MESSAGE|-] [--show-keys]   (offline: no daemon needed)
+//   keying-ctl [--socket PATH] [--json] call offer|answer CALL_ID [SDP_FILE|-] ...  (rewritten SDP on stdout)
+//   keying-ctl [--socket PATH] [--json] call del|show CALL_ID, call list           (docs/calls.md)
 //
 // Keys: a key option takes an SDES key-param ("inline:BASE64|2^31|1:4" or bare BASE64), or
 // "@FILE" to read it from a file, or "-" to read it from stdin — so that keys need not appear in
@@ -204,6 +206,33 @@ void print_human(const std::string& cmd, const json& r) {
         std::printf("total: %s packets, %s octets, %s auth failures, %s replay drops%s\n", str(tot, "packets").c_str(),
                     str(tot, "octets").c_str(), str(tot, "auth_fail").c_str(), str(tot, "replay_drop").c_str(),
                     r.value("pmd_attached", false) ? "" : " (srtpo-pmd has not attached: no live counters)");
+    } else if (cmd == "call offer" || cmd == "call answer") {
+        // The rewritten SDP, ready to send on (it holds this leg's keys when it is SDES-keyed).
+        std::fputs(r["sdp"].get_ref<const std::string&>().c_str(), stdout);
+        for (const auto& n : r["notes"]) std::fprintf(stderr, "keying-ctl: note: %s\n", n.get<std::string>().c_str());
+    } else if (cmd == "call list") {
+        srtpo::kctl::text_table t({"CALL", "STREAMS", "FLOWS", "PENDING OFFER TO"});
+        for (const auto& c : r["calls"]) t.add({str(c, "call_id"), str(c, "streams"), str(c, "flows"), str(c, "pending_offer_to")});
+        std::fputs(t.render().c_str(), stdout);
+        std::printf("%s calls\n", str(r, "count").c_str());
+    } else if (cmd == "call show") {
+        srtpo::kctl::text_table t({"STREAM", "MEDIA", "LEG", "KEYING", "SUITE", "LOCAL", "PEER", "RTCP", "FLOW"});
+        for (const auto& st : r["streams"]) {
+            if (!st.value("anchored", false)) {
+                t.add({str(st, "index"), str(st, "media"), "-", "(not anchored)", "-", "-", "-", "-", "-"});
+                continue;
+            }
+            for (const char* leg : {"a", "b"}) {
+                const auto& l = st["legs"][leg];
+                t.add({str(st, "index"), str(st, "media"), leg, str(l, "method"), str(l, "suite"), str(l, "local"), str(l, "peer"),
+                       str(l, "rtcp"), str(l, "flow")});
+            }
+        }
+        std::printf("call %s%s\n", str(r, "call_id").c_str(),
+                    r["pending_offer_to"].is_null() ? "" : (", offer pending towards " + str(r, "pending_offer_to")).c_str());
+        std::fputs(t.render().c_str(), stdout);
+    } else if (cmd == "call del") {
+        std::printf("deleted call %s\n", str(r, "call_id").c_str());
     } else if (cmd == "health") {
         const auto& t = r["table"];
         const auto& p = r["pmd"];
@@ -262,6 +291,28 @@ int main(int argc, char** argv) {
     mikey_decode->add_option("message", mikey_msg, "the message; '-' or none reads stdin");
     mikey_decode->add_flag("--show-keys", show_keys, "print keys of a NULL-encrypted KEMAC (secrets)");
 
+    auto* call = app.add_subcommand("call", "anchored calls: SDP offer/answer through the call engine (docs/calls.md)")->require_subcommand(1);
+    std::string call_id, sdp_file, from, media_address, method;
+    std::vector<std::string> suites;
+    bool no_mux = false;
+    auto* coffer = call->add_subcommand("offer", "an SDP offer from one leg's peer; prints the offer for the other leg");
+    coffer->add_option("call_id", call_id, "call id (e.g. the SIP Call-ID)")->required();
+    coffer->add_option("sdp", sdp_file, "SDP file, or - / none for stdin");
+    coffer->add_option("--from", from, "a (caller, default) or b: whose peer sent the offer");
+    coffer->add_option("--method", method, "keying of the other leg: same (default), sdes, plain, mikey, dtls-srtp, zrtp");
+    coffer->add_option("--suite", suites, "SDES suite preference for the other leg (repeatable)");
+    coffer->add_flag("--no-rtcp-mux", no_mux, "do not offer rtcp-mux to the other leg");
+    coffer->add_option("--media-address", media_address, "media address for the other leg ('IP4 192.0.2.10')");
+    auto* canswer = call->add_subcommand("answer", "the SDP answer from the leg the offer went to; prints the answer for the offerer");
+    canswer->add_option("call_id", call_id, "call id")->required();
+    canswer->add_option("sdp", sdp_file, "SDP file, or - / none for stdin");
+    canswer->add_option("--from", from, "b (default) or a: whose peer answered");
+    auto* cdel = call->add_subcommand("del", "end a call: its flows are deleted, ports and keys released");
+    cdel->add_option("call_id", call_id, "call id")->required();
+    auto* cshow = call->add_subcommand("show", "one call: keying, suite, addresses and flows per leg (never keys)");
+    cshow->add_option("call_id", call_id, "call id")->required();
+    auto* clist = call->add_subcommand("list", "every call");
+
     json req;
     std::string cmd;
     try {
@@ -318,6 +369,39 @@ int main(int argc, char** argv) {
             cmd = "stats";
             req = {{"op", "stats"}};
             if (!match.empty()) req["match"] = match;
+        } else if (coffer->parsed() || canswer->parsed()) {
+            const bool is_offer = coffer->parsed();
+            cmd = is_offer ? "call offer" : "call answer";
+            std::string body;
+            if (sdp_file.empty() || sdp_file == "-") {
+                body.assign(std::istreambuf_iterator<char>(std::cin), {});
+            } else {
+                std::ifstream f(sdp_file, std::ios::binary);
+                if (!f) throw usage_error("cannot read " + sdp_file);
+                body.assign(std::istreambuf_iterator<char>(f), {});
+            }
+            if (body.empty()) throw usage_error("empty SDP");
+            if (!from.empty() && from != "a" && from != "b") throw usage_error("--from: a or b");
+            req = {{"op", is_offer ? "call.offer" : "call.answer"}, {"call_id", call_id}, {"sdp", std::move(body)}};
+            srtpo::engine::secure_zero(body.data(), body.size());
+            if (!from.empty()) req["from"] = from;
+            if (is_offer) {
+                json pol = json::object();
+                if (!method.empty()) pol["method"] = method;
+                if (!suites.empty()) pol["suites"] = suites;
+                if (no_mux) pol["rtcp_mux"] = false;
+                if (!media_address.empty()) pol["media_address"] = media_address;
+                req["policy"] = std::move(pol);
+            }
+        } else if (cdel->parsed()) {
+            cmd = "call del";
+            req = {{"op", "call.delete"}, {"call_id", call_id}};
+        } else if (cshow->parsed()) {
+            cmd = "call show";
+            req = {{"op", "call.get"}, {"call_id", call_id}};
+        } else if (clist->parsed()) {
+            cmd = "call list";
+            req = {{"op", "call.list"}};
         } else if (health->parsed()) {
             cmd = "health";
             req = {{"op", "health"}};

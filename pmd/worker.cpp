@@ -28,20 +28,23 @@ void put16(std::byte* p, uint16_t v) noexcept {
 
 /// send_from / send_to: new addresses and ports; set_udp_payload_len then recomputes the IPv4
 /// header checksum and the UDP checksum from `f`, so `f` is updated together with the bytes.
-void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow_entry& fl) noexcept {
+/// RTCP that arrived on the RTCP port (P + 1) of a flow without rtcp-mux leaves from and to the
+/// RTCP ports next to send_from/send_to (RFC 3550 §11), as a media anchor's legs expect.
+void rewrite_endpoints(std::byte* frame, net::udp_frame& f, const flow_entry& fl, bool rtcp_port) noexcept {
+    const uint16_t next = rtcp_port ? 1 : 0;
     const bool v6 = f.ip_version == 6;
     const std::size_t alen = v6 ? 16 : 4;
     if (fl.send_from) {
         std::memcpy(frame + f.l3_offset + (v6 ? 8 : 12), fl.send_from->addr.bytes.data(), alen);
-        put16(frame + f.l4_offset, fl.send_from->port);
         f.src = fl.send_from->addr;
-        f.src_port = fl.send_from->port;
+        f.src_port = static_cast<uint16_t>(fl.send_from->port + next);
+        put16(frame + f.l4_offset, f.src_port);
     }
     if (fl.send_to) {
         std::memcpy(frame + f.l3_offset + (v6 ? 24 : 16), fl.send_to->addr.bytes.data(), alen);
-        put16(frame + f.l4_offset + 2, fl.send_to->port);
         f.dst = fl.send_to->addr;
-        f.dst_port = fl.send_to->port;
+        f.dst_port = static_cast<uint16_t>(fl.send_to->port + next);
+        put16(frame + f.l4_offset + 2, f.dst_port);
     }
 }
 
@@ -65,6 +68,7 @@ struct worker::slot {
     uint8_t first_cls = none, first_op = 0; ///< unprotect or protect op
     uint8_t second_op = none;               ///< transcrypt: its protect op (class first_cls + 2)
     bool fast = false;
+    bool rtcp_port = false; ///< arrived on P + 1 of a flow without rtcp-mux
     bool exc = false; ///< exception path (queued after the lookup, in arrival order)
 };
 
@@ -186,6 +190,7 @@ bool worker::poll(const queue_io& q) noexcept {
         flow_entry& fl = *e;
         if (fl.static_index != no_static_index) ++_st.flows[fl.static_index].rx;
         auto* payload = rte_pktmbuf_mtod(s.m, std::byte*) + s.f.payload_offset;
+        s.rtcp_port = refs[k].rtcp_port;
         s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].rtcp_port || fl.proto == table::flow_proto::rtcp);
         if (fl.live) {
             // The SSRC whose progress the status entry shows (RFC 3550 §5.1 / §6.4.1 offsets).
@@ -288,7 +293,7 @@ bool worker::poll(const queue_io& q) noexcept {
         auto* frame = rte_pktmbuf_mtod(s.m, std::byte*);
         const bool unchanged = (fl.act == action::forward || fl.act == action::authenticate) && !fl.send_from && !fl.send_to;
         if (!unchanged) {
-            rewrite_endpoints(frame, s.f, fl);
+            rewrite_endpoints(frame, s.f, fl, s.rtcp_port);
             const std::size_t cap = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m);
             // l2_len and l3_len are 7 and 9 bits in the mbuf: longer headers get software sums.
             const bool offload = q.tx_csum_offload && s.f.l3_offset <= 0x7f && s.f.l4_offset - s.f.l3_offset <= 0x1ff;

@@ -96,6 +96,8 @@ json api_service::dispatch(const json& req, const peer_identity& who) {
     if (o == "flow.rekey") return op_rekey(req);
     if (o == "stats") return op_stats(req);
     if (o == "health") return op_health();
+    for (const auto& [prefix, handler] : _extensions)
+        if (o.starts_with(prefix)) return value_or_throw(handler(req));
     throw refused{make_api_error(api_errc::bad_request, "op",
                                  "unknown op '" + o +
                                      "' (flow.add, flow.update, flow.delete, flow.get, flow.list, flow.rekey, stats, health)")};

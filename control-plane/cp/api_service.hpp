@@ -20,8 +20,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace srtpo::cp {
 
@@ -46,6 +49,12 @@ public:
     void refresh_status();
     void reconfigure(const config& cfg) noexcept { _cfg = cfg; }
 
+    /// Ops served outside this class (the call engine's call.*, docs/calls.md): every op that
+    /// starts with `prefix` goes to `handler`, whose error becomes the response's error.
+    /// Ownership: the handler's captures must outlive the service.
+    using op_handler = std::function<api::api_result<nlohmann::json>(const nlohmann::json& req)>;
+    void add_ops(std::string prefix, op_handler handler) { _extensions.emplace_back(std::move(prefix), std::move(handler)); }
+
 private:
     nlohmann::json dispatch(const nlohmann::json& req, const peer_identity& who);
     nlohmann::json op_add(const nlohmann::json& req);
@@ -62,6 +71,7 @@ private:
     table::sessions_mapping& _sessions;
     config _cfg;
     std::optional<table::status_mapping> _status;
+    std::vector<std::pair<std::string, op_handler>> _extensions;
     std::chrono::steady_clock::time_point _started = std::chrono::steady_clock::now();
 };
 

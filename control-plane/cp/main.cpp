@@ -18,6 +18,10 @@
 #include "event_loop.hpp"
 #include "flow_registry.hpp"
 #include "log.hpp"
+#include "port_pool.hpp"
+
+#include <srtpo/cp/call/call_api.hpp>
+#include <srtpo/cp/call/call_engine.hpp>
 
 #include <srtpo/table/mapping.hpp>
 
@@ -59,6 +63,12 @@ struct overrides {
     uint32_t capacity = 0;
 };
 
+/// The call engine's [media] section (control-plane/call/media_config.hpp), from the same file.
+engine::result<call::media_config> effective_media(const overrides& o) {
+    if (o.config_path.empty()) return call::media_config{};
+    return call::load_media_config(o.config_path);
+}
+
 engine::result<config> effective_config(const overrides& o) {
     config c;
     if (!o.config_path.empty()) {
@@ -79,6 +89,11 @@ int run(const overrides& o) {
         return 2;
     }
     set_log_level(cfg->level);
+    auto media = effective_media(o);
+    if (!media) {
+        log_err(media.err().message);
+        return 2;
+    }
 
     table::sessions_options so;
     so.capacity = cfg->table_capacity;
@@ -97,6 +112,16 @@ int run(const overrides& o) {
     const std::size_t recovered = existed ? reg.recover() : 0;
     api_service svc(reg, *sessions, *cfg);
     svc.refresh_status();
+    // Calls (docs/calls.md): media ports from [media], flows through the same registry.
+    auto ports = port_pool::create(media->port_min, media->port_max);
+    if (!ports) {
+        log_err("media ports: " + ports.err().message);
+        return 2;
+    }
+    call::call_engine calls(reg, *ports, *media);
+    // DTLS-SRTP / ZRTP legs: the keyers of control-plane/media plug in here with
+    // calls.set_media_path_factory(...); until then such offers are refused as unsupported.
+    svc.add_ops("call.", [&calls](const nlohmann::json& req) { return call::handle_call_op(calls, req); });
 
     auto loop = event_loop::create({SIGTERM, SIGINT, SIGHUP});
     if (!loop) {
@@ -124,6 +149,13 @@ int run(const overrides& o) {
             } else {
                 if (nc->table_name != cfg->table_name || nc->table_capacity != cfg->table_capacity)
                     log_warn("table.name/capacity changed in the config: a restart is needed to apply them");
+                if (auto nm = effective_media(o); !nm) {
+                    log_err("reload: [media] refused, keeping the running one: " + nm.err().message);
+                } else {
+                    if (nm->port_min != media->port_min || nm->port_max != media->port_max)
+                        log_warn("media.port_min/port_max changed in the config: a restart is needed to apply them");
+                    calls.reconfigure(*nm);
+                }
                 set_log_level(nc->level);
                 reg.set_default_grace(nc->rekey_grace_ms);
                 (*sock)->reconfigure(*nc);
@@ -169,6 +201,10 @@ int main(int argc, char** argv) {
     }
     if (check) {
         auto c = effective_config(o);
+        if (c) {
+            auto m = effective_media(o);
+            if (!m) c = m.err();
+        }
         if (!c) {
             std::fprintf(stderr, "srtpo-cp: %s\n", c.err().message.c_str());
             return 2;

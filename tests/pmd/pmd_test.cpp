@@ -221,13 +221,20 @@ TEST(pmd, send_from_send_to_rewrite_with_checksums) {
         const auto out = frames(d / "out.pcap");
         ASSERT_EQ(out.size(), total);
         const auto ef = pmd::parse_endpoint(from).value(), et = pmd::parse_endpoint(to).value();
-        for (const auto& f : out) {
+        const auto in = frames(d / "plain.pcap");
+        ASSERT_EQ(in.size(), out.size());
+        for (std::size_t i = 0; i < out.size(); ++i) {
+            const auto& f = out[i];
             const auto u = net::parse_udp_frame(f, net::link_type::ethernet);
             ASSERT_TRUE(u.ok());
+            // RTCP that arrived on the RTCP port (P + 1, no rtcp-mux) leaves between the RTCP
+            // ports next to send_from/send_to (RFC 3550 §11).
+            const auto iu = net::parse_udp_frame(in[i], net::link_type::ethernet);
+            const uint16_t next = iu.dst_port % 2 == 1 ? 1 : 0;
             EXPECT_EQ(u.src, ef.addr);
             EXPECT_EQ(u.dst, et.addr);
-            EXPECT_EQ(u.src_port, ef.port);
-            EXPECT_EQ(u.dst_port, et.port);
+            EXPECT_EQ(u.src_port, ef.port + next);
+            EXPECT_EQ(u.dst_port, et.port + next);
             EXPECT_TRUE(net::udp_checksum_ok(f, u));
             if (!v6) {
                 EXPECT_TRUE(net::ipv4_header_checksum_ok(std::span(f).subspan(u.l3_offset, u.l4_offset - u.l3_offset)));
