@@ -110,6 +110,8 @@ int run(const overrides& o) {
 
     flow_registry reg(*sessions, cfg->rekey_grace_ms);
     const std::size_t recovered = existed ? reg.recover() : 0;
+    // Logged before the control socket exists, so a client that can connect can also see it.
+    if (existed) log_notice(std::to_string(recovered) + " flows recovered from the session table");
     api_service svc(reg, *sessions, *cfg);
     svc.refresh_status();
     // Calls (docs/calls.md): media ports from [media], flows through the same registry.
