@@ -6,13 +6,16 @@
 //   BM_sync_apply/N/keyed the sync thread's apply rate: N installed slots read through the seqlock,
 //                         validated, turned into engine sessions (keyed = unprotect
 //                         AES_CM_128_HMAC_SHA1_80, else tap: no sessions) and published.
-// Run: build/bench/pmd_table_bench [--benchmark_filter=...]   (docs/PERFORMANCE.md §5)
+// Run: build/bench/pmd_table_bench [--benchmark_filter=...]   (docs/PERFORMANCE.md §5);
+// SRTPO_HUGEPAGES=1 runs EAL on reserved hugepages instead of anonymous memory.
 
 #include "flow_registry.hpp"
 #include "table_sync.hpp"
 
 #include <srtpo/engine/kdf.hpp>
 #include <srtpo/table/mapping.hpp>
+
+#include "dpdk_bench_main.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_eal.h>
@@ -150,19 +153,4 @@ BENCHMARK(BM_sync_apply)->Args({65'536, 1})->Args({1'048'576, 0})->Iterations(2)
 
 } // namespace
 
-int main(int argc, char** argv) {
-    const std::string prefix = "--file-prefix=srtpo-pmd-bench-" + std::to_string(getpid());
-    std::vector<std::string> eal = {"pmd_table_bench", "--no-huge", "--no-pci", "-m", "3072", "--no-shconf", prefix, "-l", "0",
-                                    "--log-level=warning", "--no-telemetry"};
-    std::vector<char*> eargv;
-    for (auto& a : eal) eargv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
-        std::fprintf(stderr, "EAL init failed\n");
-        return 1;
-    }
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    rte_eal_cleanup();
-    return 0;
-}
+int main(int argc, char** argv) { return srtpo::bench::run_dpdk_benchmarks(argc, argv, "pmd_table_bench", "3072"); }

@@ -24,6 +24,8 @@
 #include <srtpo/engine/suite.hpp>
 #include <srtpo/engine/worker_ctx.hpp>
 
+#include "dpdk_bench_main.hpp"
+
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -335,20 +337,4 @@ BENCHMARK(BM_pmd)->Apply(args);
 
 } // namespace
 
-int main(int argc, char** argv) {
-    const std::string prefix = "--file-prefix=srtpo-pmd-worker-bench-" + std::to_string(getpid());
-    std::vector<std::string> eal = {"pmd_worker_bench", "--no-pci", "-m", "4096", "--no-shconf", prefix, "-l", "0",
-                                    "--log-level=warning", "--no-telemetry"};
-    if (!std::getenv("SRTPO_HUGEPAGES")) eal.insert(eal.begin() + 1, "--no-huge");
-    std::vector<char*> eargv;
-    for (auto& a : eal) eargv.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
-        std::fprintf(stderr, "EAL init failed\n");
-        return 1;
-    }
-    benchmark::Initialize(&argc, argv);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    rte_eal_cleanup();
-    return 0;
-}
+int main(int argc, char** argv) { return srtpo::bench::run_dpdk_benchmarks(argc, argv, "pmd_worker_bench", "4096"); }
