@@ -82,7 +82,7 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
     config c;
     engine::result<void> err;
     const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };
-    if (auto r = only_known(doc, "", {"table", "control", "flows", "log"}); !r) return fail(r);
+    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "sip"}); !r) return fail(r);
     if (const auto* t = section(doc, "table", err)) {
         if (auto r = only_known(*t, "table", {"name", "capacity"}); !r) return fail(r);
         if (auto r = get_string(*t, "name", "table", c.table_name); !r) return fail(r);
@@ -107,6 +107,11 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
         if (auto r = get_string(*t, "level", "log", lv); !r) return fail(r);
         if (!lv.empty() && !parse_log_level(lv, c.level))
             return make_error(errc::invalid_argument, source + ": log.level: '" + lv + "' is not error, warning, notice, info or debug");
+    }
+    if (const auto* t = section(doc, "sip", err)) {
+        auto s = b2bua::parse_sip_config(*t);
+        if (!s) return make_error(errc::invalid_argument, source + ": " + s.err().message);
+        c.sip = std::move(*s);
     }
     if (!err) return fail(err);
     if (c.socket_path.empty() || c.socket_path.size() >= 108)

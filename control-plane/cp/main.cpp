@@ -19,6 +19,7 @@
 #include "flow_registry.hpp"
 #include "log.hpp"
 
+#include <srtpo/cp/b2bua/sip_service.hpp>
 #include <srtpo/table/mapping.hpp>
 
 #include <CLI/CLI.hpp>
@@ -72,6 +73,13 @@ engine::result<config> effective_config(const overrides& o) {
     return c;
 }
 
+/// The call engine the SIP B2BUA hands every SDP body to. Until control-plane/call's engine is
+/// linked in, a refusing stand-in (no SDP or key ever crosses between legs unprocessed).
+srtpo::cp::call::media_handler& call_engine() {
+    static b2bua::no_call_engine none;
+    return none;
+}
+
 int run(const overrides& o) {
     auto cfg = effective_config(o);
     if (!cfg) {
@@ -109,6 +117,17 @@ int run(const overrides& o) {
         log_err("control socket: " + sock.err().message);
         return 1;
     }
+    // SIP B2BUA (docs/sip-b2bua.md): listeners bound now, so a busy port fails the start.
+    std::unique_ptr<b2bua::sip_service> sip;
+    if (cfg->sip.enabled) {
+        auto s = b2bua::sip_service::start(cfg->sip, *loop, call_engine());
+        if (!s) {
+            log_err("sip: " + s.err().message);
+            return 1;
+        }
+        sip = std::move(*s);
+        log_notice("sip: B2BUA listening (" + std::to_string(cfg->sip.listen.size()) + " listeners)");
+    }
     // The pmd may start, stop or restart at any time: look for its status region every second.
     std::function<void()> status_tick = [&] {
         svc.refresh_status();
@@ -145,6 +164,7 @@ int run(const overrides& o) {
         log_err(r.err().message);
         return 1;
     }
+    sip.reset();
     sock->reset();
     return 0;
 }
