@@ -1,4 +1,5 @@
 #include "config.hpp"
+#include "toml_fields.hpp"
 
 #include <srtpo/table/abi.hpp>
 
@@ -15,34 +16,9 @@ using engine::make_error;
 
 namespace {
 
-engine::result<void> only_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
-    for (const auto& [k, v] : t) {
-        bool ok = false;
-        for (auto n : keys) ok = ok || k.str() == n;
-        if (!ok) return make_error(errc::invalid_argument, where + (where.empty() ? "" : ".") + std::string(k.str()) + ": unknown key");
-    }
-    return {};
-}
-
-template <class T>
-engine::result<void> get_int(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi, T& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || !v || *v < lo || *v > hi)
-        return make_error(errc::invalid_argument, where + "." + key + ": must be an integer " + std::to_string(lo) + ".." +
-                                                      std::to_string(hi));
-    out = static_cast<T>(*v);
-    return {};
-}
-
-engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    if (!n->is_string()) return make_error(errc::invalid_argument, where + "." + key + ": must be a string");
-    out = *n->value<std::string>();
-    return {};
-}
+using toml_fields::get_int;
+using toml_fields::get_string;
+using toml_fields::only_known;
 
 engine::result<void> get_mode(const toml::table& t, const char* key, const std::string& where, mode_t& out) {
     std::string s;

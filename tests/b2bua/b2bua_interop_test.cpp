@@ -411,5 +411,45 @@ TEST_F(B2buaInterop, TlsKeyFileMustBe0600AndCiphersAreApplied) {
     EXPECT_NE(out.find("ECDHE-ECDSA-AES256-GCM-SHA384"), std::string::npos) << out;
 }
 
+// srtpo-cp itself with a [sip] section: main.cpp starts the SIP service next to the control API.
+// Until the call engine is linked in it answers OPTIONS and refuses every SDP offer with 488.
+TEST_F(B2buaInterop, SrtpoCpStartsTheSipServiceFromItsConfig) {
+    const char* cp = std::getenv("SRTPO_CP");
+    ASSERT_NE(cp, nullptr) << "SRTPO_CP not set (meson sets it)";
+    const auto& d = dir.path();
+    const std::string table = "srtpo-b2bua-test-" + std::to_string(::getpid());
+    write_file(d + "/cp.toml", "[log]\nlevel = \"info\"\n[sip]\n[[sip.listen]]\ntransport = \"tcp\"\naddress = \"127.0.0.1\"\n"
+                               "port = 33260\n[[sip.route]]\ndomain = \"tcp.test\"\nnext_hop = \"sip:127.0.0.1:33070;transport=tcp\"\n");
+    host_log = d + "/cp.log";
+    host.pid = test::spawn({cp, "--config", d + "/cp.toml", "--table", table, "--capacity", "16", "--socket", d + "/cp.sock"}, host_log);
+    ASSERT_GT(host.pid, 0);
+    ASSERT_TRUE(wait_listening(33260, 5000)) << test::read_file(host_log);
+    const int fd = test::tcp_connect(33260, 3000);
+    ASSERT_GE(fd, 0);
+    auto exchange = [&](const std::string& text, const std::string& want) {
+        EXPECT_TRUE(test::send_all(fd, test::wire_form(text)));
+        std::string got;
+        for (int i = 0; i < 20 && got.find(want) == std::string::npos; ++i)
+            if (auto s = test::recv_some(fd, 250)) got += *s;
+        return got;
+    };
+    auto opt = exchange("OPTIONS sip:127.0.0.1:33260 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKcp1\nMax-Forwards: 70\n"
+                        "From: <sip:mon@127.0.0.1>;tag=c1\nTo: <sip:127.0.0.1:33260>\nCall-ID: cp-opt\nCSeq: 1 OPTIONS\nContent-Length: 0\n\n",
+                        "SIP/2.0 200");
+    EXPECT_NE(opt.find("SIP/2.0 200"), std::string::npos) << opt;
+    auto inv = exchange("INVITE sip:bob@tcp.test SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKcp2\nMax-Forwards: 70\n"
+                        "From: <sip:alice@127.0.0.1>;tag=c2\nTo: <sip:bob@tcp.test>\nCall-ID: cp-inv\nCSeq: 1 INVITE\n"
+                        "Contact: <sip:alice@127.0.0.1:5999;transport=tcp>\nContent-Type: application/sdp\nContent-Length: @CL@\n\n"
+                        "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 6000 RTP/AVP 0\n",
+                        "SIP/2.0 488");
+    EXPECT_NE(inv.find("SIP/2.0 488"), std::string::npos) << inv;
+    EXPECT_NE(inv.find("no call engine in this srtpo-cp build"), std::string::npos) << inv;
+    ::close(fd);
+    ::kill(host.pid, SIGTERM);
+    EXPECT_EQ(host.finish(5000), 0) << test::read_file(host_log);
+    for (const std::string& n : {table, table + ".status"}) ::unlink(("/dev/shm/" + n).c_str());
+    EXPECT_NE(test::read_file(host_log).find("sip: B2BUA listening"), std::string::npos) << test::read_file(host_log);
+}
+
 } // namespace
 } // namespace srtpo::cp

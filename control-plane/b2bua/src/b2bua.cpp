@@ -66,6 +66,25 @@ bool known_method(std::string_view m) {
     return false;
 }
 
+// Arms the loop timer of a transaction entry (server or client) at its next_timer(); when it fires,
+// `fire` gets the entry if it still exists. The map outlives its timers (~b2bua cancels them).
+template <class Map, class Fire>
+void arm_tx_timer(event_loop& loop, Map& entries, const std::string& key, Fire fire) {
+    auto it = entries.find(key);
+    if (it == entries.end()) return;
+    auto& e = *it->second;
+    if (e.timer) loop.cancel(e.timer);
+    e.timer = 0;
+    const auto next = e.tx.next_timer();
+    if (!next) return;
+    e.timer = loop.at(at(*next), [&entries, key, fire] {
+        auto i = entries.find(key);
+        if (i == entries.end()) return;
+        i->second->timer = 0;
+        fire(*i->second);
+    });
+}
+
 } // namespace
 
 struct b2bua::server_entry {
@@ -192,20 +211,10 @@ void b2bua::respond_code(const std::string& key, int code, std::string_view reas
 }
 
 void b2bua::schedule_server(const std::string& key) {
-    auto it = _servers.find(key);
-    if (it == _servers.end()) return;
-    auto& e = *it->second;
-    if (e.timer) _loop.cancel(e.timer);
-    e.timer = 0;
-    const auto next = e.tx.next_timer();
-    if (!next) return;
-    e.timer = _loop.at(at(*next), [this, key] {
-        auto i = _servers.find(key);
-        if (i == _servers.end()) return;
-        i->second->timer = 0;
-        auto a = i->second->tx.on_timer(now_ms());
-        transmit(a.send, i->second->from);
-        if (i->second->tx.state() == sip::tx_state::terminated && !i->second->answered_2xx) _servers.erase(i);
+    arm_tx_timer(_loop, _servers, key, [this, key](server_entry& e) {
+        auto a = e.tx.on_timer(now_ms());
+        transmit(a.send, e.from);
+        if (e.tx.state() == sip::tx_state::terminated && !e.answered_2xx) _servers.erase(key);
         else schedule_server(key);
     });
 }
@@ -234,19 +243,7 @@ b2bua::client_entry* b2bua::start_client(sip::message req, const peer& to, const
 }
 
 void b2bua::schedule_client(const std::string& key) {
-    auto it = _clients.find(key);
-    if (it == _clients.end()) return;
-    auto& e = *it->second;
-    if (e.timer) _loop.cancel(e.timer);
-    e.timer = 0;
-    const auto next = e.tx.next_timer();
-    if (!next) return;
-    e.timer = _loop.at(at(*next), [this, key] {
-        auto i = _clients.find(key);
-        if (i == _clients.end()) return;
-        i->second->timer = 0;
-        on_client_actions(key, i->second->tx.on_timer(now_ms()));
-    });
+    arm_tx_timer(_loop, _clients, key, [this, key](client_entry& e) { on_client_actions(key, e.tx.on_timer(now_ms())); });
 }
 
 void b2bua::on_client_actions(const std::string& key, sip::tx_actions a) {
@@ -755,6 +752,7 @@ void b2bua::on_in_dialog(const std::string& key, const sip::message& m, bridged_
     } else if (m.method == "OPTIONS") {
         auto r = sip::make_response(m, 200);
         r.add_header("Allow", std::string(allow));
+        r.add_header("Accept", "application/sdp");
         respond(key, r);
     } else if ((m.method == "INFO" || m.method == "MESSAGE" || m.method == "NOTIFY") && c.of(call::other(from)).has_dialog) {
         sip::message req = new_request_for(c, call::other(from), m.method);

@@ -4,6 +4,8 @@
 #include <srtpo/cp/sip/header_names.hpp>
 #include <srtpo/cp/sip/header_values.hpp>
 
+#include "toml_fields.hpp"
+
 #include <initializer_list>
 
 namespace srtpo::cp::b2bua {
@@ -43,43 +45,11 @@ bool parse_transport(std::string_view s, transport_kind& out) noexcept {
 
 uint16_t default_port(transport_kind t) noexcept { return t == transport_kind::tls ? 5061 : 5060; }
 
-engine::error bad(const std::string& where, const std::string& what) { return make_error(errc::invalid_argument, where + ": " + what); }
-
-engine::result<void> only_known(const toml::table& t, const std::string& where, std::initializer_list<std::string_view> keys) {
-    for (const auto& [k, v] : t) {
-        bool ok = false;
-        for (auto n : keys) ok = ok || k.str() == n;
-        if (!ok) return bad(where + "." + std::string(k.str()), "unknown key");
-    }
-    return {};
-}
-
-engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    if (!n->is_string()) return bad(where + "." + key, "must be a string");
-    out = *n->value<std::string>();
-    return {};
-}
-
-engine::result<void> get_bool(const toml::table& t, const char* key, const std::string& where, bool& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    if (!n->is_boolean()) return bad(where + "." + key, "must be true or false");
-    out = *n->value<bool>();
-    return {};
-}
-
-template <class T>
-engine::result<void> get_int(const toml::table& t, const char* key, const std::string& where, int64_t lo, int64_t hi, T& out) {
-    const auto* n = t.get(key);
-    if (!n) return {};
-    auto v = n->value<int64_t>();
-    if (!n->is_integer() || !v || *v < lo || *v > hi)
-        return bad(where + "." + key, "must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
-    out = static_cast<T>(*v);
-    return {};
-}
+using toml_fields::bad;
+using toml_fields::get_bool;
+using toml_fields::get_int;
+using toml_fields::get_string;
+using toml_fields::only_known;
 
 engine::result<void> get_keying(const toml::table& t, const char* key, const std::string& where, call::keying_method& out) {
     std::string s;
