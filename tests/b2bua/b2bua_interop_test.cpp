@@ -157,7 +157,7 @@ protected:
     /// Runs the caller to completion against `target` ("127.0.0.1:33060") for `domain`.
     int run_uac(const std::string& scen, const std::string& target, const std::string& domain, const char* transport = "t1") {
         auto args = sipp(scen, 33080, 33091, 33110, "uac", transport);
-        args.insert(args.end(), {"-s", "bob", "-key", "rdomain", domain, target});
+        args.insert(args.end(), {"-s", "bob", "-d", std::to_string(call_ms), "-key", "rdomain", domain, target});
         uac.pid = test::spawn(args, dir.path() + "/uac.out");
         return uac.finish(20000);
     }
@@ -172,6 +172,7 @@ protected:
     }
 
     test::temp_dir dir;
+    int call_ms = 100; ///< how long the caller's sipp holds an established call
     std::string host_log;
     test::child_guard host, uac, uas, hop_a, hop_b;
 };
@@ -189,6 +190,19 @@ TEST_F(B2buaInterop, TcpBasicCallBetweenSippPeers) {
     EXPECT_NE(r.log.find("MEDIA offer a\nMEDIA answer b\nMEDIA remove a\n"), std::string::npos) << r.log;
     // Max-Forwards was decremented on leg B (sipp's caller sent 70).
     EXPECT_NE(test::read_file(dir.path() + "/uas.log").find("INVITE mf=69"), std::string::npos);
+}
+
+TEST_F(B2buaInterop, CallOutlivesTheIdleTimeout) {
+    // Connections carrying a call are not idle even when no SIP flows: a 1.6 s call with
+    // idle_timeout_s = 1 must end with the caller's BYE, not with a closed connection.
+    start_host(base_config() + "[sip.limits]\nidle_timeout_s = 1\n");
+    if (HasFatalFailure()) return;
+    call_ms = 1600;
+    expect_call("uac_call.xml", "uas_call.xml", "127.0.0.1:33060", "tcp.test");
+    auto r = stop_host();
+    EXPECT_EQ(r.stat("set_up"), 1) << r.log;
+    EXPECT_EQ(r.stat("ended"), 1) << r.log;
+    EXPECT_EQ(r.log.find("transport lost"), std::string::npos) << r.log;
 }
 
 TEST_F(B2buaInterop, TlsOnBothLegsThroughSocatHops) {

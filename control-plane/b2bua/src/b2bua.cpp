@@ -664,7 +664,6 @@ void b2bua::start_2xx_retransmit(bridged_call& c) {
         if (!cc.ack_wait) return;
         if (now_ms() >= cc.ok_deadline) {
             log_notice("call " + id + ": no ACK for our 2xx within 64*T1: BYE to both legs");
-            cc.ack_wait = false;
             end_call(id, "no ACK", true, true);
             return;
         }
@@ -831,6 +830,10 @@ void b2bua::end_call(const std::string& id, std::string_view reason, bool bye_a,
     std::unique_ptr<bridged_call> c = std::move(it->second);
     _calls.erase(it);
     if (c->ok_timer) _loop.cancel(c->ok_timer);
+    // A 2xx we have not ACKed yet (waiting for the other leg's ACK): confirm it before the BYE,
+    // or that UA keeps retransmitting it (§13.3.1.4).
+    if (c->ack_wait && (call::other(c->inv_from) == side::a ? bye_a : bye_b) && c->of(call::other(c->inv_from)).has_dialog)
+        send_ack(*c, call::other(c->inv_from), c->out_cseq, {});
     for (side s : {side::a, side::b}) {
         auto& l = c->of(s);
         _dialogs.erase(l.dlg.call_id + "|" + l.dlg.local_tag);
@@ -846,6 +849,17 @@ void b2bua::end_call(const std::string& id, std::string_view reason, bool bye_a,
     if (c->established) ++_stats.calls_ended;
     else if (reason != "cancelled") ++_stats.failed[std::string(reason)];
     log_info("call " + id + ": ended (" + std::string(reason) + ")");
+}
+
+bool b2bua::in_use(uint64_t conn) const {
+    for (const auto& [k, e] : _clients)
+        if (e->to.connection == conn) return true;
+    for (const auto& [k, e] : _servers)
+        if (e->from.connection == conn) return true;
+    for (const auto& [id, c] : _calls)
+        for (const auto& l : c->legs)
+            if (l.remote.connection == conn) return true;
+    return false;
 }
 
 void b2bua::on_connection_closed(uint64_t conn) {

@@ -8,6 +8,7 @@
 
 #include "log.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -262,10 +263,11 @@ void socket_transport::arm_idle(uint64_t id) {
         auto* x = find(id);
         if (!x) return;
         x->idle_timer = 0;
-        if (event_loop::clock::now() - x->last_activity >= _cfg.limits.idle_timeout) {
+        if (event_loop::clock::now() - x->last_activity >= _cfg.limits.idle_timeout && !(_user && _user->in_use(id))) {
             ++_stats.idle_closed;
             close_conn(id, "idle timeout");
         } else {
+            if (event_loop::clock::now() - x->last_activity >= _cfg.limits.idle_timeout) x->last_activity = event_loop::clock::now();
             arm_idle(id);
         }
     });
@@ -285,6 +287,7 @@ void socket_transport::on_udp(listener& l) {
         // RFC 5626 §4.4.1: keep-alives on UDP are STUN; a stray CRLF datagram is ignored.
         if (raw.find_first_not_of("\r\n") == std::string_view::npos) continue;
         deliver(raw, sip::transport_kind::datagram, from, 0);
+        OPENSSL_cleanse(buf.data(), static_cast<std::size_t>(n)); // SDP with SDES keys (RFC 4568)
     }
 }
 
@@ -448,7 +451,9 @@ bool socket_transport::read_stream(connection& c) {
             }
         }
         x->last_activity = event_loop::clock::now();
-        if (auto r = x->framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(n))); !r) {
+        auto fed = x->framer.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
+        OPENSSL_cleanse(buf.data(), static_cast<std::size_t>(n)); // SDP with SDES keys (RFC 4568)
+        if (auto r = std::move(fed); !r) {
             ++_stats.framing_errors;
             close_conn(id, r.err().message);
             return false;
@@ -471,6 +476,7 @@ bool socket_transport::read_stream(connection& c) {
             }
             peer from{.transport = y->kind, .host = y->peer_ip, .port = y->peer_port, .connection = id};
             deliver(f->bytes, sip::transport_kind::stream, from, id);
+            OPENSSL_cleanse(f->bytes.data(), f->bytes.size());
         }
     }
 }
@@ -497,6 +503,7 @@ bool socket_transport::flush(connection& c) {
                 return false;
             }
         }
+        OPENSSL_cleanse(c.out.data(), static_cast<std::size_t>(n)); // sent: no key stays in the queue's memory
         c.out.erase(0, static_cast<std::size_t>(n));
         c.last_activity = event_loop::clock::now();
     }

@@ -44,6 +44,7 @@ public:
 
     void on_message(sip::message m, const peer& from) override;
     void on_connection_closed(uint64_t connection) override;
+    bool in_use(uint64_t connection) const override;
 
     std::size_t calls_active() const noexcept { return _calls.size(); }
     const counters& stats() const noexcept { return _stats; }

@@ -32,6 +32,9 @@ public:
     /// A TCP/TLS connection closed (peer close, error, idle timeout, limit): RFC 3261 §17.1.4 /
     /// §17.2.4 transport errors for what was using it.
     virtual void on_connection_closed(uint64_t connection) = 0;
+    /// True while a call or transaction relies on the connection: the idle timeout spares it
+    /// (a long call may carry no SIP for longer than idle_timeout_s).
+    virtual bool in_use(uint64_t connection) const = 0;
 };
 
 class transport {
