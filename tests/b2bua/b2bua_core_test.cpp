@@ -274,6 +274,40 @@ TEST_F(B2buaCore, MediaHandlerErrorsBecome488WithWarningOr503) {
     EXPECT_TRUE(tp.out.empty());
 }
 
+TEST_F(B2buaCore, RefusedAnswerIn2xxHangsUpLegBAndGives488) {
+    inject(invite(offer_sdp("198.51.100.7", 10000)), A);
+    take(true);
+    auto binv = take(false);
+    media.fail_next_answer = api::make_api_error(api::api_errc::unsupported, "", "UNENCRYPTED_SRTP not allowed");
+    inject(response_to(binv, 200, "btag", offer_sdp("203.0.113.5", 20000)), B);
+    auto ack = take(false);
+    EXPECT_EQ(ack.method, "ACK");
+    auto r = take(true);
+    EXPECT_EQ(r.status_code, 488);
+    EXPECT_EQ(r.header("Warning")->rfind("306 ", 0), 0u) << *r.header("Warning");
+    auto bye = take(false);
+    EXPECT_EQ(bye.method, "BYE");
+    EXPECT_EQ(core->calls_active(), 0u);
+    EXPECT_EQ(media.count("remove"), 1u);
+}
+
+TEST_F(B2buaCore, RefusedReofferGets488AndTheCallStays) {
+    set_up();
+    media.fail_next_offer = api::make_api_error(api::api_errc::unknown_suite, "", "no common crypto-suite");
+    inject("INVITE sip:srtpo@192.0.2.1:5060;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP 198.51.100.7:5060;branch=z9hG4bKre2\r\n"
+           "Max-Forwards: 70\r\nFrom: \"Alice\" <sip:alice@example.org>;tag=atag\r\nTo: <sip:bob@example.com>;tag=" + a_tag +
+               "\r\nCall-ID: a-call-1@198.51.100.7\r\nCSeq: 6 INVITE\r\nContact: <sip:alice@198.51.100.7:5060;transport=tcp>\r\n"
+               "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(offer_sdp("198.51.100.7", 10002).size()) + "\r\n\r\n" +
+               offer_sdp("198.51.100.7", 10002),
+           A);
+    EXPECT_EQ(take(true).status_code, 100);
+    auto r = take(true);
+    EXPECT_EQ(r.status_code, 488);
+    EXPECT_TRUE(tp.out.empty()) << "the refused re-offer must not reach leg B";
+    EXPECT_EQ(core->calls_active(), 1u);
+    EXPECT_EQ(media.count("remove"), 0u);
+}
+
 TEST_F(B2buaCore, RoutingLoopAndLimitsAnswers) {
     inject(invite("", "z9hG4bKr1", "70", "nowhere.example"), A);
     take(true);

@@ -119,7 +119,8 @@ protected:
                "[sip.tls]\ncert = \"" + d + "/srv.crt\"\nkey = \"" + d + "/srv.key\"\nca = \"" + d + "/ca.crt\"\n" + extra_tls +
                "[sip.timers]\nt1_ms = 50\nt2_ms = 400\n"
                "[[sip.route]]\ndomain = \"tcp.test\"\nnext_hop = \"sip:127.0.0.1:33070;transport=tcp\"\nb_keying = \"sdes\"\n"
-               "[[sip.route]]\ndomain = \"tls.test\"\nnext_hop = \"sip:127.0.0.1:33071;transport=tls\"\n";
+               "[[sip.route]]\ndomain = \"tls.test\"\nnext_hop = \"sip:127.0.0.1:33071;transport=tls\"\n"
+               "[[sip.route]]\ndomain = \"udp.test\"\nnext_hop = \"sip:127.0.0.1:33070;transport=udp\"\n";
     }
 
     void start_host(const std::string& config) {
@@ -149,9 +150,13 @@ protected:
                 "-key", "offer_key", "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz", "-key", "answer_key",
                 "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0MTIz"};
     }
-    void start_uas(const std::string& scen) {
-        uas.pid = test::spawn(sipp(scen, 33070, 33090, 33100, "uas"), dir.path() + "/uas.out");
+    void start_uas(const std::string& scen, const char* transport = "t1") {
+        uas.pid = test::spawn(sipp(scen, 33070, 33090, 33100, "uas", transport), dir.path() + "/uas.out");
         ASSERT_GT(uas.pid, 0);
+        if (std::string(transport) == "u1") {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300)); // no listen state to poll for UDP
+            return;
+        }
         ASSERT_TRUE(wait_listening(33070, 5000)) << "sipp UAS did not listen: " << test::read_file(dir.path() + "/uas.out");
     }
     /// Runs the caller to completion against `target` ("127.0.0.1:33060") for `domain`.
@@ -190,6 +195,20 @@ TEST_F(B2buaInterop, TcpBasicCallBetweenSippPeers) {
     EXPECT_NE(r.log.find("MEDIA offer a\nMEDIA answer b\nMEDIA remove a\n"), std::string::npos) << r.log;
     // Max-Forwards was decremented on leg B (sipp's caller sent 70).
     EXPECT_NE(test::read_file(dir.path() + "/uas.log").find("INVITE mf=69"), std::string::npos);
+}
+
+TEST_F(B2buaInterop, TcpCallerUdpCallee) {
+    // Leg B over UDP: our INVITE client transaction retransmits per Timer A until sipp answers,
+    // responses come back to our UDP listener.
+    start_host(base_config());
+    if (HasFatalFailure()) return;
+    start_uas("uas_call.xml", "u1");
+    if (HasFatalFailure()) return;
+    EXPECT_EQ(run_uac("uac_call.xml", "127.0.0.1:33060", "udp.test"), 0) << peer_output("uac") << test::read_file(host_log);
+    EXPECT_EQ(uas.finish(15000), 0) << peer_output("uas") << test::read_file(host_log);
+    auto r = stop_host();
+    EXPECT_EQ(r.stat("set_up"), 1) << r.log;
+    EXPECT_EQ(r.stat("active"), 0) << r.log;
 }
 
 TEST_F(B2buaInterop, CallOutlivesTheIdleTimeout) {

@@ -551,32 +551,22 @@ void b2bua::on_invite_response(bridged_call& c, const sip::message& r) {
             end_call(id, "cancelled", false, true);
             return;
         }
-        std::string body;
-        if (c.inv_offer) {
-            auto ans = r.body.empty() ? api::api_result<call::sdp_rewrite>(api::make_api_error(api::api_errc::invalid_argument, "", "the 2xx has no SDP answer"))
-                                      : _media.answer(id, y, r.body);
-            if (!ans) {
-                send_ack(c, y, out_cseq, {});
-                media_error_response(c.inv_server, ans.err(), local_tag(c, x));
-                if (c.inv_initial) end_call(id, "media", false, true);
-                else c.inv_active = false;
-                return;
-            }
-            body = std::move(ans->sdp);
-        } else {
-            // Late offer (§13.2.1): the 2xx carries the offer; the answer comes in the ACK.
-            auto off = r.body.empty() ? api::api_result<call::sdp_rewrite>(api::make_api_error(api::api_errc::invalid_argument, "", "no SDP offer in the INVITE nor in the 2xx"))
-                                      : _media.offer(id, y, r.body, c.of(x).policy);
-            if (!off) {
-                send_ack(c, y, out_cseq, {});
-                media_error_response(c.inv_server, off.err(), local_tag(c, x));
-                if (c.inv_initial) end_call(id, "media", false, true);
-                else c.inv_active = false;
-                return;
-            }
-            body = std::move(off->sdp);
-            c.late_offer = true;
+        // With an offer in the INVITE the 2xx carries the answer; without one (late offer,
+        // §13.2.1) the 2xx carries the offer and the answer comes in the ACK.
+        const bool late = !c.inv_offer;
+        auto res = r.body.empty()
+                       ? api::api_result<call::sdp_rewrite>(api::make_api_error(
+                             api::api_errc::invalid_argument, "", late ? "no SDP offer in the INVITE nor in the 2xx" : "the 2xx has no SDP answer"))
+                       : (late ? _media.offer(id, y, r.body, c.of(x).policy) : _media.answer(id, y, r.body));
+        if (!res) {
+            send_ack(c, y, out_cseq, {});
+            media_error_response(c.inv_server, res.err(), local_tag(c, x));
+            if (c.inv_initial) end_call(id, "media", false, true);
+            else c.inv_active = false;
+            return;
         }
+        std::string body = std::move(res->sdp);
+        c.late_offer = late;
         auto ok = sip::make_response(c.inv_in, code, local_tag(c, x), r.reason);
         ok.add_header("Contact", contact(c.of(x).remote.transport));
         ok.add_header("Allow", std::string(allow));
