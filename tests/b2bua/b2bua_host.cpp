@@ -55,9 +55,9 @@ int main(int argc, char** argv) {
     if (!loop->run()) return 1;
     const auto& st = (*svc)->core().stats();
     const auto& ts = (*svc)->transport().stats();
-    std::printf("STATS set_up=%llu ended=%llu active=%zu parse_errors=%llu pings=%llu refused_limit=%llu tls_failures=%llu idle_closed=%llu framing_errors=%llu\n",
+    std::printf("STATS set_up=%llu ended=%llu active=%zu peak=%zu parse_errors=%llu pings=%llu refused_limit=%llu tls_failures=%llu idle_closed=%llu framing_errors=%llu\n",
                 static_cast<unsigned long long>(st.calls_set_up), static_cast<unsigned long long>(st.calls_ended),
-                (*svc)->core().calls_active(), static_cast<unsigned long long>(ts.parse_errors),
+                (*svc)->core().calls_active(), st.peak_active, static_cast<unsigned long long>(ts.parse_errors),
                 static_cast<unsigned long long>(ts.pings), static_cast<unsigned long long>(ts.refused_limit),
                 static_cast<unsigned long long>(ts.tls_failures), static_cast<unsigned long long>(ts.idle_closed),
                 static_cast<unsigned long long>(ts.framing_errors));

@@ -160,8 +160,10 @@ protected:
         ASSERT_TRUE(wait_listening(33070, 5000)) << "sipp UAS did not listen: " << test::read_file(dir.path() + "/uas.out");
     }
     /// Runs the caller to completion against `target` ("127.0.0.1:33060") for `domain`.
-    int run_uac(const std::string& scen, const std::string& target, const std::string& domain, const char* transport = "t1") {
+    int run_uac(const std::string& scen, const std::string& target, const std::string& domain, const char* transport = "t1",
+                std::vector<std::string> extra = {}) {
         auto args = sipp(scen, 33080, 33091, 33110, "uac", transport);
+        args.insert(args.end(), extra.begin(), extra.end());
         args.insert(args.end(), {"-s", "bob", "-d", std::to_string(call_ms), "-key", "rdomain", domain, target});
         uac.pid = test::spawn(args, dir.path() + "/uac.out");
         return uac.finish(20000);
@@ -209,6 +211,28 @@ TEST_F(B2buaInterop, TcpCallerUdpCallee) {
     auto r = stop_host();
     EXPECT_EQ(r.stat("set_up"), 1) << r.log;
     EXPECT_EQ(r.stat("active"), 0) << r.log;
+}
+
+TEST_F(B2buaInterop, HundredConcurrentCalls) {
+    // 100 calls at 100 calls/s, each held 1 s: about 100 at once through one TCP connection per
+    // side. (sipp's -m given twice: the later one wins.)
+    start_host(base_config());
+    if (HasFatalFailure()) return;
+    auto uas_args = sipp("uas_call.xml", 33070, 33090, 33100, "uas");
+    uas_args.insert(uas_args.end(), {"-m", "100"});
+    uas.pid = test::spawn(uas_args, dir.path() + "/uas.out");
+    ASSERT_TRUE(wait_listening(33070, 5000));
+    call_ms = 1000;
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(run_uac("uac_call.xml", "127.0.0.1:33060", "tcp.test", "t1", {"-m", "100", "-r", "100", "-l", "100"}), 0) << peer_output("uac");
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(uas.finish(15000), 0) << peer_output("uas");
+    auto r = stop_host();
+    EXPECT_EQ(r.stat("set_up"), 100) << r.log;
+    EXPECT_EQ(r.stat("ended"), 100) << r.log;
+    EXPECT_EQ(r.stat("active"), 0) << r.log;
+    EXPECT_GE(r.stat("peak"), 50) << r.log;
+    std::printf("100 calls (1 s each, 100 calls/s offered) in %lld ms, %d at once at the peak\n", static_cast<long long>(took), r.stat("peak"));
 }
 
 TEST_F(B2buaInterop, CallOutlivesTheIdleTimeout) {

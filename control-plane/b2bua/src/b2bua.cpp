@@ -483,6 +483,7 @@ void b2bua::on_new_invite(const std::string& skey, const sip::message& m, const 
     _dialogs[call_id_of(m) + "|" + *a_tag] = {id, side::a};
     _dialogs[id + "|" + *b_tag] = {id, side::b};
     _calls[id] = std::move(c);
+    _stats.peak_active = std::max(_stats.peak_active, _calls.size());
     log_info("call " + id + ": INVITE " + m.request_uri + " from " + from.host + " -> " + rt->next_hop.to_uri());
     const peer to_b = _calls[id]->of(side::b).remote;
     if (auto* e = start_client(std::move(inv), to_b, id, p_invite)) {

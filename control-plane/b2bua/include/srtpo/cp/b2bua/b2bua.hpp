@@ -35,6 +35,7 @@ public:
         uint64_t calls_set_up = 0;              ///< both legs answered and ACKed
         std::map<std::string, uint64_t> failed; ///< calls that ended before set-up, by reason
         uint64_t calls_ended = 0;               ///< set-up calls that ended (BYE, loss, no ACK)
+        std::size_t peak_active = 0;            ///< most calls at once
     };
 
     b2bua(const sip_config& cfg, event_loop& loop, transport& tp, call::media_handler& media);
