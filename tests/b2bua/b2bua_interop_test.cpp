@@ -7,6 +7,7 @@
 //    hold re-INVITE, 486 relayed, a caller that never ACKs, OPTIONS (TCP and UDP). The callee's
 //    sipp checks that the SDP it receives is the media handler's rewrite and carries none of the
 //    caller's a=crypto; the caller's sipp checks the same for the 200.
+//  - gnutls-cli (an independent TLS stack): SIP OPTIONS over TLS 1.2 and 1.3 answered 200;
 //  - openssl s_client: TLS 1.2 and 1.3 both negotiate; with verify_client a self-signed client
 //    certificate and a missing one are refused, a CA-signed one accepted; a key file that is not
 //    0600 stops the service from starting.
@@ -444,6 +445,29 @@ TEST_F(B2buaInterop, TlsVersionsAndClientCertificateVerification) {
     auto r = stop_host();
     EXPECT_EQ(r.stat("tls_failures"), 3) << r.log;
     EXPECT_NE(r.log.find("certificate"), std::string::npos) << r.log;
+}
+
+TEST_F(B2buaInterop, GnutlsClientSipOptionsOverTls) {
+    // A second, independent TLS stack (GnuTLS's gnutls-cli) sends an OPTIONS over TLS 1.2 and
+    // over TLS 1.3 and must get our 200 back on the same connection.
+    ASSERT_TRUE(test::in_path("gnutls-cli")) << "gnutls-cli missing: install gnutls-bin (scripts/install-deps.sh)";
+    start_host(base_config());
+    if (HasFatalFailure()) return;
+    const std::string opt =
+        "OPTIONS sip:127.0.0.1:33061 SIP/2.0\\r\\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bKgt\\r\\nMax-Forwards: 70\\r\\n"
+        "From: <sip:mon@127.0.0.1>;tag=g1\\r\\nTo: <sip:127.0.0.1:33061>\\r\\nCall-ID: gnutls-opt\\r\\nCSeq: 1 OPTIONS\\r\\n"
+        "Content-Length: 0\\r\\n\\r\\n";
+    for (const char* v : {"1.2", "1.3"}) {
+        std::string out;
+        const std::string cmd = "(printf '" + opt + "'; sleep 0.7) | timeout 10 gnutls-cli --x509cafile " + dir.path() +
+                                "/ca.crt --priority NORMAL:-VERS-ALL:+VERS-TLS" + v + " -p 33061 localhost";
+        test::run({"sh", "-c", cmd}, out, 12000);
+        EXPECT_NE(out.find(std::string("(TLS") + v + "-X.509)"), std::string::npos) << out;
+        EXPECT_NE(out.find("SIP/2.0 200 OK"), std::string::npos) << out;
+        EXPECT_NE(out.find("Call-ID: gnutls-opt"), std::string::npos) << out;
+    }
+    auto r = stop_host();
+    EXPECT_EQ(r.stat("tls_failures"), 0) << r.log;
 }
 
 TEST_F(B2buaInterop, TlsKeyFileMustBe0600AndCiphersAreApplied) {
