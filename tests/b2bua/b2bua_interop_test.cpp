@@ -236,6 +236,38 @@ TEST_F(B2buaInterop, HundredConcurrentCalls) {
     std::printf("100 calls (1 s each, 100 calls/s offered) in %lld ms, %d at once at the peak\n", static_cast<long long>(took), r.stat("peak"));
 }
 
+TEST_F(B2buaInterop, CallerConnectionLossByesTheCallee) {
+    // A caller (raw TCP here) sets up a call to sipp, then its connection drops: the B2BUA must
+    // hang up leg B with a BYE, which the callee's sipp scenario waits for.
+    start_host(base_config());
+    if (HasFatalFailure()) return;
+    start_uas("uas_call.xml");
+    if (HasFatalFailure()) return;
+    const int fd = test::tcp_connect(33060, 3000);
+    ASSERT_GE(fd, 0);
+    const std::string sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 6000 RTP/SAVP 0\r\n";
+    ASSERT_TRUE(test::send_all(fd, "INVITE sip:bob@tcp.test SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKloss1\r\n"
+                                   "Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=l1\r\nTo: <sip:bob@tcp.test>\r\nCall-ID: loss-1\r\n"
+                                   "CSeq: 1 INVITE\r\nContact: <sip:alice@127.0.0.1:5999;transport=tcp>\r\nContent-Type: application/sdp\r\n"
+                                   "Content-Length: " + std::to_string(sdp.size()) + "\r\n\r\n" + sdp));
+    std::string got;
+    for (int i = 0; i < 40 && got.find("SIP/2.0 200") == std::string::npos; ++i)
+        if (auto s = test::recv_some(fd, 250)) got += *s;
+    ASSERT_NE(got.find("SIP/2.0 200"), std::string::npos) << got << test::read_file(host_log);
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(got, m, std::regex("\\nTo: <sip:bob@tcp.test>;tag=([0-9a-f]+)"))) << got;
+    ASSERT_TRUE(test::send_all(fd, "ACK sip:srtpo@127.0.0.1:33060;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKloss2\r\n"
+                                   "Max-Forwards: 70\r\nFrom: <sip:alice@127.0.0.1>;tag=l1\r\nTo: <sip:bob@tcp.test>;tag=" + m[1].str() +
+                                       "\r\nCall-ID: loss-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ::close(fd); // the caller's transport is gone
+    EXPECT_EQ(uas.finish(10000), 0) << "callee got no BYE:\n" << peer_output("uas") << test::read_file(host_log);
+    auto r = stop_host();
+    EXPECT_EQ(r.stat("set_up"), 1) << r.log;
+    EXPECT_EQ(r.stat("active"), 0) << r.log;
+    EXPECT_NE(r.log.find("ended (transport lost)"), std::string::npos) << r.log;
+}
+
 TEST_F(B2buaInterop, CallOutlivesTheIdleTimeout) {
     // Connections carrying a call are not idle even when no SIP flows: a 1.6 s call with
     // idle_timeout_s = 1 must end with the caller's BYE, not with a closed connection.

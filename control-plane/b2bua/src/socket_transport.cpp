@@ -163,6 +163,7 @@ engine::result<std::unique_ptr<socket_transport>> socket_transport::open(const s
 }
 
 socket_transport::~socket_transport() {
+    if (_notify_timer) _loop.cancel(_notify_timer);
     for (auto& [id, c] : _conns) {
         _loop.remove(c->fd);
         if (c->idle_timer) _loop.cancel(c->idle_timer);
@@ -589,7 +590,15 @@ void socket_transport::close_conn(uint64_t id, std::string_view why) {
     ++_stats.closed;
     log_debug("sip: connection " + std::to_string(id) + " with " + c->peer_ip + ":" + std::to_string(c->peer_port) + " closed: " +
               std::string(why));
-    if (_user) _user->on_connection_closed(id);
+    _closed_pending.push_back(id);
+    if (!_notify_timer)
+        _notify_timer = _loop.after(std::chrono::milliseconds(0), [this] {
+            _notify_timer = 0;
+            auto ids = std::move(_closed_pending);
+            _closed_pending.clear();
+            for (uint64_t x : ids)
+                if (_user) _user->on_connection_closed(x);
+        });
 }
 
 } // namespace srtpo::cp::b2bua

@@ -88,6 +88,10 @@ private:
     std::unordered_map<std::string, std::size_t> _per_source; ///< peer IP -> accepted connections
     uint64_t _next_id = 1;
     counters _stats;
+    /// Closed connections not yet reported: the user hears of them from the loop, never from
+    /// inside its own send() (it may be in the middle of changing the call that used them).
+    std::vector<uint64_t> _closed_pending;
+    event_loop::timer_id _notify_timer = 0;
 };
 
 } // namespace srtpo::cp::b2bua

@@ -30,7 +30,8 @@ public:
     /// RFC 3581). `from.connection` is the connection it arrived on (0 for UDP).
     virtual void on_message(sip::message m, const peer& from) = 0;
     /// A TCP/TLS connection closed (peer close, error, idle timeout, limit): RFC 3261 §17.1.4 /
-    /// §17.2.4 transport errors for what was using it.
+    /// §17.2.4 transport errors for what was using it. Called from the event loop, never from
+    /// inside transport::send().
     virtual void on_connection_closed(uint64_t connection) = 0;
     /// True while a call or transaction relies on the connection: the idle timeout spares it
     /// (a long call may carry no SIP for longer than idle_timeout_s).
