@@ -646,23 +646,23 @@ void b2bua::start_2xx_retransmit(bridged_call& c) {
     c.ok_interval = _timers.t1;
     c.ok_deadline = now_ms() + 64 * _timers.t1; // §13.3.1.4: give up after 64*T1
     const std::string id = c.id;
-    auto fire = std::make_shared<std::function<void()>>();
-    *fire = [this, id, fire] {
-        auto it = _calls.find(id);
-        if (it == _calls.end()) return;
-        auto& cc = *it->second;
-        cc.ok_timer = 0;
-        if (!cc.ack_wait) return;
-        if (now_ms() >= cc.ok_deadline) {
-            log_notice("call " + id + ": no ACK for our 2xx within 64*T1: BYE to both legs");
-            end_call(id, "no ACK", true, true);
-            return;
-        }
-        transmit({cc.ok_wire}, cc.of(cc.inv_from).remote);
-        cc.ok_interval = std::min(cc.ok_interval * 2, _timers.t2);
-        cc.ok_timer = _loop.after(std::min(cc.ok_interval, std::max(ms{1}, cc.ok_deadline - now_ms())), *fire);
-    };
-    c.ok_timer = _loop.after(c.ok_interval, *fire);
+    c.ok_timer = _loop.after(c.ok_interval, [this, id] { on_2xx_timer(id); });
+}
+
+void b2bua::on_2xx_timer(const std::string& id) {
+    auto it = _calls.find(id);
+    if (it == _calls.end()) return;
+    auto& c = *it->second;
+    c.ok_timer = 0;
+    if (!c.ack_wait) return;
+    if (now_ms() >= c.ok_deadline) {
+        log_notice("call " + id + ": no ACK for our 2xx within 64*T1: BYE to both legs");
+        end_call(id, "no ACK", true, true);
+        return;
+    }
+    transmit({c.ok_wire}, c.of(c.inv_from).remote);
+    c.ok_interval = std::min(c.ok_interval * 2, _timers.t2); // T1, 2*T1, ... up to T2
+    c.ok_timer = _loop.after(std::min(c.ok_interval, std::max(ms{1}, c.ok_deadline - now_ms())), [this, id] { on_2xx_timer(id); });
 }
 
 void b2bua::on_ack(const sip::message& m) {

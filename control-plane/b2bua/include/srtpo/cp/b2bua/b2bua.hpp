@@ -85,6 +85,7 @@ private:
     sip::message new_request_for(bridged_call& c, call::side to, std::string_view method);
     void send_ack(bridged_call& c, call::side to, uint32_t cseq, std::string body);
     void start_2xx_retransmit(bridged_call& c);
+    void on_2xx_timer(const std::string& call_id);
     void end_call(const std::string& id, std::string_view reason, bool bye_a, bool bye_b);
     void media_error_response(const std::string& server_key, const api::api_error& e, std::string_view to_tag);
     std::string local_tag(const bridged_call& c, call::side s) const;
