@@ -22,6 +22,9 @@ pkgs=(
   openssl gnutls-bin golang-go golang-github-pion-dtls.v2-dev golang-github-pion-srtp.v2-dev
   # SIP interop peer of control-plane/sip+sdes tests (SIPp as UAC and UAS over loopback TCP)
   sip-tester
+  # SIP B2BUA interop (tests/b2bua): socat as the TLS hop in front of sipp, which Debian builds
+  # without TLS (OPENSSL-LISTEN before the callee, OPENSSL: client behind the caller)
+  socat
   # MIKEY interop and crypto reference: GStreamer's GstMIKEYMessage (a real peer for the codec)
   # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
   libgstreamer-plugins-base1.0-dev python3-cryptography

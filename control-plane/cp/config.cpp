@@ -1,8 +1,7 @@
 #include "config.hpp"
+#include "toml_fields.hpp"
 
 #include <srtpo/table/abi.hpp>
-
-#include "toml_fields.hpp"
 
 #include <toml++/toml.h>
 
@@ -48,7 +47,7 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
     config c;
     engine::result<void> err;
     const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };
-    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media"}); !r) return fail(r);
+    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media", "sip"}); !r) return fail(r);
     if (const auto* t = section(doc, "table", err)) {
         if (auto r = only_known(*t, "table", {"name", "capacity"}); !r) return fail(r);
         if (auto r = get_string(*t, "name", "table", c.table_name); !r) return fail(r);
@@ -75,6 +74,11 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
             return make_error(errc::invalid_argument, source + ": log.level: '" + lv + "' is not error, warning, notice, info or debug");
     }
     // [media] belongs to the call engine (control-plane/call/media_config.hpp), which parses it.
+    if (const auto* t = section(doc, "sip", err)) {
+        auto s = b2bua::parse_sip_config(*t);
+        if (!s) return make_error(errc::invalid_argument, source + ": " + s.err().message);
+        c.sip = std::move(*s);
+    }
     if (!err) return fail(err);
     if (c.socket_path.empty() || c.socket_path.size() >= 108)
         return make_error(errc::invalid_argument, source + ": control.socket: a Unix socket path of 1..107 characters");

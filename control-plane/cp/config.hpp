@@ -14,7 +14,9 @@
 //   rekey_grace_ms = 2000          # make-before-break: old in-key accepted this long
 //   [log]
 //   level = "info"                 # error, warning, notice, info, debug
+//   [sip]                          # the SIP B2BUA (docs/sip-b2bua.md); absent = no SIP
 
+#include <srtpo/cp/b2bua/sip_config.hpp>
 #include <srtpo/engine/result.hpp>
 
 #include "log.hpp"
@@ -37,6 +39,7 @@ struct config {
     std::size_t max_request_bytes = 16u << 20;
     uint16_t rekey_grace_ms = 2000;
     log_level level = log_level::info;
+    b2bua::sip_config sip; ///< [sip]; sip.enabled is false without the section
 };
 
 /// Parses config text; `source` names it in errors ("cp.toml:3:1: ...", "control.mode: ...").

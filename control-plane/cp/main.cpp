@@ -23,6 +23,7 @@
 #include <srtpo/cp/call/call_api.hpp>
 #include <srtpo/cp/call/call_engine.hpp>
 
+#include <srtpo/cp/b2bua/sip_service.hpp>
 #include <srtpo/table/mapping.hpp>
 
 #include <CLI/CLI.hpp>
@@ -136,6 +137,18 @@ int run(const overrides& o) {
         log_err("control socket: " + sock.err().message);
         return 1;
     }
+    // SIP B2BUA (docs/sip-b2bua.md): listeners bound now, so a busy port fails the start.
+    std::unique_ptr<b2bua::sip_service> sip;
+    if (cfg->sip.enabled) {
+        // Every SDP body of every SIP call goes through the call engine (docs/calls.md).
+        auto s = b2bua::sip_service::start(cfg->sip, *loop, calls);
+        if (!s) {
+            log_err("sip: " + s.err().message);
+            return 1;
+        }
+        sip = std::move(*s);
+        log_notice("sip: B2BUA listening (" + std::to_string(cfg->sip.listen.size()) + " listeners)");
+    }
     // The pmd may start, stop or restart at any time: look for its status region every second.
     std::function<void()> status_tick = [&] {
         svc.refresh_status();
@@ -179,6 +192,7 @@ int run(const overrides& o) {
         log_err(r.err().message);
         return 1;
     }
+    sip.reset();
     sock->reset();
     return 0;
 }

@@ -46,6 +46,14 @@ engine::result<void> get_string(const toml::table& t, const char* key, const std
     return {};
 }
 
+engine::result<void> get_bool(const toml::table& t, const char* key, const std::string& where, bool& out) {
+    const auto* n = t.get(key);
+    if (!n) return {};
+    if (!n->is_boolean()) return make_error(errc::invalid_argument, where + "." + key + ": must be true or false");
+    out = *n->value<bool>();
+    return {};
+}
+
 const toml::table* section(const toml::table& doc, const char* name, engine::result<void>& err) {
     const auto* n = doc.get(name);
     if (!n) return nullptr;

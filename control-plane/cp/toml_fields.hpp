@@ -1,8 +1,9 @@
 #pragma once
 // Typed reads of srtpo-cp's TOML configuration with precise errors ("dtls.mtu: must be an
-// integer 256..9000"), shared by config.cpp and the media section parser
-// (control-plane/media/src/media_config.cpp), so every section rejects unknown keys and reports
-// bad values the same way.
+// integer 256..9000"), shared by config.cpp and the section parsers of [media]/[dtls]/[zrtp]
+// (control-plane/media/src/media_config.cpp) and [sip] (control-plane/b2bua/src/sip_config.cpp),
+// so every section rejects unknown keys (a typo never silently changes nothing) and reports bad
+// values the same way.
 // Thread-safety: pure functions. Ownership: the table is read during the call only.
 
 #include <srtpo/engine/result.hpp>
@@ -15,6 +16,11 @@
 #include <string_view>
 
 namespace srtpo::cp::toml_fields {
+
+/// invalid_argument "<path>: <what>".
+inline engine::error bad(const std::string& path, const std::string& what) {
+    return engine::make_error(engine::errc::invalid_argument, path + ": " + what);
+}
 
 /// Parses TOML text; syntax errors become invalid_argument "source:line:column: description".
 engine::result<toml::table> parse(std::string_view text, const std::string& source);
@@ -34,6 +40,9 @@ engine::result<void> get_int(const toml::table& t, const char* key, const std::s
     out = static_cast<T>(v);
     return {};
 }
+
+/// Reads a boolean into `out` if the key is present.
+engine::result<void> get_bool(const toml::table& t, const char* key, const std::string& where, bool& out);
 
 /// Reads a string into `out` if the key is present.
 engine::result<void> get_string(const toml::table& t, const char* key, const std::string& where, std::string& out);
