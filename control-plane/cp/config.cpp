@@ -48,7 +48,7 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
     config c;
     engine::result<void> err;
     const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };
-    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media"}); !r) return fail(r);
+    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media", "dtls", "zrtp"}); !r) return fail(r);
     if (const auto* t = section(doc, "table", err)) {
         if (auto r = only_known(*t, "table", {"name", "capacity"}); !r) return fail(r);
         if (auto r = get_string(*t, "name", "table", c.table_name); !r) return fail(r);
@@ -74,7 +74,8 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
         if (!lv.empty() && !parse_log_level(lv, c.level))
             return make_error(errc::invalid_argument, source + ": log.level: '" + lv + "' is not error, warning, notice, info or debug");
     }
-    // [media] belongs to the call engine (control-plane/call/media_config.hpp), which parses it.
+    // [media] belongs to the call engine (control-plane/call/media_config.hpp), [dtls] and [zrtp]
+    // to the media-path keyers (control-plane/media/media_config.hpp): they parse them.
     if (!err) return fail(err);
     if (c.socket_path.empty() || c.socket_path.size() >= 108)
         return make_error(errc::invalid_argument, source + ": control.socket: a Unix socket path of 1..107 characters");

@@ -14,6 +14,8 @@
 //   rekey_grace_ms = 2000          # make-before-break: old in-key accepted this long
 //   [log]
 //   level = "info"                 # error, warning, notice, info, debug
+//   [media]  the call engine's (control-plane/call/media_config.hpp)
+//   [dtls], [zrtp]  the media-path keyers' (control-plane/media/media_config.hpp)
 
 #include <srtpo/engine/result.hpp>
 
