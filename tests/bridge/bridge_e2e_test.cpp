@@ -8,6 +8,7 @@
 // flows from the table) transcrypts it, and libsrtp opens what B receives with the key from B's
 // SDES offer (and the reverse direction with the peer's receive key). Ports 34000..34999.
 #include "capture_oracle.hpp"
+#include "call_test_util.hpp"
 #include "pmd_harness.hpp"
 
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
@@ -42,15 +43,12 @@ using json = nlohmann::json;
 using test::frame_list;
 using test::tmpdir;
 using namespace std::chrono_literals;
+using namespace srtpo::test::call;
 
 namespace {
 
 const bool env_ = (test::register_libsrtp_environment(), true);
 
-std::string env_or(const char* name, const char* dflt) {
-    const char* v = std::getenv(name);
-    return v ? v : dflt;
-}
 
 /// Polls `done` every 20 ms until it holds or `limit` passes.
 bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
@@ -109,13 +107,6 @@ struct child {
     }
 };
 
-struct shm_cleanup {
-    std::string t;
-    ~shm_cleanup() {
-        (void)table::unlink_shm(t);
-        (void)table::unlink_shm(t + ".status");
-    }
-};
 
 /// srtpo-cp with [media] on 127.0.0.1 and [dtls]/[zrtp] files under the test's dir.
 struct cp_daemon {
@@ -193,13 +184,6 @@ struct cp_daemon {
     }
 };
 
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-std::string read_sdp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::string s{std::istreambuf_iterator<char>(f), {}};
-    const auto v = s.find("v=0");
-    return v == std::string::npos ? s : s.substr(v);
-}
 
 /// A peer's SDP: one audio m= line at 127.0.0.1:`port` with the given a= lines.
 std::string peer_sdp(uint16_t port, const std::string& proto, const std::vector<std::string>& attrs) {
@@ -209,24 +193,6 @@ std::string peer_sdp(uint16_t port, const std::string& proto, const std::vector<
     return s;
 }
 
-/// Key‖salt and suite of the single a=crypto of the first m= line; and its port.
-struct sdp_key {
-    engine::suite suite{};
-    std::vector<uint8_t> key;
-    uint16_t port = 0;
-};
-sdp_key key_of(const std::string& body) {
-    sdp_key k;
-    auto sd = cp::sdp::parse(body);
-    EXPECT_TRUE(sd) << body;
-    if (!sd) return k;
-    k.port = sd->media.at(0).port;
-    auto a = cp::sdes::crypto_attributes(sd->media.at(0));
-    if (!a || a->size() != 1) return k;
-    k.suite = *a->front().suite;
-    for (auto x : a->front().keys.at(0).key_salt.bytes()) k.key.push_back(static_cast<uint8_t>(x));
-    return k;
-}
 uint16_t port_of(const std::string& body) {
     auto sd = cp::sdp::parse(body);
     return sd ? sd->media.at(0).port : 0;
