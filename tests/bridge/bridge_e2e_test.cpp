@@ -9,6 +9,7 @@
 // SDES offer (and the reverse direction with the peer's receive key). Ports 34000..34999.
 #include "capture_oracle.hpp"
 #include "call_test_util.hpp"
+#include "harness_output.hpp"
 #include "pmd_harness.hpp"
 
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
@@ -453,21 +454,6 @@ TEST_F(bridge, dtls_fingerprint_mismatch_installs_nothing) {
 
 std::string bzrtp_harness() { return env_or("ZRTP_BZRTP_HARNESS", ""); }
 
-/// key=value fields of the harness's first line starting with `tag`.
-std::map<std::string, std::string> fields(const std::string& out, const std::string& tag) {
-    std::istringstream in(out);
-    std::string l;
-    while (std::getline(in, l)) {
-        if (l.rfind(tag + " ", 0) != 0) continue;
-        std::map<std::string, std::string> m;
-        std::istringstream ls(l.substr(tag.size() + 1));
-        std::string kv;
-        while (ls >> kv)
-            if (auto e = kv.find('='); e != std::string::npos) m[kv.substr(0, e)] = kv.substr(e + 1);
-        return m;
-    }
-    return {};
-}
 
 // Issue 8: Linphone's bzrtp on leg A (a=zrtp-hash in its offer), SDES on leg B.
 TEST_F(bridge, zrtp_peer_to_sdes_sas_verify_and_media_through_pmd) {
@@ -479,16 +465,14 @@ TEST_F(bridge, zrtp_peer_to_sdes_sas_verify_and_media_through_pmd) {
              "--timeout-ms", "15000", "--linger-ms", "3000"},
             d / "bzrtp.log", 25);
     ASSERT_TRUE(z.wait_for("ZRTP-HASH", 5s)) << z.output();
-    const auto o = z.output();
-    const auto hp = o.find("ZRTP-HASH ") + 10;
-    const auto hash = o.substr(hp, o.find('\n', hp) - hp);
+    const auto hash = test::bzrtp::hello_hash(z.output());
     const auto x = offer_answer(d, cp, "z1", peer_sdp(a_peer, "RTP/AVP", {"zrtp-hash:" + hash}), b_peer);
     ASSERT_EQ(x.a_local, 34000) << x.answer_a;
     EXPECT_NE(x.answer_a.find("a=zrtp-hash:1.10 "), std::string::npos) << x.answer_a;
 
     ASSERT_TRUE(z.wait_for("KEYS ", 15s)) << z.output() << cp.output();
     ASSERT_TRUE(poll_until([&] { return cp.call_flows("z1"); }, 5s)) << cp.output();
-    const auto secure = fields(z.output(), "SECURE"), keys = fields(z.output(), "KEYS");
+    const auto secure = test::bzrtp::fields(z.output(), "SECURE"), keys = test::bzrtp::fields(z.output(), "KEYS");
     auto show = cp.ctl_json("zrtp show z1");
     ASSERT_TRUE(show.is_object() && show["streams"].size() == 1) << show.dump(1);
     const auto& s0 = show["streams"][0];
