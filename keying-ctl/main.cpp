@@ -6,6 +6,7 @@
 //   keying-ctl [--json] mikey decode [MESSAGE|-] [--show-keys]   (offline: no daemon needed)
 //   keying-ctl [--socket PATH] [--json] call offer|answer CALL_ID [SDP_FILE|-] ...  (rewritten SDP on stdout)
 //   keying-ctl [--socket PATH] [--json] call del|show CALL_ID, call list           (docs/calls.md)
+//   keying-ctl [--socket PATH] [--json] zrtp show CALL_ID, zrtp verify CALL_ID [--stream N] [--unverify]
 //
 // Keys: a key option takes an SDES key-param ("inline:BASE64|2^31|1:4" or bare BASE64), or
 // "@FILE" to read it from a file, or "-" to read it from stdin — so that keys need not appear in
@@ -171,6 +172,46 @@ void print_flow(const json& f) {
     std::fputs(t.render().c_str(), stdout);
 }
 
+/// `call show`: one line per DTLS-SRTP / ZRTP leg with its handshake state (never keys).
+void print_media_paths(const json& r) {
+    for (const auto& st : r["streams"]) {
+        if (!st.contains("legs")) continue;
+        for (const char* leg : {"a", "b"}) {
+            const auto& l = st["legs"][leg];
+            if (!l.contains("media_path")) continue;
+            const auto& m = l["media_path"];
+            std::string line = "stream " + str(st, "index") + " leg " + leg + ": " + str(m, "method") + " " + str(m, "state");
+            if (m.contains("profile")) line += ", profile " + str(m, "profile");
+            if (m.contains("peer_fingerprint")) line += ", peer fingerprint " + str(m, "peer_fingerprint");
+            if (m.contains("sas")) line += ", SAS " + str(m, "sas");
+            if (m.contains("failure")) line += ", failed: " + str(m, "failure");
+            else if (m.contains("last_error")) line += ", error: " + str(m, "last_error");
+            std::printf("%s\n", line.c_str());
+        }
+    }
+}
+
+/// `zrtp show`: per ZRTP leg its state, algorithms, SAS and cache status (never keys).
+void print_zrtp(const json& r) {
+    std::printf("call %s\n", str(r, "call_id").c_str());
+    for (const auto& z : r["streams"]) {
+        srtpo::kctl::text_table t({"FIELD", "VALUE"});
+        t.add({"stream", str(z, "stream") + " leg " + str(z, "leg")});
+        t.add({"state", str(z, "state")});
+        t.add({"role", str(z, "role")});
+        if (z.contains("algorithms"))
+            for (const auto& [k, v] : z["algorithms"].items()) t.add({k, v.is_string() ? v.get<std::string>() : v.dump()});
+        if (z.contains("sas")) t.add({"sas", str(z, "sas")});
+        t.add({"sas_verified", str(z, "sas_verified")});
+        t.add({"peer_sas_verified", str(z, "peer_sas_verified")});
+        t.add({"cache", str(z, "cache")});
+        if (z.contains("peer_zid")) t.add({"peer_zid", str(z, "peer_zid")});
+        t.add({"multistream", str(z, "multistream")});
+        if (z.contains("last_error")) t.add({"last_error", str(z, "last_error")});
+        std::fputs(t.render().c_str(), stdout);
+    }
+}
+
 void print_human(const std::string& cmd, const json& r) {
     if (cmd == "flow list") {
         srtpo::kctl::text_table t({"SLOT", "MATCH", "ACTION", "IN", "OUT", "SEND_TO"});
@@ -231,8 +272,14 @@ void print_human(const std::string& cmd, const json& r) {
         std::printf("call %s%s\n", str(r, "call_id").c_str(),
                     r["pending_offer_to"].is_null() ? "" : (", offer pending towards " + str(r, "pending_offer_to")).c_str());
         std::fputs(t.render().c_str(), stdout);
+        print_media_paths(r);
     } else if (cmd == "call del") {
         std::printf("deleted call %s\n", str(r, "call_id").c_str());
+    } else if (cmd == "zrtp show") {
+        print_zrtp(r);
+    } else if (cmd == "zrtp verify") {
+        std::printf("call %s: SAS %s (streams %s)\n", str(r, "call_id").c_str(),
+                    r.value("verified", true) ? "marked verified" : "verification cleared", r["streams"].dump().c_str());
     } else if (cmd == "health") {
         const auto& t = r["table"];
         const auto& p = r["pmd"];
@@ -312,6 +359,16 @@ int main(int argc, char** argv) {
     auto* cshow = call->add_subcommand("show", "one call: keying, suite, addresses and flows per leg (never keys)");
     cshow->add_option("call_id", call_id, "call id")->required();
     auto* clist = call->add_subcommand("list", "every call");
+
+    auto* zrtp = app.add_subcommand("zrtp", "ZRTP legs of a call: SAS and cache (RFC 6189, docs/media-path.md)")->require_subcommand(1);
+    long zstream = -1; // -1: every ZRTP leg of the call
+    bool unverify = false;
+    auto* zshow = zrtp->add_subcommand("show", "state, algorithms, SAS, cache status and peer ZID of each ZRTP leg (never keys)");
+    zshow->add_option("call_id", call_id, "call id")->required();
+    auto* zverify = zrtp->add_subcommand("verify", "mark the SAS verified in the ZID cache (refused before the leg is secure)");
+    zverify->add_option("call_id", call_id, "call id")->required();
+    zverify->add_option("--stream", zstream, "only this stream (default: every ZRTP leg of the call)")->check(CLI::NonNegativeNumber);
+    zverify->add_flag("--unverify", unverify, "clear the verified mark instead");
 
     json req;
     std::string cmd;
@@ -402,6 +459,13 @@ int main(int argc, char** argv) {
         } else if (clist->parsed()) {
             cmd = "call list";
             req = {{"op", "call.list"}};
+        } else if (zshow->parsed()) {
+            cmd = "zrtp show";
+            req = {{"op", "zrtp.show"}, {"call_id", call_id}};
+        } else if (zverify->parsed()) {
+            cmd = "zrtp verify";
+            req = {{"op", "zrtp.verify"}, {"call_id", call_id}, {"verified", !unverify}};
+            if (zstream >= 0) req["stream"] = zstream;
         } else if (health->parsed()) {
             cmd = "health";
             req = {{"op", "health"}};

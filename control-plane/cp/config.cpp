@@ -47,7 +47,7 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
     config c;
     engine::result<void> err;
     const auto fail = [&](const engine::result<void>& r) { return make_error(errc::invalid_argument, source + ": " + r.err().message); };
-    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media", "sip"}); !r) return fail(r);
+    if (auto r = only_known(doc, "", {"table", "control", "flows", "log", "media", "dtls", "zrtp", "sip"}); !r) return fail(r);
     if (const auto* t = section(doc, "table", err)) {
         if (auto r = only_known(*t, "table", {"name", "capacity"}); !r) return fail(r);
         if (auto r = get_string(*t, "name", "table", c.table_name); !r) return fail(r);
@@ -73,7 +73,8 @@ engine::result<config> parse_config(std::string_view toml_text, const std::strin
         if (!lv.empty() && !parse_log_level(lv, c.level))
             return make_error(errc::invalid_argument, source + ": log.level: '" + lv + "' is not error, warning, notice, info or debug");
     }
-    // [media] belongs to the call engine (control-plane/call/media_config.hpp), which parses it.
+    // [media] belongs to the call engine (control-plane/call/media_config.hpp), [dtls] and [zrtp]
+    // to the media-path keyers (control-plane/media/media_config.hpp): they parse them.
     if (const auto* t = section(doc, "sip", err)) {
         auto s = b2bua::parse_sip_config(*t);
         if (!s) return make_error(errc::invalid_argument, source + ": " + s.err().message);

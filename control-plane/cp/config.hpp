@@ -15,6 +15,8 @@
 //   [log]
 //   level = "info"                 # error, warning, notice, info, debug
 //   [sip]                          # the SIP B2BUA (docs/sip-b2bua.md); absent = no SIP
+//   [media]  the call engine's (control-plane/call/media_config.hpp)
+//   [dtls], [zrtp]  the media-path keyers' (control-plane/media/media_config.hpp)
 
 #include <srtpo/cp/b2bua/sip_config.hpp>
 #include <srtpo/engine/result.hpp>

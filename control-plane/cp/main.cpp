@@ -18,10 +18,13 @@
 #include "event_loop.hpp"
 #include "flow_registry.hpp"
 #include "log.hpp"
+#include "media_path_setup.hpp"
 #include "port_pool.hpp"
+#include "zrtp_api.hpp"
 
 #include <srtpo/cp/call/call_api.hpp>
 #include <srtpo/cp/call/call_engine.hpp>
+#include <srtpo/cp/media/media_runtime.hpp>
 
 #include <srtpo/cp/b2bua/sip_service.hpp>
 #include <srtpo/table/mapping.hpp>
@@ -115,23 +118,36 @@ int run(const overrides& o) {
     if (existed) log_notice(std::to_string(recovered) + " flows recovered from the session table");
     api_service svc(reg, *sessions, *cfg);
     svc.refresh_status();
+    auto loop = event_loop::create({SIGTERM, SIGINT, SIGHUP});
+    if (!loop) {
+        log_err(loop.err().message);
+        return 1;
+    }
     // Calls (docs/calls.md): media ports from [media], flows through the same registry.
     auto ports = port_pool::create(media->port_min, media->port_max);
     if (!ports) {
         log_err("media ports: " + ports.err().message);
         return 2;
     }
+    // Declared before the engine: its media-path keyers use the runtime until they go.
+    std::unique_ptr<media::media_runtime> path_runtime;
     call::call_engine calls(reg, *ports, *media);
-    // DTLS-SRTP / ZRTP legs: the keyers of control-plane/media plug in here with
-    // calls.set_media_path_factory(...); until then such offers are refused as unsupported.
     svc.add_ops("call.", [&calls](const nlohmann::json& req) { return call::handle_call_op(calls, req); });
+    svc.add_ops("zrtp.", [&calls](const nlohmann::json& req) { return handle_zrtp_op(calls, req); });
+    auto path_settings = load_media_path_settings(o.config_path);
+    if (!path_settings) {
+        log_err(path_settings.err().message);
+        return 2;
+    }
 
-    auto loop = event_loop::create({SIGTERM, SIGINT, SIGHUP});
-    if (!loop) {
-        log_err(loop.err().message);
+    ::signal(SIGPIPE, SIG_IGN);
+    // DTLS-SRTP / ZRTP legs (docs/media-path.md): keyers on media ports, from [dtls] / [zrtp].
+    if (auto rt = start_media_path(*path_settings, *loop, calls); rt) {
+        path_runtime = std::move(*rt);
+    } else {
+        log_err(rt.err().message);
         return 1;
     }
-    ::signal(SIGPIPE, SIG_IGN);
     auto sock = control_socket::open(*cfg, *loop, svc);
     if (!sock) {
         log_err("control socket: " + sock.err().message);
@@ -171,6 +187,8 @@ int run(const overrides& o) {
                         log_warn("media.port_min/port_max changed in the config: a restart is needed to apply them");
                     calls.reconfigure(*nm);
                 }
+                if (auto np = load_media_path_settings(o.config_path); np) warn_media_path_reload(*path_settings, *np);
+                else log_err("reload: [dtls]/[zrtp] refused: " + np.err().message);
                 set_log_level(nc->level);
                 reg.set_default_grace(nc->rekey_grace_ms);
                 (*sock)->reconfigure(*nc);
@@ -220,6 +238,10 @@ int main(int argc, char** argv) {
         if (c) {
             auto m = effective_media(o);
             if (!m) c = m.err();
+        }
+        if (c) {
+            auto p = load_media_path_settings(o.config_path);
+            if (!p) c = p.err();
         }
         if (!c) {
             std::fprintf(stderr, "srtpo-cp: %s\n", c.err().message.c_str());

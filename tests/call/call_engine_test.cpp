@@ -633,7 +633,7 @@ protected:
     std::vector<fake_keyer*> made;
     void SetUp() override {
         engine_fixture::SetUp();
-        eng->set_media_path_factory([this](keying_method m, const table::endpoint& local, media_path_events ev)
+        eng->set_media_path_factory([this](keying_method m, const table::endpoint& local, media_path_events ev, const std::string&)
                                         -> api::api_result<std::unique_ptr<media_path_keying>> {
             auto k = std::make_unique<fake_keyer>(m, local, std::move(ev));
             made.push_back(k.get());

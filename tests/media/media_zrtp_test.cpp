@@ -7,6 +7,7 @@
 
 #include "media_fixture.hpp"
 
+#include "harness_output.hpp" // tests/interop/zrtp: what the bzrtp harness prints
 #include "harness.hpp" // tests/dtls: peer_process, temp_dir, SRTP through our engine
 
 #include <srtpo/cp/media/address.hpp>
@@ -31,34 +32,15 @@ using namespace std::chrono;
 using srtpo::test::dtls::peer_process;
 using srtpo::test::dtls::temp_dir;
 namespace td = srtpo::test::dtls;
+using srtpo::test::bzrtp::fields;
+const auto harness_hash = [](const std::string& out) { return srtpo::test::bzrtp::hello_hash(out); };
 
 std::string harness() {
     const char* p = std::getenv("ZRTP_BZRTP_HARNESS");
     return p ? p : "";
 }
 
-/// key=value fields of the harness's first line starting with `tag`.
-std::map<std::string, std::string> fields(const std::string& out, const std::string& tag) {
-    std::istringstream in(out);
-    std::string l;
-    while (std::getline(in, l)) {
-        if (l.rfind(tag + " ", 0) != 0) continue;
-        std::map<std::string, std::string> m;
-        std::istringstream ls(l.substr(tag.size() + 1));
-        std::string kv;
-        while (ls >> kv)
-            if (auto e = kv.find('='); e != std::string::npos) m[kv.substr(0, e)] = kv.substr(e + 1);
-        return m;
-    }
-    return {};
-}
 
-/// The harness's own a=zrtp-hash, from its "ZRTP-HASH 1.10 <hex>" line.
-std::string harness_hash(const std::string& out) {
-    const auto p = out.find("ZRTP-HASH ");
-    if (p == std::string::npos) return "";
-    return out.substr(p + 10, out.find('\n', p) - p - 10);
-}
 
 class ZrtpKeying : public ::testing::Test {
 protected:

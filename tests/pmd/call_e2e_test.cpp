@@ -10,6 +10,7 @@
 // engine's media address is 192.0.2.1 on leg A (config) and 198.51.100.1 on leg B (the offer's
 // policy), ports 31000 (A) and 31002 (B) from the range; so A's peer is 198.51.100.1:31002 and B's
 // 192.0.2.1:31000, and the frames the pmd sends each peer carry exactly the original addresses.
+#include "call_test_util.hpp"
 #include "pmd_harness.hpp"
 
 #include <srtpo/cp/mikey/exchange.hpp>
@@ -41,15 +42,12 @@ using json = nlohmann::json;
 using test::frame_list;
 using test::tmpdir;
 using namespace std::chrono_literals;
+using namespace srtpo::test::call;
 
 namespace {
 
 const bool env_ = (test::register_libsrtp_environment(), true);
 
-std::string env_or(const char* name, const char* dflt) {
-    const char* v = std::getenv(name);
-    return v ? v : dflt;
-}
 
 /// srtpo-cp with a config file, as a child process; stopped with SIGKILL by PID at the end.
 struct cp_daemon {
@@ -91,13 +89,6 @@ struct cp_daemon {
     }
 };
 
-struct shm_cleanup {
-    std::string t;
-    ~shm_cleanup() {
-        (void)table::unlink_shm(t);
-        (void)table::unlink_shm(t + ".status");
-    }
-};
 
 uint16_t dst_port_of(const std::vector<std::byte>& f) { return net::parse_udp_frame(f, net::link_type::ethernet).dst_port; }
 
@@ -114,26 +105,6 @@ std::string sdp_text(const std::string& addr, uint16_t port, const std::string& 
            " 0\r\na=rtpmap:0 PCMU/8000\r\n" + crypto;
 }
 
-/// The key (key||salt) and suite of the single a=crypto of the first m= line.
-struct sdp_key {
-    engine::suite suite{};
-    std::vector<uint8_t> key;
-    uint16_t port = 0;
-};
-sdp_key key_of(const std::string& body) {
-    sdp_key k;
-    auto sd = cp::sdp::parse(body);
-    EXPECT_TRUE(sd) << body;
-    if (!sd) return k;
-    k.port = sd->media.at(0).port;
-    auto a = cp::sdes::crypto_attributes(sd->media.at(0));
-    EXPECT_TRUE(a && a->size() == 1) << body;
-    if (!a || a->size() != 1) return k;
-    k.suite = *a->front().suite;
-    auto b = a->front().keys.at(0).key_salt.bytes();
-    for (auto x : b) k.key.push_back(static_cast<uint8_t>(x));
-    return k;
-}
 
 /// What a peer sees of a frame: addresses, ports and the UDP payload (RTP/RTCP). The pmd
 /// writes its own IPv4 identification, so whole frames are not compared.
@@ -216,14 +187,6 @@ void media_through_pmd(const tmpdir& d, const std::string& table, const frame_li
     }
 }
 
-void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
-/// A file keying-ctl wrote an SDP to; run_command also sends stderr there (notes come first).
-std::string read_sdp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::string s{std::istreambuf_iterator<char>(f), {}};
-    const auto v = s.find("v=0");
-    return v == std::string::npos ? s : s.substr(v);
-}
 
 struct call_case {
     const char* name;

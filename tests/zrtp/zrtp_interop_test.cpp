@@ -4,6 +4,8 @@
 // (X255, X448, DH3k, DH2k), S256/S384, AES1/AES3, HS32/HS80, B32/B256; identical SAS; mirrored
 // SRTP keys; SRTP media in both directions (libsrtp in the harness, our engine here); retained
 // secrets across calls, cache mismatch, Multistream, 30 % loss and a=zrtp-hash binding.
+#include "harness_output.hpp" // tests/interop/zrtp: what the bzrtp harness prints
+
 #include <srtpo/cp/zrtp/endpoint.hpp>
 #include <srtpo/cp/zrtp/packet.hpp>
 #include <srtpo/engine/burst.hpp>
@@ -99,18 +101,7 @@ public:
     const std::string& output() const { return _text; }
     /// key=value fields of the first line that starts with `tag` and has stream=`k`.
     std::map<std::string, std::string> line(const std::string& tag, int k) const {
-        std::istringstream in(_text);
-        std::string l;
-        while (std::getline(in, l)) {
-            if (l.rfind(tag + " ", 0) != 0 || l.find("stream=" + std::to_string(k) + " ") == std::string::npos) continue;
-            std::map<std::string, std::string> m;
-            std::istringstream ls(l.substr(tag.size() + 1));
-            std::string kv;
-            while (ls >> kv)
-                if (auto e = kv.find('='); e != std::string::npos) m[kv.substr(0, e)] = kv.substr(e + 1);
-            return m;
-        }
-        return {};
+        return srtpo::test::bzrtp::fields(_text, tag, k);
     }
 
 private:

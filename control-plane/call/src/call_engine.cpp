@@ -813,7 +813,7 @@ api::api_result<std::shared_ptr<media_path_keying>> call_engine::path_keyer(cons
         on_path_keyed(call_id, stream, s, *holder, k, peer);
     };
     ev.on_failed = [this, call_id, stream, s, holder](const std::string& why) { on_path_failed(call_id, stream, s, *holder, why); };
-    auto made = _factory(m, local, std::move(ev));
+    auto made = _factory(m, local, std::move(ev), call_id + "/" + name_of(s));
     if (!made) return made.err();
     if (!*made || (*made)->method() != m)
         return make_api_error(api_errc::internal, "", std::string(to_string(m)) + " keyer factory returned no keyer of that method");
@@ -911,6 +911,16 @@ api::api_result<json> call_engine::describe(std::string_view call_id) const {
     json j{{"call_id", it->first}, {"streams", std::move(streams)}};
     j["pending_offer_to"] = c.pending ? json(name_of(c.pending->to)) : json(nullptr);
     return j;
+}
+
+api::api_result<std::vector<path_leg>> call_engine::path_legs(std::string_view call_id) const {
+    auto it = _calls.find(call_id);
+    if (it == _calls.end()) return make_api_error(api_errc::not_found, "call_id", "call " + std::string(call_id) + " is not known");
+    std::vector<path_leg> out;
+    for (std::size_t i = 0; i < it->second->streams.size(); ++i)
+        for (auto s : {side::a, side::b})
+            if (const auto& p = it->second->streams[i].legs[idx(s)].path) out.push_back({i, s, p});
+    return out;
 }
 
 json call_engine::list() const {

@@ -249,10 +249,12 @@ bool dtls_srtp_keying::pump() {
             ++_associations;
             _profile = done->keying.suite;
             _last_failure.clear();
+            _peer_fingerprint = "match"; // a handshake completes only with a matching certificate
             if (_ev.on_keyed) _ev.on_keyed(done->keying, _peer.value_or(table::endpoint{}));
         } else if (auto* f = std::get_if<dtls::handshake_failed>(&*e)) {
             release_slot();
             _last_failure = std::string(dtls::to_string(f->reason)) + ": " + f->message;
+            if (f->reason == dtls::failure::fingerprint_mismatch) _peer_fingerprint = "mismatch";
             _timer.cancel();
             if (_ev.on_failed) _ev.on_failed("dtls " + _last_failure);
         } else if (std::get_if<dtls::alert>(&*e)) {
@@ -275,6 +277,7 @@ nlohmann::json dtls_srtp_keying::status() const {
     if (_profile) j["profile"] = std::string(dtls::openssl_profile_name(*_profile).value_or("?"));
     if (_peer) j["peer"] = to_string(*_peer);
     if (!_last_failure.empty()) j["failure"] = _last_failure;
+    j["peer_fingerprint"] = _peer_fingerprint;
     nlohmann::json ice{{"local_ufrag", _ice.local().ufrag},
                        {"checks_ok", _stun_ok},
                        {"checks_rejected", _stun_rejected},

@@ -29,6 +29,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace srtpo::cp {
 class flow_registry;
@@ -38,10 +39,19 @@ class port_pool;
 namespace srtpo::cp::call {
 
 /// Creates the media-path keyer of one leg (DTLS-SRTP or ZRTP) bound to `local` (our media
-/// address:port on that leg). Errors: unsupported for a method it does not implement,
-/// invalid_argument/internal for a socket or certificate failure.
+/// address:port on that leg). `stream_group` is "<call-id>/<a|b>": the streams of one leg of one
+/// call, i.e. one peer, which ZRTP keys in Multistream mode after the first (RFC 6189 §4.4.3).
+/// Errors: unsupported for a method it does not implement, invalid_argument/internal for a
+/// socket or certificate failure.
 using media_path_factory = std::function<api::api_result<std::unique_ptr<media_path_keying>>(
-    keying_method, const table::endpoint& local, media_path_events)>;
+    keying_method, const table::endpoint& local, media_path_events, const std::string& stream_group)>;
+
+/// One running media-path keyer of a call (`zrtp.show`, `zrtp.verify`).
+struct path_leg {
+    std::size_t stream = 0;
+    side leg = side::a;
+    std::shared_ptr<media_path_keying> keyer;
+};
 
 class call_engine final : public media_handler {
 public:
@@ -69,6 +79,9 @@ public:
     api::api_result<nlohmann::json> describe(std::string_view call_id) const;
     /// Every call id with its stream count and whether an offer is pending (`call.list`).
     nlohmann::json list() const;
+    /// The media-path keyers of the call's committed streams, in stream then leg order (the
+    /// pending offer's are not included). Errors: not_found. Shares ownership of each keyer.
+    api::api_result<std::vector<path_leg>> path_legs(std::string_view call_id) const;
     std::size_t calls() const noexcept { return _calls.size(); }
 
     struct call_state; ///< defined in call_engine.cpp

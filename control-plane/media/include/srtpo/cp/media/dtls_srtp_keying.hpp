@@ -97,6 +97,8 @@ private:
     unsigned _associations = 0;
     std::optional<engine::suite> _profile;
     std::string _last_failure;
+    /// The peer certificate against its a=fingerprint (RFC 5763 §5): unchecked, match, mismatch.
+    std::string _peer_fingerprint = "unchecked";
     std::string _last_stun_rejection;
     uint64_t _stun_ok = 0, _stun_rejected = 0, _stun_ignored = 0, _alerts = 0;
     uint64_t _dtls_before_remote = 0, _dtls_other_source = 0, _dtls_unchecked_source = 0, _dtls_over_limit = 0;
