@@ -33,6 +33,8 @@
 #include <fstream>
 #include <sys/stat.h>
 #include <iterator>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -452,3 +454,134 @@ TEST(call_e2e_mikey, sdes_caller_to_mikey_callee) {
 }
 
 } // namespace
+
+// ---- A real SIP call through srtpo-cp's B2BUA (issue 6) ----
+//
+// sipp (a third-party SIP implementation) calls through srtpo-cp over TCP: the caller (leg A)
+// offers SDES AES_CM_128_HMAC_SHA1_80, the route makes srtpo-cp offer the callee (leg B)
+// AEAD_AES_128_GCM with its own fresh key, the callee answers with its key. Each sipp logs the
+// a=crypto srtpo-cp sent it. While the call is up, the media of both peers (libsrtp, their own
+// keys) goes through srtpo-pmd with the flows the SIP call installed, and libsrtp opens what
+// each peer receives with the key srtpo-cp gave it. The caller's BYE removes the flows.
+// Ports: SIP 31600 (srtpo-cp), 31610 (callee), 31620 (caller); sipp control 31640/31660, media 3165x/3167x.
+
+namespace {
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(f), {}};
+}
+
+pid_t spawn_logged(const std::string& cmd, const std::string& log) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >" + log + " 2>&1").c_str(), nullptr);
+        std::_Exit(127);
+    }
+    return pid;
+}
+
+/// Exit status of `pid` within `ms`, or -1 (then it is killed).
+int wait_exit(pid_t pid, int ms) {
+    for (int i = 0; i < ms / 20; ++i) {
+        int st = 0;
+        if (::waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        std::this_thread::sleep_for(20ms);
+    }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+}
+
+/// The "<tag> <suite> <key> <port>" line a sipp scenario logged, waiting up to 10 s for it.
+std::optional<std::tuple<std::string, std::string, int>> logged(const std::string& path, const std::string& tag) {
+    for (int i = 0; i < 500; ++i) {
+        std::ifstream f(path);
+        for (std::string line; std::getline(f, line);) {
+            const auto at = line.find(tag + " ");
+            if (at == std::string::npos) continue;
+            std::istringstream in(line.substr(at + tag.size()));
+            std::string suite, key;
+            int port = 0;
+            if (in >> suite >> key >> port) return std::tuple{suite, key, port};
+        }
+        std::this_thread::sleep_for(20ms);
+    }
+    return std::nullopt;
+}
+
+std::vector<uint8_t> unbase64(const std::string& b64) {
+    auto parsed = engine::parse_sdes_inline("inline:" + b64);
+    EXPECT_TRUE(parsed) << "bad base64 from sipp";
+    std::vector<uint8_t> k;
+    if (parsed)
+        for (auto x : parsed->key_salt.bytes()) k.push_back(static_cast<uint8_t>(x));
+    return k;
+}
+
+} // namespace
+
+TEST(call_e2e_sip, sipp_call_over_tcp_transcrypted_by_the_pmd_and_torn_down_by_bye) {
+    tmpdir d("srtpo-call-e2e-sip");
+    const std::string table = "/srtpo-call-e2e-sip-" + std::to_string(::getpid());
+    shm_cleanup cleanup{table};
+    cp_daemon cp;
+    ASSERT_TRUE(cp.start(d, table,
+                         "[sip]\n[[sip.listen]]\ntransport = \"tcp\"\naddress = \"127.0.0.1\"\nport = 31600\n"
+                         "[[sip.route]]\ndomain = \"e2e.test\"\nnext_hop = \"sip:127.0.0.1:31610;transport=tcp\"\n"
+                         "b_keying = \"sdes\"\nb_suites = [\"AEAD_AES_128_GCM\"]\nb_media_address = \"IP4 198.51.100.1\"\n"))
+        << "srtpo-cp did not start: " << slurp(d / "cp.log");
+
+    net::rtp_capture_options g;
+    g.calls = 1;
+    g.packets_per_direction = 120;
+    g.rtcp_interval = 20;
+    g.initial_seq = 65480;
+    g.base_port = 31000;
+    g.seed = 78;
+    (void)net::write_rtp_capture(d / "plain.pcap", g);
+    const auto plain = test::capture_frames(d / "plain.pcap");
+    const auto from_a = towards(plain, 31000), from_b = towards(plain, 31002);
+
+    const auto key_a = test::random_key(30, 3001), key_b = test::random_key(28, 3002);
+    const std::string scen = env_or("SRTPO_SCENARIOS", "tests/pmd/scenarios");
+    const std::string sipp = "timeout 30 sipp -t t1 -i 127.0.0.1 -m 1 -nostdin -timeout 25s -timeout_error -trace_logs";
+    const pid_t uas = spawn_logged(sipp + " -sf " + scen + "/sip_uas.xml -p 31610 -cp 31640 -mp 31650 -log_file " + (d / "uas.log") +
+                                       " -key answer_key " + test::sdes_inline(key_b).substr(7),
+                                   d / "uas.out");
+    // The callee listens before the caller calls (sipp TCP: poll for its socket).
+    for (int i = 0; i < 250 && test::run_command("ss -Htln 'sport = :31610' | grep -q LISTEN").code != 0; ++i) std::this_thread::sleep_for(20ms);
+    const pid_t uac = spawn_logged(sipp + " -sf " + scen + "/sip_uac.xml -p 31620 -cp 31660 -mp 31670 -log_file " + (d / "uac.log") +
+                                       " -s bob -d 6000 -key rdomain e2e.test -key offer_key " + test::sdes_inline(key_a).substr(7) +
+                                       " 127.0.0.1:31600",
+                                   d / "uac.out");
+
+    const auto offer_b = logged(d / "uas.log", "OFFER");
+    const auto answer_a = logged(d / "uac.log", "ANSWER");
+    ASSERT_TRUE(offer_b && answer_a) << slurp(d / "uac.out") << slurp(d / "uas.out") << slurp(d / "cp.log");
+    const auto& [suite_b, our_key_b, port_b] = *offer_b;
+    const auto& [suite_a, our_key_a, port_a] = *answer_a;
+    EXPECT_EQ(suite_b, "AEAD_AES_128_GCM");
+    EXPECT_EQ(suite_a, "AES_CM_128_HMAC_SHA1_80");
+    EXPECT_EQ(port_b, 31002);
+    EXPECT_EQ(port_a, 31000);
+    const auto ours_a = unbase64(our_key_a), ours_b = unbase64(our_key_b);
+    EXPECT_NE(ours_a, key_a) << "the caller's key came back: keys must be fresh per leg";
+    EXPECT_NE(ours_b, key_a) << "the caller's key was forwarded to the callee";
+
+    const auto gcm = engine::suite::aead_aes_128_gcm, cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+    media_keys k;
+    k.a_sends = keyed{cm80, key_a};
+    k.a_receives = keyed{cm80, ours_a};
+    k.not_for_a = key_a;
+    k.b_sends = keyed{gcm, key_b};
+    k.b_receives = keyed{gcm, ours_b};
+    k.not_for_b = key_b;
+    media_through_pmd(d, table, from_a, from_b, k);
+
+    EXPECT_EQ(wait_exit(uac, 20000), 0) << slurp(d / "uac.out");
+    EXPECT_EQ(wait_exit(uas, 5000), 0) << slurp(d / "uas.out");
+    auto r = cp.ctl("--json flow list");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(json::parse(r.out)["count"], 0) << "the BYE left flows behind: " << r.out;
+}
