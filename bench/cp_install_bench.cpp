@@ -1,7 +1,7 @@
 // Install rate of flows through srtpo-cp's control API (issue 5: ≥ 200 000 flows/s with 1 048 576
 // flows, batch requests allowed), and srtpo-cp's own memory per flow.
 //
-//   SRTPO_CP=build/control-plane/cp/srtpo-cp build/bench/cp_install_bench
+//   SRTPO_CP=build/control-plane/srtpo-cp build/bench/cp_install_bench
 //
 // Each run starts a fresh srtpo-cp (its own table of 1 048 576 slots and socket), builds every
 // request first (random keys, distinct addresses), then times sending them as batch requests over
@@ -64,7 +64,7 @@ struct daemon {
     std::string table, sock;
     daemon(uint32_t capacity) {
         const char* cp = std::getenv("SRTPO_CP");
-        if (!cp) cp = "control-plane/cp/srtpo-cp";
+        if (!cp) cp = "control-plane/srtpo-cp";
         table = "srtpo-bench-" + std::to_string(::getpid());
         sock = "/tmp/srtpo-bench-" + std::to_string(::getpid()) + ".sock";
         pid = ::fork();

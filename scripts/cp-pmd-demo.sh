@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 calls=${1:-50}
 B=build
-PCAP=$B/engine/tools/srtpo_pcap/srtpo-pcap CP=$B/control-plane/cp/srtpo-cp KCTL=$B/keying-ctl/keying-ctl PMD=$B/pmd/srtpo-pmd
+PCAP=$B/engine/tools/srtpo_pcap/srtpo-pcap CP=$B/control-plane/srtpo-cp KCTL=$B/keying-ctl/keying-ctl PMD=$B/pmd/srtpo-pmd
 [ -x "$PMD" ] || { echo "cp-pmd-demo: $PMD was not built (DPDK missing?)"; exit 1; }
 T=$(mktemp -d /tmp/srtpo-demo.XXXXXX)
 table=srtpo-demo-$$
