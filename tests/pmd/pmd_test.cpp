@@ -502,6 +502,18 @@ std::vector<frame_list> split_by(const frame_list& all, std::size_t queues,
     return q;
 }
 
+/// srtpo-pmd with two lcores on one CPU over a two-queue net_pcap port: rx queue w reads
+/// q<w>.pcap (what RSS would have put there), tx queue w writes o<w>.pcap.
+pmd_result run_two_workers(const tmpdir& d, const std::vector<frame_list>& queues, const std::string& flows_toml) {
+    write_frames(d / "q0.pcap", queues.at(0));
+    write_frames(d / "q1.pcap", queues.at(1));
+    const std::string flows = d / "flows.toml";
+    std::ofstream(flows) << flows_toml;
+    return test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "q0.pcap") + ",rx_pcap=" + (d / "q1.pcap") + ",tx_pcap=" +
+                                 (d / "o0.pcap") + ",tx_pcap=" + (d / "o1.pcap"),
+                             "--flows " + flows, "--lcores=0@0,1@0");
+}
+
 } // namespace
 
 // Several workers (issue 4): two lcores mapped onto one CPU, each polling its own rx queue of a
@@ -523,13 +535,7 @@ TEST(pmd, two_workers_transcrypt_per_stream_order_and_state) {
     const auto plain_q = split_by(frames(d / "plain.pcap"), 2, queue_of);
     ASSERT_FALSE(in_q[0].empty());
     ASSERT_FALSE(in_q[1].empty());
-    write_frames(d / "q0.pcap", in_q[0]);
-    write_frames(d / "q1.pcap", in_q[1]);
-    const std::string flows = d / "flows.toml";
-    std::ofstream(flows) << flows_for(sum, leg("in", cm80, kin) + leg("out", gcm128, kout));
-    auto r = test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "q0.pcap") + ",rx_pcap=" + (d / "q1.pcap") +
-                                   ",tx_pcap=" + (d / "o0.pcap") + ",tx_pcap=" + (d / "o1.pcap"),
-                               "--flows " + flows, "--lcores=0@0,1@0");
+    auto r = run_two_workers(d, in_q, flows_for(sum, leg("in", cm80, kin) + leg("out", gcm128, kout)));
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("2 workers"), std::string::npos) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
@@ -557,13 +563,7 @@ TEST(pmd, split_flow_is_counted_not_raced) {
     ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, kin, true), total);
     const auto in_q = split_by(frames(d / "srtp.pcap"), 2, [](const net::udp_frame& u) { return std::size_t{u.dst_port} & 1u; });
     ASSERT_EQ(in_q[1].size(), sum.rtcp_packets);
-    write_frames(d / "q0.pcap", in_q[0]);
-    write_frames(d / "q1.pcap", in_q[1]);
-    const std::string flows = d / "flows.toml";
-    std::ofstream(flows) << flows_for(sum, leg("in", cm80, kin));
-    auto r = test::run_pmd_eal("--vdev=net_pcap0,rx_pcap=" + (d / "q0.pcap") + ",rx_pcap=" + (d / "q1.pcap") +
-                                   ",tx_pcap=" + (d / "o0.pcap") + ",tx_pcap=" + (d / "o1.pcap"),
-                               "--flows " + flows, "--lcores=0@0,1@0");
+    auto r = run_two_workers(d, in_q, flows_for(sum, leg("in", cm80, kin)));
     ASSERT_EQ(r.code, 0) << r.out;
     const auto not_owner = r.stats.at("drops").at("not_owner").get<uint64_t>();
     const auto ok = status(r.stats, "ok");
