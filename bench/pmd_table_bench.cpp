@@ -16,6 +16,7 @@
 #include <srtpo/table/mapping.hpp>
 
 #include "dpdk_bench_main.hpp"
+#include "flow_addresses.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_eal.h>
@@ -35,15 +36,7 @@ using namespace srtpo::pmd;
 
 namespace {
 
-flow_key key_of(uint32_t i) {
-    net::ip_address a;
-    a.family = net::ip_family::ipv4;
-    a.bytes[0] = std::byte{10};
-    a.bytes[1] = std::byte(i >> 16);
-    a.bytes[2] = std::byte(i >> 8);
-    a.bytes[3] = std::byte(i);
-    return make_flow_key(a, static_cast<uint16_t>(20000 + 2 * (i % 16)));
-}
+flow_key key_of(uint32_t i) { return make_flow_key(bench::flow_address(i), bench::flow_port(i)); }
 
 struct lookup_setup {
     std::unique_ptr<flow_registry> reg;

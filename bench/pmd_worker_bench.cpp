@@ -25,6 +25,7 @@
 #include <srtpo/engine/worker_ctx.hpp>
 
 #include "dpdk_bench_main.hpp"
+#include "flow_addresses.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -59,16 +60,9 @@ constexpr std::size_t l2l3l4 = 14 + 20 + 8;
 constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
 constexpr auto gcm128 = engine::suite::aead_aes_128_gcm;
 
-net::ip_address addr_of(uint32_t i) {
-    net::ip_address a;
-    a.family = net::ip_family::ipv4;
-    a.bytes[0] = std::byte{10};
-    a.bytes[1] = std::byte(i >> 16);
-    a.bytes[2] = std::byte(i >> 8);
-    a.bytes[3] = std::byte(i);
-    return a;
-}
-constexpr uint16_t port_of(uint32_t i) { return static_cast<uint16_t>(20000 + 2 * (i % 16)); }
+using bench::flow_port;
+net::ip_address addr_of(uint32_t i) { return bench::flow_address(i); }
+constexpr uint16_t port_of(uint32_t i) { return flow_port(i); }
 
 std::vector<std::byte> key_of(uint32_t i, std::size_t len) {
     std::vector<std::byte> k(len);

@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -569,8 +570,15 @@ TEST(pmd, split_flow_is_counted_not_raced) {
     const auto ok = status(r.stats, "ok");
     EXPECT_GT(not_owner, 0u) << r.out;
     EXPECT_EQ(ok + not_owner, total) << r.out;
-    // Per flow, one worker won: either all its RTP (and RTCP dropped) or the other way round,
-    // per direction's flow.
+    // Per flow, one worker won: the ok packets are, flow by flow, all of its RTP or all of its
+    // RTCP, never a mix (which would mean both workers processed it).
+    ASSERT_EQ(sum.streams.size(), 2u);
+    std::vector<uint64_t> possible;
+    for (int w0 = 0; w0 < 2; ++w0)
+        for (int w1 = 0; w1 < 2; ++w1)
+            possible.push_back((w0 ? sum.streams[0].rtcp_packets : sum.streams[0].rtp_packets) +
+                               (w1 ? sum.streams[1].rtcp_packets : sum.streams[1].rtp_packets));
+    EXPECT_NE(std::find(possible.begin(), possible.end(), ok), possible.end()) << r.out;
     expect_accounted(r.stats);
 }
 
