@@ -25,6 +25,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -33,6 +34,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -247,6 +249,22 @@ void print_human(const std::string& cmd, const json& r) {
         std::printf("total: %s packets, %s octets, %s auth failures, %s replay drops%s\n", str(tot, "packets").c_str(),
                     str(tot, "octets").c_str(), str(tot, "auth_fail").c_str(), str(tot, "replay_drop").c_str(),
                     r.value("pmd_attached", false) ? "" : " (srtpo-pmd has not attached: no live counters)");
+        if (r.contains("calls") && r["calls"].is_object()) std::printf("calls: %s active\n", str(r["calls"], "active").c_str());
+        if (r.contains("sip") && r["sip"].is_object()) {
+            // The B2BUA's call outcomes (issue 6): a failure reason per line, most frequent first.
+            const auto& c = r["sip"]["calls"];
+            std::printf("sip calls: %s active (peak %s), %s set up, %s ended, %s failed\n", str(c, "active").c_str(),
+                        str(c, "peak_active").c_str(), str(c, "set_up").c_str(), str(c, "ended").c_str(), str(c, "failed").c_str());
+            std::vector<std::pair<uint64_t, std::string>> reasons;
+            for (const auto& [why, n] : c["failed_by_reason"].items()) reasons.emplace_back(n.get<uint64_t>(), why);
+            std::sort(reasons.rbegin(), reasons.rend());
+            for (const auto& [n, why] : reasons) std::printf("  failed, %s: %llu\n", why.c_str(), static_cast<unsigned long long>(n));
+            const auto& k = r["sip"]["connections"];
+            std::printf("sip connections: %s accepted, %s connected, %s closed, %s refused by limits, %s TLS failures, "
+                        "%s parse errors\n",
+                        str(k, "accepted").c_str(), str(k, "connected").c_str(), str(k, "closed").c_str(), str(k, "refused_limit").c_str(),
+                        str(k, "tls_failures").c_str(), str(k, "parse_errors").c_str());
+        }
     } else if (cmd == "call offer" || cmd == "call answer") {
         // The rewritten SDP, ready to send on (it holds this leg's keys when it is SDES-keyed).
         std::fputs(r["sdp"].get_ref<const std::string&>().c_str(), stdout);

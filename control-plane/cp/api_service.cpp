@@ -260,9 +260,11 @@ json api_service::op_stats(const json& req) {
         out.push_back({{"match", api::to_string(v.spec.match)}, {"slot", v.slot}, {"action", table::to_string(api::action_of(v.spec))},
                        {"live", std::move(l)}});
     }
-    return json{{"pmd_attached", _status.has_value()},
-                {"flows", std::move(out)},
-                {"total", {{"packets", packets}, {"octets", octets}, {"auth_fail", auth_fail}, {"replay_drop", replay_drop}}}};
+    json reply{{"pmd_attached", _status.has_value()},
+               {"flows", std::move(out)},
+               {"total", {{"packets", packets}, {"octets", octets}, {"auth_fail", auth_fail}, {"replay_drop", replay_drop}}}};
+    for (const auto& [name, section] : _stats_sections) reply[name] = section();
+    return reply;
 }
 
 json api_service::op_health() {

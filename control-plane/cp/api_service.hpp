@@ -55,6 +55,12 @@ public:
     using op_handler = std::function<api::api_result<nlohmann::json>(const nlohmann::json& req)>;
     void add_ops(std::string prefix, op_handler handler) { _extensions.emplace_back(std::move(prefix), std::move(handler)); }
 
+    /// Sections of the `stats` reply kept outside this class (the calls, the SIP B2BUA): the
+    /// reply gets `name: section()` for each, in the order added.
+    /// Ownership: the section's captures must outlive the service.
+    using stats_section = std::function<nlohmann::json()>;
+    void add_stats(std::string name, stats_section section) { _stats_sections.emplace_back(std::move(name), std::move(section)); }
+
 private:
     nlohmann::json dispatch(const nlohmann::json& req, const peer_identity& who);
     nlohmann::json op_add(const nlohmann::json& req);
@@ -72,6 +78,7 @@ private:
     config _cfg;
     std::optional<table::status_mapping> _status;
     std::vector<std::pair<std::string, op_handler>> _extensions;
+    std::vector<std::pair<std::string, stats_section>> _stats_sections;
     std::chrono::steady_clock::time_point _started = std::chrono::steady_clock::now();
 };
 

@@ -134,6 +134,7 @@ int run(const overrides& o) {
     call::call_engine calls(reg, *ports, *media);
     svc.add_ops("call.", [&calls](const nlohmann::json& req) { return call::handle_call_op(calls, req); });
     svc.add_ops("zrtp.", [&calls](const nlohmann::json& req) { return handle_zrtp_op(calls, req); });
+    svc.add_stats("calls", [&calls] { return nlohmann::json{{"active", calls.calls()}}; });
     auto path_settings = load_media_path_settings(o.config_path);
     if (!path_settings) {
         log_err(path_settings.err().message);
@@ -163,6 +164,7 @@ int run(const overrides& o) {
             return 1;
         }
         sip = std::move(*s);
+        svc.add_stats("sip", [&sip] { return sip ? sip->stats_json() : nlohmann::json(nullptr); });
         log_notice("sip: B2BUA listening (" + std::to_string(cfg->sip.listen.size()) + " listeners)");
     }
     // The pmd may start, stop or restart at any time: look for its status region every second.

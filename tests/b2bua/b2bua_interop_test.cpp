@@ -18,6 +18,8 @@
 // 33071 (socat TLS server), 33072 (socat TLS client), 33080 (sipp UAC), 33090-33091 (sipp
 // control), 33100-33119 (sipp media, unused).
 
+#include <srtpo/cp/api/client.hpp>
+
 #include "../sip/peer_process.hpp"
 #include "../sip/sip_test_util.hpp"
 
@@ -558,6 +560,20 @@ TEST_F(B2buaInterop, SrtpoCpStartsTheSipServiceFromItsConfig) {
     EXPECT_NE(inv.find("SIP/2.0 488"), std::string::npos) << inv;
     // The real call engine refuses: this srtpo-cp has no [media] section (docs/calls.md).
     EXPECT_NE(inv.find("no [media] address configured"), std::string::npos) << inv;
+    // The refused call is counted by reason in the stats op (keying-ctl stats, issue 6).
+    auto ctl = api::client::connect(d + "/cp.sock", std::chrono::seconds(5));
+    ASSERT_TRUE(ctl) << ctl.err().message;
+    auto st = ctl->call({{"op", "stats"}});
+    ASSERT_TRUE(st) << st.err().message;
+    ASSERT_EQ((*st)["ok"], true) << st->dump();
+    const auto& res = (*st)["result"];
+    const auto& calls = res["sip"]["calls"];
+    EXPECT_EQ(calls["failed_by_reason"]["media"], 1) << st->dump();
+    EXPECT_EQ(calls["failed"], 1) << st->dump();
+    EXPECT_EQ(calls["set_up"], 0) << st->dump();
+    EXPECT_EQ(calls["active"], 0) << st->dump();
+    EXPECT_EQ(res["sip"]["connections"]["accepted"], 1) << st->dump();
+    EXPECT_EQ(res["calls"]["active"], 0) << st->dump();
     ::close(fd);
     ::kill(host.pid, SIGTERM);
     EXPECT_EQ(host.finish(5000), 0) << test::read_file(host_log);

@@ -578,10 +578,18 @@ TEST(call_e2e_sip, sipp_call_over_tcp_transcrypted_by_the_pmd_and_torn_down_by_b
     k.b_receives = keyed{gcm, ours_b};
     k.not_for_b = key_b;
     media_through_pmd(d, table, from_a, from_b, k);
+    // The call is up (the caller holds it 6 s): keying-ctl stats counts it (issue 6).
+    auto r = cp.ctl("--json stats");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(json::parse(r.out)["sip"]["calls"]["active"], 1) << r.out;
+    EXPECT_EQ(json::parse(r.out)["sip"]["calls"]["set_up"], 1) << r.out;
 
     EXPECT_EQ(wait_exit(uac, 20000), 0) << slurp(d / "uac.out");
     EXPECT_EQ(wait_exit(uas, 5000), 0) << slurp(d / "uas.out");
-    auto r = cp.ctl("--json flow list");
+    r = cp.ctl("--json flow list");
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(json::parse(r.out)["count"], 0) << "the BYE left flows behind: " << r.out;
+    r = cp.ctl("stats");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("sip calls: 0 active (peak 1), 1 set up, 1 ended, 0 failed"), std::string::npos) << r.out;
 }

@@ -14,6 +14,32 @@ engine::result<std::unique_ptr<sip_service>> sip_service::start(const sip_config
     return s;
 }
 
+nlohmann::json sip_service::stats_json() const {
+    const auto& c = _core->stats();
+    nlohmann::json failed = nlohmann::json::object();
+    uint64_t failed_total = 0;
+    for (const auto& [reason, n] : c.failed) {
+        failed[reason] = n;
+        failed_total += n;
+    }
+    const auto& t = _tp->stats();
+    return {{"calls", {{"active", _core->calls_active()},
+                       {"peak_active", c.peak_active},
+                       {"set_up", c.calls_set_up},
+                       {"ended", c.calls_ended},
+                       {"failed", failed_total},
+                       {"failed_by_reason", std::move(failed)}}},
+            {"connections", {{"accepted", t.accepted},
+                             {"connected", t.connected},
+                             {"closed", t.closed},
+                             {"refused_limit", t.refused_limit},
+                             {"tls_failures", t.tls_failures},
+                             {"parse_errors", t.parse_errors},
+                             {"framing_errors", t.framing_errors},
+                             {"keepalive_pings", t.pings},
+                             {"idle_closed", t.idle_closed}}}};
+}
+
 api::api_result<call::sdp_rewrite> no_call_engine::offer(std::string_view, call::side, std::string_view, const call::leg_policy&) {
     return api::make_api_error(api::api_errc::unsupported, "", "no call engine in this srtpo-cp build");
 }

@@ -8,6 +8,8 @@
 #include <srtpo/cp/b2bua/b2bua.hpp>
 #include <srtpo/cp/b2bua/socket_transport.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <memory>
 
 namespace srtpo::cp::b2bua {
@@ -19,6 +21,10 @@ public:
 
     socket_transport& transport() noexcept { return *_tp; }
     b2bua& core() noexcept { return *_core; }
+
+    /// The B2BUA's call counters (set up, ended, failed by reason, active, peak) and the
+    /// transports' connection counters, as the `stats` op's "sip" object (docs/control-api.md).
+    nlohmann::json stats_json() const;
 
 private:
     sip_service() = default;
