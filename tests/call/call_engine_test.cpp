@@ -6,6 +6,7 @@
 #include <srtpo/cp/call/call_api.hpp>
 #include <srtpo/cp/call/call_engine.hpp>
 
+#include "../mikey/test_pki.hpp"
 #include "flow_registry.hpp"
 #include "port_pool.hpp"
 
@@ -19,9 +20,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 using namespace srtpo;
@@ -744,6 +748,145 @@ TEST(media_config, parses_and_refuses) {
         ASSERT_FALSE(r) << bad;
         EXPECT_NE(r.err().message.find("media."), std::string::npos) << r.err().message;
     }
+}
+
+// MIKEY's DH-based and signed modes in SDP (RFC 3830 §3.3 DH, §3.2 public-key envelope, RFC 4650
+// DHHMAC): srtpo-cp X offers its leg B a MIKEY DH, PK or DHHMAC message (mikey_mode, its RSA key and certificate from 0600 files);
+// srtpo-cp Y, configured from files too, receives that SDP as its leg A's offer and answers with
+// the R_MESSAGE. No third-party SIP peer speaks these modes (GStreamer carries PSK/NULL only), so
+// the peer is a second call engine; the modes' crypto is checked against the Python reference in
+// tests/mikey.
+class signed_mikey : public ::testing::Test {
+protected:
+    struct sbc {
+        std::string name = unique_name();
+        std::optional<table::sessions_mapping> t;
+        std::optional<flow_registry> reg;
+        std::optional<port_pool> pool;
+        std::optional<call_engine> eng;
+        void start(const media_config& c, uint16_t lo) {
+            auto m = table::sessions_mapping::create(name, 16);
+            ASSERT_TRUE(m) << m.err().message;
+            t = std::move(m.value());
+            reg.emplace(*t, 2000);
+            pool = std::move(*port_pool::create(lo, static_cast<uint16_t>(lo + 99)));
+            eng.emplace(*reg, *pool, c);
+        }
+        ~sbc() {
+            eng.reset();
+            reg.reset();
+            t.reset();
+            (void)table::unlink_shm(name);
+        }
+    };
+    std::filesystem::path dir = std::filesystem::temp_directory_path() / unique_name();
+    void SetUp() override {
+        std::filesystem::create_directories(dir);
+        for (const char* who : {"x", "y", "z"}) {
+            auto [key, cert] = mikey_test::make_rsa_identity(who);
+            write(std::string(who) + ".key", key, 0600);
+            write(std::string(who) + ".crt", cert, 0644);
+        }
+        write("psk", "00112233445566778899aabbccddeeff", 0600);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+    void write(const std::string& file, const std::string& text, mode_t mode) {
+        std::ofstream(dir / file) << text;
+        ::chmod((dir / file).c_str(), mode);
+    }
+    /// [media] of srtpo-cp `who` (x, y) trusting `trusts`, with extra lines.
+    media_config config(const std::string& who, const std::string& trusts, const std::string& address, const std::string& extra) {
+        const auto f = [&](const std::string& n) { return "\"" + (dir / n).string() + "\"\n"; };
+        auto c = parse_media_config("[media]\naddress = \"" + address + "\"\nmikey_key_file = " + f(who + ".key") +
+                                        "mikey_cert_file = " + f(who + ".crt") + "mikey_trust_file = " + f(trusts + ".crt") + extra,
+                                    "t.toml");
+        EXPECT_TRUE(c) << c.err().message;
+        return c ? std::move(*c) : media_config{};
+    }
+    static leg_policy mikey_to() {
+        leg_policy p;
+        p.method = keying_method::mikey;
+        p.suites = {"AES_CM_128_HMAC_SHA1_80"};
+        return p;
+    }
+    /// X (offering `mode`) -> Y -> answer back to X; checks both ends hold the same key.
+    void exchange(const std::string& mode, const std::string& y_trusts) {
+        sbc x, y;
+        const std::string psk = "mikey_psk_file = \"" + (dir / "psk").string() + "\"\n";
+        x.start(config("x", "y", "203.0.113.10",
+                       "mikey_mode = \"" + mode + "\"\nmikey_peer_cert_file = \"" + (dir / "y.crt").string() + "\"\n" + psk),
+                31000);
+        y.start(config("y", y_trusts, "198.51.100.20", psk), 32000);
+        ASSERT_TRUE(x.eng && y.eng);
+        auto ox = x.eng->offer("c", side::a, sdp_of("192.0.2.1", 4000, "RTP/SAVP", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a1)), mikey_to());
+        ASSERT_TRUE(ox) << ox.err().message;
+        ASSERT_NE(ox->sdp.find("a=key-mgmt:mikey "), std::string::npos) << ox->sdp;
+        auto oy = y.eng->offer("c", side::a, ox->sdp, sdes_policy());
+        if (y_trusts != "x") { // Y does not trust X's certificate: refused with the MIKEY ERR, nothing kept
+            ASSERT_FALSE(oy);
+            EXPECT_NE(oy.err().message.find("MIKEY"), std::string::npos) << oy.err().message;
+            EXPECT_EQ(y.eng->calls(), 0u);
+            EXPECT_EQ(y.reg->size(), 0u);
+            return;
+        }
+        ASSERT_TRUE(oy) << oy.err().message;
+        auto ay = y.eng->answer("c", side::b, sdp_of("198.51.100.7", 6000, "RTP/SAVP", crypto(1, "AES_CM_128_HMAC_SHA1_80", key_a2)));
+        ASSERT_TRUE(ay) << ay.err().message;
+        ASSERT_NE(ay->sdp.find("a=key-mgmt:mikey "), std::string::npos) << "no R_MESSAGE in Y's answer: " << ay->sdp;
+        auto ax = x.eng->answer("c", side::b, ay->sdp);
+        ASSERT_TRUE(ax) << ax.err().message;
+        // A single-key bundle: the one MIKEY key protects both directions between X and Y.
+        // X's B-side flow (from Y) and Y's A-side flow (from X) unprotect with it; X's A-side flow
+        // (towards Y) and Y's B-side flow (towards X) protect with it.
+        const auto flow = [](sbc& s, const std::string& addr, const std::string& body) {
+            return s.reg->get(*api::parse_endpoint(addr + ":" + std::to_string(sdp::parse(body)->media.at(0).port), "t"));
+        };
+        auto fx = flow(x, "203.0.113.10", ox->sdp), fxa = flow(x, "203.0.113.10", ax->sdp);
+        auto fy = flow(y, "198.51.100.20", ay->sdp), fyb = flow(y, "198.51.100.20", oy->sdp);
+        ASSERT_TRUE(fx && fxa && fy && fyb);
+        ASSERT_TRUE(fx->spec.in && fy->spec.in && fxa->spec.out && fyb->spec.out);
+        EXPECT_EQ(bytes_of(fx->spec.in->key_salt), bytes_of(fy->spec.in->key_salt));
+        EXPECT_EQ(bytes_of(fxa->spec.out->key_salt), bytes_of(fy->spec.in->key_salt));
+        EXPECT_EQ(bytes_of(fyb->spec.out->key_salt), bytes_of(fx->spec.in->key_salt));
+        EXPECT_EQ(fx->spec.in->suite, engine::suite::aes_cm_128_hmac_sha1_80);
+        EXPECT_EQ((*x.eng->describe("c"))["streams"][0]["legs"]["b"]["method"], "mikey");
+        EXPECT_EQ((*y.eng->describe("c"))["streams"][0]["legs"]["a"]["method"], "mikey");
+    }
+    static leg_policy sdes_policy() {
+        leg_policy p;
+        p.method = keying_method::sdes;
+        p.suites = {"AES_CM_128_HMAC_SHA1_80"};
+        return p;
+    }
+};
+
+TEST_F(signed_mikey, dh_mode_offer_answered_by_a_second_engine) { exchange("dh", "x"); }
+TEST_F(signed_mikey, pk_mode_offer_answered_by_a_second_engine) { exchange("pk", "x"); }
+TEST_F(signed_mikey, dhhmac_mode_offer_answered_by_a_second_engine) { exchange("dhhmac", "x"); }
+TEST_F(signed_mikey, dh_offer_from_an_untrusted_certificate_is_refused) { exchange("dh", "z"); }
+TEST_F(signed_mikey, pk_offer_from_an_untrusted_certificate_is_refused) { exchange("pk", "z"); }
+
+TEST_F(signed_mikey, config_names_what_a_mode_lacks) {
+    const auto k = "mikey_key_file = \"" + (dir / "x.key").string() + "\"\n";
+    const auto c = "mikey_cert_file = \"" + (dir / "x.crt").string() + "\"\n";
+    const std::pair<std::string, std::string> cases[] = {
+        {"mikey_mode = \"dh\"\n", "dh needs mikey_key_file"},
+        {"mikey_mode = \"pk\"\n" + k + c, "pk needs mikey_key_file, mikey_cert_file and mikey_peer_cert_file"},
+        {"mikey_mode = \"rsa\"\n", "mikey_mode: 'rsa' is not psk, dhhmac, dh or pk"},
+        {k, "mikey_key_file/mikey_cert_file: give both or neither"},
+        {"mikey_dh_group = 14\n", "mikey_dh_group: must be 5, 1 or 2"},
+        {"mikey_trust_file = \"/nonexistent\"\n", "media.mikey_trust_file"},
+    };
+    for (const auto& [extra, want] : cases) {
+        auto r = parse_media_config("[media]\naddress = \"192.0.2.1\"\n" + extra, "t.toml");
+        ASSERT_FALSE(r) << extra;
+        EXPECT_NE(r.err().message.find(want), std::string::npos) << r.err().message;
+    }
+    // The key file must be 0600 (secrets in files).
+    ::chmod((dir / "x.key").c_str(), 0644);
+    auto r = parse_media_config("[media]\naddress = \"192.0.2.1\"\n" + k + c, "t.toml");
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.err().message.find("media.mikey_key_file"), std::string::npos) << r.err().message;
 }
 
 } // namespace

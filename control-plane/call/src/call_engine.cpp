@@ -539,7 +539,11 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             rc.cred.own_id.assign(_cfg.mikey_identity.begin(), _cfg.mikey_identity.end());
             rc.cred.peer_id.assign(_cfg.mikey_peer_identity.begin(), _cfg.mikey_peer_identity.end());
             rc.replay = &_mikey_replay;
-            rc.allow_dh = rc.allow_pk = false; // PSK and DHHMAC (both from the PSK); no certificates configured
+            // PSK and DHHMAC from the PSK; DH and PK (signed, RFC 3830 §3.2/§3.3) only with our key
+            // and the certificates we trust configured.
+            rc.cred.own_key = _cfg.mikey_own_key;
+            rc.cred.trust = _cfg.mikey_trust;
+            rc.allow_dh = rc.allow_pk = _cfg.mikey_own_key && _cfg.mikey_trust;
             rc.allow_null_encr = rc.allow_null_mac = _cfg.mikey_allow_null;
             mikey::exchange_result res;
             if (auto done = mikey_done.find(attr->first); done != mikey_done.end()) {
@@ -595,20 +599,29 @@ api::api_result<sdp_rewrite> call_engine::offer(std::string_view call_id, side f
             break;
         }
         case keying_method::mikey: {
-            // RFC 3830 §3.1 PSK mode, one TEK+SALT for the leg: the pmd forwards the other leg's
-            // SSRCs unchanged, so one key for every SSRC is what the peer can use (the CS map
-            // names the SSRC the offerer announced, if any).
-            if (_cfg.mikey_psk.empty())
+            // The mode of [media] mikey_mode (PSK by default). One crypto session for the leg:
+            // the pmd forwards the other leg's SSRCs unchanged, so one key for every SSRC is what
+            // the peer can use (the CS map names the SSRC the offerer announced, if any). PSK and
+            // PK carry one TEK+SALT; DH and DHHMAC agree a TGK and the TEK is derived from it
+            // (RFC 3830 §4.1.3), the only transport those modes have.
+            const auto mode = _cfg.mikey_mode;
+            const bool uses_psk = mode == mikey::mode::psk || mode == mikey::mode::dhhmac;
+            if (uses_psk && _cfg.mikey_psk.empty())
                 return make_api_error(api_errc::unsupported, "policy.method",
                                       "policy.method: a MIKEY offer needs [media] mikey_psk_file");
             mikey::initiator_config ic;
-            ic.m = mikey::mode::psk;
+            ic.m = mode;
             ic.cred.psk = _cfg.mikey_psk;
             ic.cred.own_id.assign(_cfg.mikey_identity.begin(), _cfg.mikey_identity.end());
             ic.cred.peer_id.assign(_cfg.mikey_peer_identity.begin(), _cfg.mikey_peer_identity.end());
+            ic.cred.own_key = _cfg.mikey_own_key;
+            ic.cred.trust = _cfg.mikey_trust;
+            ic.cred.peer_cert = _cfg.mikey_peer_cert;
             ic.streams = {{ssrc_of(om).value_or(0), 0}};
             ic.policy.suite = p.to_suites.front();
-            ic.transport = mikey::key_data_type::tek_salt;
+            ic.transport = mode == mikey::mode::dh || mode == mikey::mode::dhhmac ? mikey::key_data_type::tgk
+                                                                                   : mikey::key_data_type::tek_salt;
+            ic.group = _cfg.mikey_dh_group;
             ic.verification = _cfg.mikey_verify;
             auto init = mikey::initiator::start(std::move(ic), std::chrono::system_clock::now());
             if (!init) return from_engine(init.err(), "policy.suites");

@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace srtpo::cp::call {
@@ -23,6 +24,75 @@ engine::result<std::vector<engine::suite>> parse_suite_names(const std::vector<s
     }
     return out;
 }
+
+namespace {
+
+std::optional<std::string> string_key(const toml::table& t, const char* key) {
+    const auto* v = t.get(key);
+    if (!v || !v->is_string()) return std::nullopt;
+    return *v->value<std::string>();
+}
+
+engine::result<std::string> read_text_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return make_error(errc::io_error, "cannot open '" + path + "'");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+/// The MIKEY mode of our offers, the signed modes' key, certificate and trust files (RFC 3830
+/// §3.2, §3.3), the DH group; and whether the chosen mode has what it needs.
+engine::result<void> parse_mikey_certificates(const toml::table& t, media_config& c, const std::string& source) {
+    const auto bad = [&](const std::string& what) { return make_error(errc::invalid_argument, source + ": media." + what); };
+    for (const char* key : {"mikey_mode", "mikey_key_file", "mikey_cert_file", "mikey_trust_file", "mikey_peer_cert_file"})
+        if (t.get(key) && !t.get(key)->is_string()) return bad(std::string(key) + ": must be a string");
+    if (auto m = string_key(t, "mikey_mode")) {
+        if (*m == "psk") c.mikey_mode = mikey::mode::psk;
+        else if (*m == "dhhmac") c.mikey_mode = mikey::mode::dhhmac;
+        else if (*m == "dh") c.mikey_mode = mikey::mode::dh;
+        else if (*m == "pk") c.mikey_mode = mikey::mode::pk;
+        else return bad("mikey_mode: '" + *m + "' is not psk, dhhmac, dh or pk");
+    }
+    if (const auto* g = t.get("mikey_dh_group")) {
+        const auto n = g->value<int64_t>();
+        if (!g->is_integer() || !n || (*n != 5 && *n != 1 && *n != 2)) return bad("mikey_dh_group: must be 5, 1 or 2 (Oakley groups, RFC 3830 §6.4)");
+        c.mikey_dh_group = *n == 5 ? mikey::dh_group::oakley5 : *n == 1 ? mikey::dh_group::oakley1 : mikey::dh_group::oakley2;
+    }
+    const auto key = string_key(t, "mikey_key_file"), cert = string_key(t, "mikey_cert_file");
+    if (key.has_value() != cert.has_value()) return bad("mikey_key_file/mikey_cert_file: give both or neither");
+    if (key) {
+        auto s = mikey::signer::from_pem_files(*key, *cert);
+        if (!s) return make_error(s.err().code, source + ": media.mikey_key_file: " + s.err().message);
+        c.mikey_own_key = std::move(*s);
+    }
+    if (auto f = string_key(t, "mikey_trust_file")) {
+        auto ts = mikey::trust_store::from_pem_file(*f);
+        if (!ts) return make_error(ts.err().code, source + ": media.mikey_trust_file: " + ts.err().message);
+        c.mikey_trust = std::move(*ts);
+    }
+    if (auto f = string_key(t, "mikey_peer_cert_file")) {
+        auto pem = read_text_file(*f);
+        if (!pem) return make_error(pem.err().code, source + ": media.mikey_peer_cert_file: " + pem.err().message);
+        auto der = mikey::cert_der_from_pem(*pem);
+        if (!der) return make_error(der.err().code, source + ": media.mikey_peer_cert_file: " + der.err().message);
+        c.mikey_peer_cert = std::move(*der);
+    }
+    switch (c.mikey_mode) {
+    case mikey::mode::psk:
+    case mikey::mode::dhhmac: break; // the PSK is checked when an offer is made (no MIKEY offers without it)
+    case mikey::mode::dh:
+        if (!c.mikey_own_key || !c.mikey_trust) return bad("mikey_mode: dh needs mikey_key_file, mikey_cert_file and mikey_trust_file");
+        break;
+    case mikey::mode::pk:
+        if (!c.mikey_own_key || c.mikey_peer_cert.empty())
+            return bad("mikey_mode: pk needs mikey_key_file, mikey_cert_file and mikey_peer_cert_file");
+        break;
+    }
+    return {};
+}
+
+} // namespace
 
 engine::result<media_config> parse_media_config(std::string_view toml_text, const std::string& source) {
     toml::table doc;
@@ -43,7 +113,8 @@ engine::result<media_config> parse_media_config(std::string_view toml_text, cons
         const auto key = k.str();
         bool known = false;
         for (std::string_view name : {"address", "port_min", "port_max", "suites", "replay_window", "mikey_psk_file", "mikey_identity",
-                                   "mikey_peer_identity", "mikey_verify", "mikey_allow_null"})
+                                   "mikey_peer_identity", "mikey_verify", "mikey_allow_null", "mikey_mode", "mikey_key_file", "mikey_cert_file",
+                                   "mikey_trust_file", "mikey_peer_cert_file", "mikey_dh_group"})
             known = known || key == name;
         if (!known) return bad(std::string(key) + ": unknown key");
     }
@@ -98,6 +169,7 @@ engine::result<media_config> parse_media_config(std::string_view toml_text, cons
         if (!psk) return make_error(psk.err().code, source + ": media.mikey_psk_file: " + psk.err().message);
         c.mikey_psk = std::move(*psk);
     }
+    if (auto r = parse_mikey_certificates(*t, c, source); !r) return r.err();
     return c;
 }
 

@@ -13,11 +13,20 @@
 //   mikey_peer_identity = ""                  # when set, the peer's MIKEY ID must equal it
 //   mikey_verify = true             # ask for the verification message when we initiate (§3.1 V flag)
 //   mikey_allow_null = false        # accept NULL-encrypted / NULL-MAC PSK messages (GStreamer's)
+//   mikey_mode = "psk"              # our MIKEY offers: psk (§3.1), dhhmac (RFC 4650), dh (§3.3), pk (§3.2)
+//   mikey_key_file = "/etc/srtpo/mikey.key"   # our RSA key, PEM, mode 0600 (dh, pk: signing, PKE)
+//   mikey_cert_file = "/etc/srtpo/mikey.crt"  # its certificate, PEM (sent in CERT)
+//   mikey_trust_file = "/etc/srtpo/mikey-peers.pem"  # CAs or pinned peer certificates (dh, pk)
+//   mikey_peer_cert_file = "/etc/srtpo/peer.crt"     # pk offers: the responder's certificate
+//   mikey_dh_group = 5              # dh, dhhmac offers: Oakley group 5, 1 or 2 (RFC 3830 §6.4)
 //
 // Parsed here rather than in control-plane/cp/config.cpp so the call engine owns its settings;
 // config.cpp accepts the section and leaves it to this parser.
 
 #include <srtpo/cp/mikey/bytes.hpp>
+#include <srtpo/cp/mikey/constants.hpp>
+#include <srtpo/cp/mikey/exchange.hpp>
+#include <srtpo/cp/mikey/pki.hpp>
 #include <srtpo/engine/result.hpp>
 #include <srtpo/engine/suite.hpp>
 
@@ -44,10 +53,19 @@ struct media_config {
     std::string mikey_identity, mikey_peer_identity;
     bool mikey_verify = true;
     bool mikey_allow_null = false;
+    /// The mode of the MIKEY offers srtpo-cp makes; answers take every mode our keys allow:
+    /// PSK and DHHMAC with mikey_psk, DH and PK with mikey_own_key and mikey_trust.
+    mikey::mode mikey_mode = mikey::mode::psk;
+    std::shared_ptr<const mikey::signer> mikey_own_key;  ///< mikey_key_file + mikey_cert_file
+    std::shared_ptr<const mikey::trust_store> mikey_trust; ///< mikey_trust_file
+    mikey::bytes mikey_peer_cert;                        ///< mikey_peer_cert_file, DER
+    mikey::dh_group mikey_dh_group = mikey::dh_group::oakley5;
 };
 
 /// Parses the [media] section of a whole srtpo-cp TOML document (other sections are ignored:
-/// config.cpp checks them), and reads mikey_psk_file (mikey::load_psk_file: hex, 0600).
+/// config.cpp checks them), and reads mikey_psk_file (mikey::load_psk_file: hex, 0600) and the
+/// MIKEY key, certificate and trust files (mikey::signer: the key file 0600). A mikey_mode whose
+/// secrets are not configured is refused here, naming the missing key.
 /// No [media] section gives a disabled config. Errors (invalid_argument, io_error for the PSK
 /// file) name the key: "media.address: '...' is not an IPv4 or IPv6 address", "media.suites[2]: unknown
 /// suite 'X'", "media.port_min/port_max: ...". Thread-safety: reentrant.
