@@ -43,11 +43,12 @@ our_fp=$(openssl x509 -in "$T/dtls-cert.pem" -noout -fingerprint -sha256 | sed '
 grep -q "^a=fingerprint:sha-256 $our_fp" "$a_answer" || fail "a=fingerprint is not srtpo-cp's certificate's"
 pass "call ddemo: leg A DTLS-SRTP $peer_a:$a_port <-> $eng:$a_local (srtpo-cp passive = server), leg B SDES $peer_b:$b_port <-> $eng:$b_local"
 
-# 4. s_client in the namespace (its stdin a FIFO held open, so it does not quit on EOF); it
+# 4. s_client in the namespace (its stdin a FIFO held open, so it does not quit on EOF; its
+#    stdout line-buffered, so the keying material shows as soon as it is printed); it
 #    checks srtpo-cp's certificate against the one in the answer and exports the SRTP keys.
 mkfifo "$T/s_in"
 exec 3<>"$T/s_in"
-ip netns exec "$ns" openssl s_client -dtls1_2 -connect "$eng:$a_local" -bind "$peer_a:$a_port" -noservername -cert "$T/peer.pem" \
+ip netns exec "$ns" stdbuf -oL openssl s_client -dtls1_2 -connect "$eng:$a_local" -bind "$peer_a:$a_port" -noservername -cert "$T/peer.pem" \
   -key "$T/peer-key.pem" -CAfile "$T/dtls-cert.pem" -verify_return_error -use_srtp SRTP_AES128_CM_SHA1_80 \
   -keymatexport EXTRACTOR-dtls_srtp -keymatexportlen 60 <&3 >"$T/s_client.log" 2>&1 &
 sc_pid=$!
@@ -66,7 +67,7 @@ pass "DTLS 1.2 handshake through the exception path: srtpo-cp server, peer finge
 # 5. RFC 5764 §4.2: client_key | server_key | client_salt | server_salt; s_client is the client.
 km=$(sed -n 's/^ *Keying material: //p' "$T/s_client.log" | tr -d '\r')
 [ ${#km} -eq 120 ] || fail "keying material: ${#km} hex digits"
-b64() { python3 -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
+b64() { "$PY" -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
 key_a_tx=$(b64 "${km:0:32}${km:64:28}")
 key_a_rx=$(b64 "${km:32:32}${km:92:28}")
 # s_client's job is done: SIGKILL, so it sends no close_notify; its port becomes A's receiver.

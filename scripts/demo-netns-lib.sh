@@ -8,7 +8,7 @@
 # Environment: SRTPO_BUILD (default build), SRTPO_CP, SRTPO_PMD, SRTPO_KEYING_CTL, SRTPO_PCAP
 # (binaries; default from SRTPO_BUILD), DEMO_PORT_BASE (default 38000: srtpo-cp's media ports
 # BASE..BASE+99, the peers BASE+500 and BASE+600), DEMO_KEEP=1 (keep the logs and captures).
-# Sets: B CP PMD KCTL PCAP UDP base a_port b_port ns data exc table eng peer_a peer_b suite T;
+# Sets: B CP PMD KCTL PCAP PY UDP base a_port b_port ns data exc table eng peer_a peer_b suite T;
 # defines say pass fail skip wait_for in_ns ctl demo_* below. Exits 77 where no namespace or TAP
 # can be created.
 
@@ -19,7 +19,8 @@ KCTL=${SRTPO_KEYING_CTL:-$B/keying-ctl/keying-ctl}
 PCAP=${SRTPO_PCAP:-$B/engine/tools/srtpo_pcap/srtpo-pcap}
 # The interpreter itself, not a wrapper such as a pyenv shim (a second or more to start on a busy
 # machine, while the peers are already sending).
-UDP="$(python3 -c 'import sys; print(sys.executable)') $PWD/scripts/demo_udp.py"
+PY=$(python3 -c 'import sys; print(sys.executable)')
+UDP="$PY $PWD/scripts/demo_udp.py"
 base=${DEMO_PORT_BASE:-38000}
 a_port=$((base + 500)) b_port=$((base + 600))
 tag=$(($$ % 100000))
@@ -168,7 +169,7 @@ demo_check_pcap() {
     fail "srtpo-pcap unprotect $1: $(cat "$1.json")"
   opened=$(jq -r .ok "$1.json")
   local same
-  same=$(python3 - "$1.plain.pcap" "$3" <<'PY'
+  same=$("$PY" - "$1.plain.pcap" "$3" <<'PY'
 import sys
 sys.path.insert(0, "scripts")
 from demo_udp import read_pcap, rtp_payloads
