@@ -48,7 +48,7 @@ pass "call ddemo: leg A DTLS-SRTP $peer_a:$a_port <-> $eng:$a_local (srtpo-cp pa
 #    checks srtpo-cp's certificate against the one in the answer and exports the SRTP keys.
 mkfifo "$T/s_in"
 exec 3<>"$T/s_in"
-ip netns exec "$ns" stdbuf -oL openssl s_client -dtls1_2 -connect "$eng:$a_local" -bind "$peer_a:$a_port" -noservername -cert "$T/peer.pem" \
+ip netns exec "$ns" timeout 30 stdbuf -oL openssl s_client -dtls1_2 -connect "$eng:$a_local" -bind "$peer_a:$a_port" -noservername -cert "$T/peer.pem" \
   -key "$T/peer-key.pem" -CAfile "$T/dtls-cert.pem" -verify_return_error -use_srtp SRTP_AES128_CM_SHA1_80 \
   -keymatexport EXTRACTOR-dtls_srtp -keymatexportlen 60 <&3 >"$T/s_client.log" 2>&1 &
 sc_pid=$!
@@ -62,7 +62,9 @@ ctl --json call show ddemo | jq -c '.streams[0].legs.a.media_path' >"$T/mp.json"
   [ "$(jq -r .peer_fingerprint "$T/mp.json")" = match ] && [ "$(jq -r .profile "$T/mp.json")" = SRTP_AES128_CM_SHA1_80 ] ||
   fail "call show: $(cat "$T/mp.json")"
 ctl call show ddemo | sed 's/^/    /'
-pass "DTLS 1.2 handshake through the exception path: srtpo-cp server, peer fingerprint match, profile SRTP_AES128_CM_SHA1_80"
+dtls_in=$(ctl --json call show ddemo | jq '.streams[0].legs.a.media_path.port.dtls')
+[ "$dtls_in" -ge 2 ] || fail "srtpo-cp's media socket counted $dtls_in DTLS datagrams"
+pass "DTLS 1.2 handshake through the exception path ($dtls_in datagrams on srtpo-cp's socket): srtpo-cp server, peer fingerprint match, profile SRTP_AES128_CM_SHA1_80"
 
 # 5. RFC 5764 §4.2: client_key | server_key | client_salt | server_salt; s_client is the client.
 km=$(sed -n 's/^ *Keying material: //p' "$T/s_client.log" | tr -d '\r')
@@ -70,8 +72,9 @@ km=$(sed -n 's/^ *Keying material: //p' "$T/s_client.log" | tr -d '\r')
 b64() { "$PY" -c 'import base64, sys; print(base64.b64encode(bytes.fromhex(sys.argv[1])).decode())' "$1"; }
 key_a_tx=$(b64 "${km:0:32}${km:64:28}")
 key_a_rx=$(b64 "${km:32:32}${km:92:28}")
-# s_client's job is done: SIGKILL, so it sends no close_notify; its port becomes A's receiver.
-kill -KILL "$sc_pid"
+# s_client's job is done: SIGTERM (timeout passes it on; s_client does not catch it, so it sends
+# no close_notify); its port becomes A's receiver.
+kill -TERM "$sc_pid"
 wait "$sc_pid" 2>/dev/null || true
 exec 3>&-
 

@@ -65,6 +65,9 @@ ctl --json zrtp show zdemo >"$T/zshow.json"
 [ -n "$sas" ] && [ "$(jq -r '.streams[0].sas' "$T/zshow.json")" = "$sas" ] && grep -q -- "$sas" "$T/zshow.txt" ||
   fail "keying-ctl zrtp show gives another SAS than bzrtp ($sas)"
 pass "keying-ctl zrtp show gives the SAS bzrtp printed: $sas"
+zrtp_in=$(ctl --json call show zdemo | jq '.streams[0].legs.a.media_path.port.zrtp')
+[ "$zrtp_in" -ge 4 ] || fail "srtpo-cp's media socket counted $zrtp_in ZRTP packets"
+pass "srtpo-cp's media socket $eng:$base received $zrtp_in ZRTP packets (from the kernel, via the exception TAP)"
 
 # 6. B -> A while bzrtp lingers: SDES SRTP to srtpo-cp's leg-B port (from B_PORT + 10: B_PORT
 #    is the receiver's), transcrypted by the pmd to leg A's ZRTP keys; bzrtp must authenticate
