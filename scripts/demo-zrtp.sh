@@ -24,9 +24,9 @@ HARNESS=${ZRTP_BZRTP_HARNESS:-$B/tests/interop/zrtp/bzrtp_harness}
 [ -x "$HARNESS" ] || skip "the bzrtp harness was not built (libbzrtp-dev absent): $HARNESS"
 demo_init
 
-# 1. srtpo-cp with [zrtp] (its ZID cache) and, because the media-path keyers come as one, the
-#    [dtls] certificate it then creates too (its default path is /var/lib/srtpo); srtpo-pmd; the
-#    namespace.
+# 1. srtpo-cp with [zrtp] (its ZID cache) and [dtls]: with [zrtp] alone srtpo-cp still creates
+#    a DTLS certificate, by default under /var/lib/srtpo, so [dtls] puts it in the temp dir.
+#    Then srtpo-pmd and the namespace.
 demo_start_cp "$(printf '[zrtp]\ncache = "%s"\ncache_key = "%s"\nhandshake_timeout_ms = 10000\n[dtls]\ncertificate = "%s"\nprivate_key = "%s"' \
   "$T/zid.cache" "$T/zid.key" "$T/dtls-cert.pem" "$T/dtls-key.pem")"
 demo_start_pmd
