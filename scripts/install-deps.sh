@@ -28,6 +28,9 @@ pkgs=(
   # MIKEY interop and crypto reference: GStreamer's GstMIKEYMessage (a real peer for the codec)
   # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
   libgstreamer-plugins-base1.0-dev python3-cryptography
+  # key exchanges through srtpo-pmd's exception path in a network namespace (scripts/demo-zrtp.sh,
+  # scripts/demo-dtls.sh, suite demo): ip netns / ip tuntap, and jq for the JSON checks
+  iproute2 jq
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )

@@ -31,7 +31,9 @@
  * Options: --local P --remote P [--ssrc HEX] [--ka DH3k|DH2k|X255|X448] [--hash S256|S384]
  *   [--cipher AES1|AES3] [--auth HS32|HS80] [--sas B32|B256] [--streams 1|2] [--srtp N]
  *   [--timeout-ms N] [--linger-ms N] [--drop PCT] [--cache SQLITE_FILE] [--verify-sas 1]
- *   [--peer-hello-hash "1.10 HEX"] [--self-hash-file F]
+ *   [--peer-hello-hash "1.10 HEX"] [--self-hash-file F] [--local-addr IPV4] [--remote-addr IPV4]
+ * The addresses default to 127.0.0.1; scripts/demo-zrtp.sh runs the harness in a network
+ * namespace that reaches srtpo-cp through srtpo-pmd, so it binds and sends elsewhere.
  */
 #include <bzrtp/bzrtp.h>
 #include <srtp2/srtp.h>
@@ -169,10 +171,13 @@ static void srtp_policy(struct stream *s, srtp_policy_t *p, uint8_t *key, int ou
 	p->window_size = 1024;
 }
 
-static int open_socket(int port) {
+static int open_socket(const char *addr, int port) {
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1) {
+		fprintf(stderr, "bzrtp_harness: bad address %s\n", addr);
+		exit(2);
+	}
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0) {
 		perror("bzrtp_harness: bind");
 		exit(2);
@@ -205,6 +210,7 @@ int main(int argc, char **argv) {
 	uint8_t ka = ZRTP_KEYAGREEMENT_DH3k, hash = ZRTP_HASH_S256, cipher = ZRTP_CIPHER_AES1,
 		auth = ZRTP_AUTHTAG_HS80, sas = ZRTP_SAS_B32;
 	const char *peer_hash = NULL, *self_hash_file = NULL, *cache_file = NULL;
+	const char *local_addr = "127.0.0.1", *remote_addr = "127.0.0.1";
 	for (int i = 1; i + 1 < argc; i += 2) {
 		const char *o = argv[i], *v = argv[i + 1];
 		if (!strcmp(o, "--local")) local = atoi(v);
@@ -224,6 +230,8 @@ int main(int argc, char **argv) {
 		else if (!strcmp(o, "--verify-sas")) verify_sas = atoi(v);
 		else if (!strcmp(o, "--peer-hello-hash")) peer_hash = v;
 		else if (!strcmp(o, "--self-hash-file")) self_hash_file = v;
+		else if (!strcmp(o, "--local-addr")) local_addr = v;
+		else if (!strcmp(o, "--remote-addr")) remote_addr = v;
 		else { fprintf(stderr, "bzrtp_harness: unknown option %s\n", o); return 2; }
 	}
 	if (!local || !remote) { fprintf(stderr, "bzrtp_harness: need --local and --remote\n"); return 2; }
@@ -233,10 +241,13 @@ int main(int argc, char **argv) {
 
 	for (int k = 0; k < nstreams; k++) {
 		struct stream *s = &streams[k];
-		s->fd = open_socket(local + 2 * k);
+		s->fd = open_socket(local_addr, local + 2 * k);
 		s->peer.sin_family = AF_INET;
 		s->peer.sin_port = htons((uint16_t)(remote + 2 * k));
-		inet_pton(AF_INET, "127.0.0.1", &s->peer.sin_addr);
+		if (inet_pton(AF_INET, remote_addr, &s->peer.sin_addr) != 1) {
+			fprintf(stderr, "bzrtp_harness: bad address %s\n", remote_addr);
+			return 2;
+		}
 		s->ssrc = ssrc + (uint32_t)k;
 		s->seq = 1000;
 	}
