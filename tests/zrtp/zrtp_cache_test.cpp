@@ -56,6 +56,36 @@ TEST(zrtp_cache, persists_secrets_and_flag_with_0600_files) {
     EXPECT_TRUE(e->sas_verified);
 }
 
+// srtpo-cp's media path defers the write of a secure exchange's secrets until its flows are in
+// (zrtp_keying::pump): the file changes only at flush(), and a flush with nothing new writes nothing.
+TEST(zrtp_cache, deferred_store_is_written_by_flush) {
+    tmpdir d;
+    const auto cf = (d.p / "zrtp.cache").string(), kf = (d.p / "zrtp.key").string();
+    zid_t peer;
+    peer.fill(0xcd);
+    auto c = zid_cache::open(cf, kf);
+    ASSERT_TRUE(c) << c.err().message;
+    ASSERT_TRUE(c->flush()); // nothing deferred yet
+    c->defer_saves(true);
+    cache_entry e;
+    e.rs1 = secret(std::vector<uint8_t>(32, 7));
+    ASSERT_TRUE(c->store(peer, e));
+    ASSERT_NE(c->find(peer), nullptr) << "the entry is in memory at once";
+    {
+        auto before = zid_cache::open(cf, kf);
+        ASSERT_TRUE(before) << before.err().message;
+        EXPECT_EQ(before->find(peer), nullptr) << "a deferred store wrote the file";
+    }
+    ASSERT_TRUE(c->flush());
+    auto after = zid_cache::open(cf, kf);
+    ASSERT_TRUE(after) << after.err().message;
+    ASSERT_NE(after->find(peer), nullptr);
+    EXPECT_TRUE(after->find(peer)->rs1.equals(std::vector<uint8_t>(32, 7)));
+    std::filesystem::remove(cf);
+    ASSERT_TRUE(c->flush()); // clean: no write
+    EXPECT_FALSE(std::filesystem::exists(cf));
+}
+
 TEST(zrtp_cache, tampering_and_wide_permissions_are_refused) {
     tmpdir d;
     const auto cf = (d.p / "zrtp.cache").string(), kf = (d.p / "zrtp.key").string();

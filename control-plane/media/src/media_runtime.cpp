@@ -22,6 +22,7 @@ engine::result<std::unique_ptr<media_runtime>> media_runtime::create(const media
     if (!ctx) return ctx.err();
     auto cache = zrtp::zid_cache::open(cfg.zrtp.cache, cfg.zrtp.cache_key);
     if (!cache) return engine::make_error(cache.err().code, "zrtp cache " + cfg.zrtp.cache + ": " + cache.err().message);
+    cache->defer_saves(true); // flows first, then the file: zrtp_keying::pump() flushes
     return std::unique_ptr<media_runtime>(new media_runtime(cfg, std::move(*ctx), std::move(*cache)));
 }
 

@@ -25,7 +25,7 @@ api::api_result<std::unique_ptr<zrtp_keying>> zrtp_keying::create(event_loop& lo
         return make_api_error(api_errc::internal, "", "zrtp: the random number generator failed");
     auto ep = zrtp::endpoint::create(rt.zrtp_call(stream_group), std::move(cfg));
     if (!ep) return make_api_error(api_errc::invalid_argument, "", "zrtp: " + ep.err().message);
-    std::unique_ptr<zrtp_keying> k(new zrtp_keying(loop, std::move(*ep), std::move(events)));
+    std::unique_ptr<zrtp_keying> k(new zrtp_keying(loop, std::move(*ep), std::move(events), rt.zid_cache()));
     port_handlers h;
     h.zrtp = [raw = k.get()](std::span<const std::byte> d, const table::endpoint& s) { raw->on_zrtp(d, s); };
     auto port = media_port::open(loop, local, std::move(h));
@@ -34,8 +34,8 @@ api::api_result<std::unique_ptr<zrtp_keying>> zrtp_keying::create(event_loop& lo
     return k;
 }
 
-zrtp_keying::zrtp_keying(event_loop& loop, std::unique_ptr<zrtp::endpoint> ep, call::media_path_events ev)
-    : _loop(loop), _ep(std::move(ep)), _ev(std::move(ev)), _timer(loop, [this] { on_timer(); }),
+zrtp_keying::zrtp_keying(event_loop& loop, std::unique_ptr<zrtp::endpoint> ep, call::media_path_events ev, zrtp::zid_cache& zids)
+    : _loop(loop), _ep(std::move(ep)), _ev(std::move(ev)), _zids(zids), _timer(loop, [this] { on_timer(); }),
       _alive(std::make_shared<bool>(true)) {}
 
 zrtp_keying::~zrtp_keying() { *_alive = false; }
@@ -83,6 +83,17 @@ void zrtp_keying::pump() {
         if (_peer) (void)_port->send_to(std::as_bytes(std::span(p)), *_peer);
     _timer.arm(_ep->next_timeout());
     const auto alive = _alive;
+    auto& zids = _zids;
+    // The retained secret of a secure exchange is written after on_keyed has installed the
+    // flows (zid_cache::defer_saves): the peer sends SRTP right after Conf2ACK (RFC 6189 §4.6).
+    struct flush_after {
+        zrtp::zid_cache& z;
+        zrtp_keying* k;
+        const std::shared_ptr<bool>& alive;
+        ~flush_after() {
+            if (auto r = z.flush(); !r && *alive) ++k->_cache_errors;
+        }
+    } flush{zids, this, alive};
     for (const auto& e : _ep->take_events()) {
         switch (e.kind) {
         case zrtp::event_kind::secure:

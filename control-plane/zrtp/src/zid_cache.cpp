@@ -137,6 +137,16 @@ const cache_entry* zid_cache::find(const zid_t& peer) const {
 
 engine::result<void> zid_cache::store(const zid_t& peer, cache_entry e) {
     _entries[peer] = std::move(e);
+    if (_deferred) {
+        _dirty = true;
+        return {};
+    }
+    return save();
+}
+
+engine::result<void> zid_cache::flush() {
+    if (!_dirty) return {};
+    _dirty = false;
     return save();
 }
 

@@ -63,7 +63,7 @@ public:
     zrtp::endpoint_info info() const { return _ep->info(); }
 
 private:
-    zrtp_keying(event_loop& loop, std::unique_ptr<zrtp::endpoint> ep, call::media_path_events ev);
+    zrtp_keying(event_loop& loop, std::unique_ptr<zrtp::endpoint> ep, call::media_path_events ev, zrtp::zid_cache& zids);
     void on_zrtp(std::span<const std::byte> d, const table::endpoint& src);
     void on_timer();
     void start_if_ready();
@@ -72,6 +72,7 @@ private:
     event_loop& _loop;
     std::unique_ptr<zrtp::endpoint> _ep;
     call::media_path_events _ev;
+    zrtp::zid_cache& _zids; ///< the runtime's (outlives every keyer); flushed after the events
     std::unique_ptr<media_port> _port;
     std::optional<table::endpoint> _peer;
     bool _started = false, _keyed = false, _peer_hash_signalled = false;

@@ -36,8 +36,15 @@ public:
     const zid_t& self_zid() const noexcept { return _self; }
     /// The entry for `peer`, or nullptr. The pointer is valid until the next update.
     const cache_entry* find(const zid_t& peer) const;
-    /// Replaces the entry for `peer` and persists. Errors: io_error.
+    /// Replaces the entry for `peer` and persists (or, with defer_saves(true), marks the cache
+    /// for the next flush()). Errors: io_error.
     engine::result<void> store(const zid_t& peer, cache_entry e);
+    /// With `on`, store() only updates memory and flush() writes the file. srtpo-cp's media path
+    /// uses this so that a secure exchange installs its flows first and writes (and fsyncs) the
+    /// cache after: otherwise the peer's first SRTP packets arrive before the flows do.
+    void defer_saves(bool on) noexcept { _deferred = on; }
+    /// Writes the file if a deferred store() changed the cache. Errors: io_error.
+    engine::result<void> flush();
     /// Sets the SAS-verified flag (operators' "verify", §7.1) and persists. Errors:
     /// invalid_argument if the peer is unknown; io_error.
     engine::result<void> set_verified(const zid_t& peer, bool verified);
@@ -50,6 +57,7 @@ private:
     std::map<zid_t, cache_entry> _entries;
     std::string _path; ///< empty = in memory
     secret _key;
+    bool _deferred = false, _dirty = false;
 };
 
 } // namespace srtpo::cp::zrtp
