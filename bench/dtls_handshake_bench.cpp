@@ -18,14 +18,14 @@
 #include <srtpo/cp/dtls/certificate.hpp>
 #include <srtpo/cp/dtls/endpoint.hpp>
 
+#include "cpu_meter.hpp"
+
 #include <benchmark/benchmark.h>
 #include <openssl/ssl.h>
 
 #include <chrono>
-#include <ctime>
 #include <memory>
 #include <string>
-#include <type_traits>
 #include <variant>
 
 namespace {
@@ -56,31 +56,7 @@ const identities& ids() {
     return v;
 }
 
-/// CPU time of this thread spent inside one endpoint's calls, accumulated. Thread CPU time,
-/// not wall time: on a shared machine a wall clock would also count the time other processes ran.
-/// Each reading is a clock_gettime system call (well under 1 µs); `calls` counts them so the
-/// overhead can be judged against the benchmark's own CPU column, which has none.
-struct meter {
-    std::chrono::nanoseconds spent{};
-    long calls = 0;
-    static std::chrono::nanoseconds cpu_now() {
-        timespec ts{};
-        ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-        return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-    }
-    template <class F> auto operator()(F&& f) {
-        ++calls;
-        const auto t0 = cpu_now();
-        if constexpr (std::is_void_v<decltype(f())>) {
-            f();
-            spent += cpu_now() - t0;
-        } else {
-            auto r = f();
-            spent += cpu_now() - t0;
-            return r;
-        }
-    }
-};
+using meter = srtpo::bench::cpu_meter;
 
 /// Moves every queued datagram from `from` to `to`; false if `from` reported a failure.
 bool pump(cd::endpoint& from, cd::endpoint& to, meter& mf, meter& mt, steady::time_point now, bool& done) {

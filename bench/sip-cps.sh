@@ -210,29 +210,13 @@ run_uac() {
     if [[ "$rc" -ne 0 && "$failed" == 0 ]]; then failed="rc=$rc"; fi
 }
 
-echo "# srtpo-cp pinned to core $cp_core; sipp and socat on core $load_core; $(uptime | sed 's/.*load/load/')"
-printf '%-6s %-7s %-7s %-7s %-8s %-16s %-7s %-7s %-7s %-7s %-7s\n' rate calls ok failed wall_s setup_avg cp_cpu% hopA% hopB% uac% uas%
-max_ok=0
-max_cpu="-"
-for r in $rates; do
-    calls=$((r * seconds))
-    run_uac "$calls" "$r" "$hold_ms" "r$r"
-    printf '%-6s %-7s %-7s %-7s %-8.1f %-16s %-7s %-7s %-7s %-7s %-7s\n' "$r" "$calls" "$ok" "$failed" "$wall" "$rtt" \
-        "$cpu_cp" "$cpu_a" "$cpu_b" "$cpu_uac" "$cpu_uas"
-    # A step passes when every call completed and none failed.
-    if [[ "$failed" != 0 || "$ok" != "$calls" ]]; then break; fi
-    max_ok=$r
-    max_cpu=$cpu_cp
-    sleep 1
-done
-leftover=$(slots)
-echo "# session-table slots in use after the steps: $leftover (0: every BYE removed its flows)"
-
 mem_per_call="-"
 if ((mem_calls > 0)); then
     # Memory per active call: RSS with mem_calls calls up minus RSS idle, divided by the calls.
-    # Idle is taken now, after the steps (allocator arenas and connections already warm), so the
-    # difference is what live calls hold.
+    # Measured first, on a fresh srtpo-cp: after the rate steps the allocator keeps the memory of
+    # thousands of ended calls, which new calls reuse, and the difference would read 0. Idle is
+    # taken after 20 warm-up calls, so connections, TLS sessions and the route are already there.
+    run_uac 20 20 0 warm
     idle_rss=$(rss_kib "$cp_pid" VmRSS)
     idle_anon=$(rss_kib "$cp_pid" RssAnon)
     idle_shm=$(rss_kib "$cp_pid" RssShmem)
@@ -260,8 +244,28 @@ if ((mem_calls > 0)); then
     mem_per_call=$(echo "scale=1; ($up_rss - $idle_rss) / $mem_calls" | bc -l)
     echo "# memory: $mem_calls calls up, $up_slots table slots; VmRSS $idle_rss -> $up_rss KiB" \
         "(anon $idle_anon -> $up_anon, shm $idle_shm -> $up_shm); $mem_per_call KiB per call; srtpo-cp UDP sockets: $udp"
+    # Dropping the caller's connection ends every call (BYE to leg B, flows removed).
     kill "$mem_uac" 2>/dev/null || true
     wait "$mem_uac" 2>/dev/null || true
+    for _ in $(seq 100); do [[ "$(slots)" == 0 ]] && break; sleep 0.2; done
 fi
+echo "# srtpo-cp pinned to core $cp_core; sipp and socat on core $load_core; $(uptime | sed 's/.*load/load/')"
+printf '%-6s %-7s %-7s %-7s %-8s %-16s %-7s %-7s %-7s %-7s %-7s\n' rate calls ok failed wall_s setup_avg cp_cpu% hopA% hopB% uac% uas%
+max_ok=0
+max_cpu="-"
+for r in $rates; do
+    calls=$((r * seconds))
+    run_uac "$calls" "$r" "$hold_ms" "r$r"
+    printf '%-6s %-7s %-7s %-7s %-8.1f %-16s %-7s %-7s %-7s %-7s %-7s\n' "$r" "$calls" "$ok" "$failed" "$wall" "$rtt" \
+        "$cpu_cp" "$cpu_a" "$cpu_b" "$cpu_uac" "$cpu_uas"
+    # A step passes when every call completed and none failed.
+    if [[ "$failed" != 0 || "$ok" != "$calls" ]]; then break; fi
+    max_ok=$r
+    max_cpu=$cpu_cp
+    sleep 1
+done
+leftover=$(slots)
+echo "# session-table slots in use after the steps: $leftover (0: every BYE removed its flows)"
+
 echo "# srtpo-cp peak RSS (VmHWM): $(rss_kib "$cp_pid" VmHWM) KiB"
 echo "RESULT max_cps=$max_ok cpu_pct=$max_cpu mem_per_call_kib=$mem_per_call"
