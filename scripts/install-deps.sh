@@ -28,6 +28,9 @@ pkgs=(
   # MIKEY interop and crypto reference: GStreamer's GstMIKEYMessage (a real peer for the codec)
   # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
   libgstreamer-plugins-base1.0-dev python3-cryptography
+  # control-plane benchmarks (bench/sip-cps.sh): bc for the rates, ss to wait for listeners and
+  # count srtpo-cp's UDP sockets, ps to find socat's per-connection children
+  bc iproute2 procps
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
