@@ -31,6 +31,9 @@ pkgs=(
   # key exchanges through srtpo-pmd's exception path in a network namespace (scripts/demo-zrtp.sh,
   # scripts/demo-dtls.sh, suite demo): ip netns / ip tuntap, and jq for the JSON checks
   iproute2 jq
+  # control-plane benchmarks (bench/sip-cps.sh): bc for the rates, ss to wait for listeners and
+  # count srtpo-cp's UDP sockets, ps to find socat's per-connection children
+  bc iproute2 procps
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
