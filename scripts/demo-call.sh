@@ -22,7 +22,7 @@ T=$B/tests/pmd/call_e2e_tls_test
 for x in "$T" "$B/control-plane/srtpo-cp" "$B/pmd/srtpo-pmd" "$B/keying-ctl/keying-ctl"; do
   [ -x "$x" ] || { echo "demo-call: $x was not built: ninja -C $B ${x#"$B"/}" >&2; exit 1; }
 done
-for p in sipp socat openssl ss; do
+for p in sipp socat openssl; do
   command -v "$p" >/dev/null || { echo "demo-call: $p missing (scripts/install-deps.sh installs it)" >&2; exit 1; }
 done
 export SRTPO_CP=$B/control-plane/srtpo-cp SRTPO_PMD=$B/pmd/srtpo-pmd SRTPO_KEYING_CTL=$B/keying-ctl/keying-ctl

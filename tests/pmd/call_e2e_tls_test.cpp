@@ -60,10 +60,13 @@ bool make_pki(const std::string& d) {
     return r.code == 0;
 }
 
-/// True once something listens on 127.0.0.1:port over TCP (bounded by ~5 s).
+/// True once something listens on 127.0.0.1:port over TCP (bounded by ~5 s). Read from
+/// /proc/net/tcp (state 0A = LISTEN): no iproute2 needed on a fresh Debian.
 bool listening(uint16_t port) {
+    char want[40];
+    std::snprintf(want, sizeof want, "0100007F:%04X 00000000:0000 0A", port);
     for (int i = 0; i < 250; ++i) {
-        if (test::run_command("ss -Htln 'sport = :" + std::to_string(port) + "' | grep -q LISTEN").code == 0) return true;
+        if (slurp("/proc/net/tcp").find(want) != std::string::npos) return true;
         std::this_thread::sleep_for(20ms);
     }
     return false;
@@ -76,24 +79,16 @@ struct logged_sdp {
     std::string proto, suite, key;
 };
 std::optional<logged_sdp> logged_media(const std::string& path, const std::string& tag) {
-    for (int i = 0; i < 500; ++i) {
-        std::ifstream f(path);
-        for (std::string line; std::getline(f, line);) {
-            const auto at = line.find(tag + " ");
-            if (at == std::string::npos) continue;
-            std::istringstream in(line.substr(at + tag.size()));
-            logged_sdp s;
-            std::string crypto;
-            if (!(in >> s.port >> s.proto >> crypto) || crypto.rfind("crypto=", 0) != 0) continue;
-            const auto comma = crypto.find(',');
-            if (comma == std::string::npos) continue;
-            s.suite = crypto.substr(7, comma - 7);
-            s.key = crypto.substr(comma + 1);
-            return s;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
+    return logged_line<logged_sdp>(path, tag, [](std::istringstream& in) -> std::optional<logged_sdp> {
+        logged_sdp s;
+        std::string crypto;
+        if (!(in >> s.port >> s.proto >> crypto) || crypto.rfind("crypto=", 0) != 0) return std::nullopt;
+        const auto comma = crypto.find(',');
+        if (comma == std::string::npos) return std::nullopt;
+        s.suite = crypto.substr(7, comma - 7);
+        s.key = crypto.substr(comma + 1);
+        return s;
+    });
 }
 
 /// sipp -key NAME VALUE, the value single-quoted for the shell (SDP lines have spaces).
@@ -121,7 +116,7 @@ struct tls_call {
     /// PKI and srtpo-cp; `b_keying`/`b_suite` are the route's leg-B policy, `extra_media` more
     /// [media] keys. Fatal failures abort the caller (check HasFatalFailure()).
     void start_cp(const std::string& name, const std::string& b_keying, const std::string& b_suite, const std::string& extra_media = "") {
-        for (const char* p : {"sipp", "socat", "openssl", "ss"})
+        for (const char* p : {"sipp", "socat", "openssl"})
             ASSERT_EQ(test::run_command(std::string("command -v ") + p).code, 0) << p << " missing: scripts/install-deps.sh installs it";
         ASSERT_TRUE(make_pki(d.p.string()));
         table = "/srtpo-call-tls-" + std::to_string(::getpid()) + "-" + name;

@@ -260,21 +260,32 @@ inline int wait_exit(pid_t pid, int ms) {
     return -1;
 }
 
-/// The "<tag> <suite> <key> <port>" line a sipp scenario logged, waiting up to 10 s for it.
-inline std::optional<std::tuple<std::string, std::string, int>> logged(const std::string& path, const std::string& tag) {
+/// Polls `path` (a sipp -log_file) for up to 10 s for a line containing "<tag> " that `parse`
+/// (given the rest of that line, returning std::optional<T>) accepts, and returns its result.
+template <class T, class Parse>
+std::optional<T> logged_line(const std::string& path, const std::string& tag, Parse parse) {
     for (int i = 0; i < 500; ++i) {
         std::ifstream f(path);
         for (std::string line; std::getline(f, line);) {
             const auto at = line.find(tag + " ");
             if (at == std::string::npos) continue;
             std::istringstream in(line.substr(at + tag.size()));
-            std::string suite, key;
-            int port = 0;
-            if (in >> suite >> key >> port) return std::tuple{suite, key, port};
+            if (auto v = parse(in)) return v;
         }
         std::this_thread::sleep_for(20ms);
     }
     return std::nullopt;
+}
+
+/// The "<tag> <suite> <key> <port>" line a sipp scenario logged, waiting up to 10 s for it.
+inline std::optional<std::tuple<std::string, std::string, int>> logged(const std::string& path, const std::string& tag) {
+    using line = std::tuple<std::string, std::string, int>;
+    return logged_line<line>(path, tag, [](std::istringstream& in) -> std::optional<line> {
+        std::string suite, key;
+        int port = 0;
+        if (in >> suite >> key >> port) return line{suite, key, port};
+        return std::nullopt;
+    });
 }
 
 inline std::vector<uint8_t> unbase64(const std::string& b64) {
