@@ -31,9 +31,8 @@
 
 #include <srtpo/table/mapping.hpp>
 
-#include <sys/stat.h>
-
 #include <iostream>
+#include <set>
 
 using namespace srtpo;
 using json = nlohmann::json;
@@ -238,6 +237,10 @@ TEST_P(call_e2e_tls, sipp_call_over_tls_on_both_legs_media_through_the_pmd) {
     ASSERT_EQ(r.code, 0) << r.out;
     const auto flows = json::parse(r.out);
     EXPECT_EQ(flows["count"], 2) << r.out;
+    std::set<std::string> matches; // one flow per leg: A's media arrives at our leg-A port, B's at leg B's
+    for (const auto& f : flows["flows"]) matches.insert(f.value("match", ""));
+    EXPECT_EQ(matches, (std::set<std::string>{"192.0.2.1:" + std::to_string(media_base), "198.51.100.1:" + std::to_string(media_base + 2)}))
+        << r.out;
     std::cout << "demo: " << tc.name << ": SIP over TLS on both legs (socat/OpenSSL hops, srtpo-cp's TLS listener and client)\n"
               << "demo: leg A " << (tc.a == a_keying::sdes ? "SDES " + answer_a->suite : std::string("MIKEY (GStreamer I_MESSAGE), AES_CM_128_HMAC_SHA1_80"))
               << ", leg B " << (b_srtp ? std::string("SDES ") + tc.b_suite : std::string("plain RTP/AVP")) << "\n"
