@@ -10,8 +10,7 @@
 // engine's media address is 192.0.2.1 on leg A (config) and 198.51.100.1 on leg B (the offer's
 // policy), ports 31000 (A) and 31002 (B) from the range; so A's peer is 198.51.100.1:31002 and B's
 // 192.0.2.1:31000, and the frames the pmd sends each peer carry exactly the original addresses.
-#include "call_test_util.hpp"
-#include "pmd_harness.hpp"
+#include "call_media_util.hpp"
 
 #include <srtpo/cp/mikey/exchange.hpp>
 #include <srtpo/cp/mikey/key_mgmt.hpp>
@@ -49,146 +48,6 @@ using namespace srtpo::test::call;
 namespace {
 
 const bool env_ = (test::register_libsrtp_environment(), true);
-
-
-/// srtpo-cp with a config file, as a child process; stopped with SIGKILL by PID at the end.
-struct cp_daemon {
-    pid_t pid = -1;
-    std::string sock;
-    ~cp_daemon() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-    }
-    bool start(const tmpdir& d, const std::string& table, const std::string& extra_media = "") {
-        sock = d / "cp.sock";
-        {
-            std::ofstream c(d / "cp.toml");
-            c << "[media]\naddress = \"192.0.2.1\"\nport_min = 31000\nport_max = 31099\n" << extra_media;
-        }
-        const std::string bin = env_or("SRTPO_CP", "srtpo-cp"), cfg = d / "cp.toml", log = d / "cp.log";
-        pid = ::fork();
-        if (pid == 0) {
-            std::freopen(log.c_str(), "a", stdout);
-            ::execl(bin.c_str(), bin.c_str(), "--config", cfg.c_str(), "--table", table.c_str(), "--socket", sock.c_str(), "--capacity",
-                    "64", nullptr);
-            std::_Exit(127);
-        }
-        for (int i = 0; i < 500; ++i) {
-            if (ctl("health").code == 0) return true;
-            int st = 0;
-            if (::waitpid(pid, &st, WNOHANG) == pid) { // it refused to start (a config error)
-                pid = -1;
-                return false;
-            }
-            std::this_thread::sleep_for(10ms);
-        }
-        return false;
-    }
-    test::command_result ctl(const std::string& args) const {
-        return test::run_command(env_or("SRTPO_KEYING_CTL", "keying-ctl") + " --socket " + sock + " " + args);
-    }
-};
-
-
-uint16_t dst_port_of(const std::vector<std::byte>& f) { return net::parse_udp_frame(f, net::link_type::ethernet).dst_port; }
-
-/// Frames whose UDP destination port is `rtp` or `rtp + 1` (RTCP, RFC 3550 §11).
-frame_list towards(const frame_list& all, uint16_t rtp) {
-    frame_list out;
-    for (const auto& f : all)
-        if (dst_port_of(f) == rtp || dst_port_of(f) == rtp + 1) out.push_back(f);
-    return out;
-}
-
-std::string sdp_text(const std::string& addr, uint16_t port, const std::string& proto, const std::string& crypto) {
-    return "v=0\r\no=peer 7 1 IN IP4 " + addr + "\r\ns=-\r\nc=IN IP4 " + addr + "\r\nt=0 0\r\nm=audio " + std::to_string(port) + " " + proto +
-           " 0\r\na=rtpmap:0 PCMU/8000\r\n" + crypto;
-}
-
-
-/// What a peer sees of a frame: addresses, ports and the UDP payload (RTP/RTCP). The pmd
-/// writes its own IPv4 identification, so whole frames are not compared.
-struct seen {
-    net::ip_address src, dst;
-    uint16_t sport = 0, dport = 0;
-    std::vector<std::byte> payload;
-    friend bool operator==(const seen&, const seen&) = default;
-};
-std::vector<seen> seen_of(const frame_list& fs) {
-    std::vector<seen> v;
-    for (const auto& f : fs) {
-        const auto u = net::parse_udp_frame(f, net::link_type::ethernet);
-        EXPECT_TRUE(u.ok());
-        v.push_back({u.src, u.dst, u.src_port, u.dst_port,
-                     {f.begin() + u.payload_offset, f.begin() + u.payload_offset + u.payload_len}});
-    }
-    return v;
-}
-/// Index of the first differing frame, or -1; the sizes must match too.
-long first_difference(const frame_list& x, const frame_list& y) {
-    const auto a = seen_of(x), b = seen_of(y);
-    for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i)
-        if (!(a[i] == b[i])) {
-            ADD_FAILURE() << "frame " << i << ": ports " << a[i].sport << "->" << a[i].dport << " vs " << b[i].sport << "->" << b[i].dport
-                          << ", payload " << a[i].payload.size() << " vs " << b[i].payload.size() << " octets"
-                          << (a[i].src == b[i].src && a[i].dst == b[i].dst ? "" : ", addresses differ");
-            return static_cast<long>(i);
-        }
-    return a.size() == b.size() ? -1 : static_cast<long>(std::min(a.size(), b.size()));
-}
-
-struct keyed {
-    engine::suite suite{};
-    std::vector<uint8_t> key;
-};
-/// The keys of a call as the peers know them: what each sends with and what it opens with
-/// (absent: plain RTP on that leg), and keys that must NOT open what that peer receives.
-struct media_keys {
-    std::optional<keyed> a_sends, a_receives, b_sends, b_receives;
-    std::optional<std::vector<uint8_t>> not_for_a, not_for_b;
-};
-
-/// Protects each peer's media with libsrtp (or leaves it plain), runs srtpo-pmd over it with the
-/// flows srtpo-cp installed, and checks with libsrtp that each peer gets the other's media.
-void media_through_pmd(const tmpdir& d, const std::string& table, const frame_list& from_a, const frame_list& from_b,
-                       const media_keys& k) {
-    test::write_frames(d / "a_plain.pcap", from_a);
-    test::write_frames(d / "b_plain.pcap", from_b);
-    frame_list input;
-    for (auto [frames_in, key, name] : {std::tuple{&from_a, &k.a_sends, "a"}, std::tuple{&from_b, &k.b_sends, "b"}}) {
-        if (!*key) {
-            input.insert(input.end(), frames_in->begin(), frames_in->end());
-            continue;
-        }
-        const std::string plain = d / (std::string(name) + "_plain.pcap").c_str(), srtp = d / (std::string(name) + "_srtp.pcap").c_str();
-        ASSERT_EQ(test::libsrtp_pass(plain, srtp, (*key)->suite, (*key)->key, true), frames_in->size());
-        for (auto& f : test::capture_frames(srtp)) input.push_back(std::move(f));
-    }
-    test::write_frames(d / "in.pcap", input);
-    auto p = test::run_pmd_args(d / "in.pcap", d / "out.pcap", "--table " + table);
-    ASSERT_EQ(p.code, 0) << p.out;
-    const auto out = test::capture_frames(d / "out.pcap");
-    ASSERT_EQ(out.size(), from_a.size() + from_b.size()) << p.out;
-    // B's peer receives on 192.0.2.1:31000 (A's media); A's peer on 198.51.100.1:31002 (B's).
-    for (auto [port, key, expect, no, name] : {std::tuple{uint16_t{31000}, &k.b_receives, &from_a, &k.not_for_b, "b"},
-                                               std::tuple{uint16_t{31002}, &k.a_receives, &from_b, &k.not_for_a, "a"}}) {
-        const auto got = towards(out, port);
-        if (!*key) {
-            EXPECT_EQ(first_difference(got, *expect), -1) << name << " (plain RTP) did not get the other side's media in the clear";
-            continue;
-        }
-        const std::string enc = d / (std::string("to_") + name + ".pcap").c_str(), open = d / (std::string("to_") + name + "_open.pcap").c_str();
-        test::write_frames(enc, got);
-        ASSERT_EQ(test::libsrtp_pass(enc, open, (*key)->suite, (*key)->key, false), expect->size()) << "to " << name;
-        EXPECT_EQ(first_difference(test::capture_frames(open), *expect), -1) << name << " did not get the other side's media";
-        if (*no) {
-            EXPECT_EQ(test::libsrtp_pass(enc, d / "x.pcap", (*key)->suite, **no, false), 0u) << "a key not for " << name << " opened its media";
-        }
-    }
-}
-
 
 struct call_case {
     const char* name;
@@ -283,46 +142,7 @@ INSTANTIATE_TEST_SUITE_P(calls, call_e2e,
                                            call_case{"rtp_to_cm80", false, "AES_CM_128_HMAC_SHA1_80"}),
                          [](const auto& i) { return std::string(i.param.name); });
 
-
 // ---- MIKEY legs (RFC 4567 a=key-mgmt:mikey) ----
-
-struct call_media {
-    frame_list from_a, from_b;
-    uint32_t a_ssrc = 0; ///< the SSRC A's peer sends
-};
-call_media make_media(const tmpdir& d) {
-    net::rtp_capture_options g;
-    g.calls = 1;
-    g.packets_per_direction = 120;
-    g.rtcp_interval = 20;
-    g.initial_seq = 65480;
-    g.base_port = 31000;
-    g.seed = 78;
-    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
-    const auto plain = test::capture_frames(d / "plain.pcap");
-    return {towards(plain, 31000), towards(plain, 31002), sum.streams[1].ssrc};
-}
-
-std::string hex_of(const uint8_t* p, std::size_t n) {
-    std::string s;
-    char b[3];
-    for (std::size_t i = 0; i < n; ++i) {
-        std::snprintf(b, sizeof b, "%02x", p[i]);
-        s += b;
-    }
-    return s;
-}
-
-/// GStreamer's gst_mikey_peer (tests/mikey), under a timeout: its parser can loop.
-test::command_result gst_peer(const std::string& args) {
-    return test::run_command("ASAN_OPTIONS=detect_leaks=0 timeout 10 " + env_or("SRTPO_GST_MIKEY_PEER", "gst_mikey_peer") + " " + args +
-                             " 2>/dev/null");
-}
-
-std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-    return s;
-}
 
 // A caller keyed by GStreamer's GstMIKEYMessage (PSK_INIT, NULL encryption and MAC, TEK+SALT
 // for its SSRC: all GStreamer can make), a callee on SDES AEAD_AES_128_GCM. srtpo-cp accepts
@@ -464,62 +284,6 @@ TEST(call_e2e_mikey, sdes_caller_to_mikey_callee) {
 // keys) goes through srtpo-pmd with the flows the SIP call installed, and libsrtp opens what
 // each peer receives with the key srtpo-cp gave it. The caller's BYE removes the flows.
 // Ports: SIP 31600 (srtpo-cp), 31610 (callee), 31620 (caller); sipp control 31640/31660, media 3165x/3167x.
-
-namespace {
-
-std::string slurp(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(f), {}};
-}
-
-pid_t spawn_logged(const std::string& cmd, const std::string& log) {
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::execl("/bin/sh", "sh", "-c", ("exec " + cmd + " >" + log + " 2>&1").c_str(), nullptr);
-        std::_Exit(127);
-    }
-    return pid;
-}
-
-/// Exit status of `pid` within `ms`, or -1 (then it is killed).
-int wait_exit(pid_t pid, int ms) {
-    for (int i = 0; i < ms / 20; ++i) {
-        int st = 0;
-        if (::waitpid(pid, &st, WNOHANG) == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        std::this_thread::sleep_for(20ms);
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
-}
-
-/// The "<tag> <suite> <key> <port>" line a sipp scenario logged, waiting up to 10 s for it.
-std::optional<std::tuple<std::string, std::string, int>> logged(const std::string& path, const std::string& tag) {
-    for (int i = 0; i < 500; ++i) {
-        std::ifstream f(path);
-        for (std::string line; std::getline(f, line);) {
-            const auto at = line.find(tag + " ");
-            if (at == std::string::npos) continue;
-            std::istringstream in(line.substr(at + tag.size()));
-            std::string suite, key;
-            int port = 0;
-            if (in >> suite >> key >> port) return std::tuple{suite, key, port};
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-    return std::nullopt;
-}
-
-std::vector<uint8_t> unbase64(const std::string& b64) {
-    auto parsed = engine::parse_sdes_inline("inline:" + b64);
-    EXPECT_TRUE(parsed) << "bad base64 from sipp";
-    std::vector<uint8_t> k;
-    if (parsed)
-        for (auto x : parsed->key_salt.bytes()) k.push_back(static_cast<uint8_t>(x));
-    return k;
-}
-
-} // namespace
 
 TEST(call_e2e_sip, sipp_call_over_tcp_transcrypted_by_the_pmd_and_torn_down_by_bye) {
     tmpdir d("srtpo-call-e2e-sip");
