@@ -28,6 +28,9 @@ pkgs=(
   # MIKEY interop and crypto reference: GStreamer's GstMIKEYMessage (a real peer for the codec)
   # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
   libgstreamer-plugins-base1.0-dev python3-cryptography
+  # real phones on both sides of srtpo-cp (tests/pmd/baresip_call_test.py): baresip 1.0 with its
+  # srtp (SDES), ausine (sine source) and aubridge (null player) modules; iproute2 sets up the TAP
+  baresip-core iproute2
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )
