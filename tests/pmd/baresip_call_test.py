@@ -112,12 +112,14 @@ def ctl(*args):
 
 
 def wait_for(what, pred, seconds):
+    """Polls pred() for up to `seconds`; `what` (a string, or a function giving one once the
+    wait has failed) names what was awaited."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         if pred():
             return
         time.sleep(0.05)
-    fail("timed out waiting for " + what)
+    fail("timed out waiting for " + (what() if callable(what) else what))
 
 
 # ---- preconditions: baresip and a TAP device ----
@@ -248,7 +250,8 @@ time.sleep(0.5)
 alice_p = spawn("alice", ["timeout", "25", "baresip", "-f", alice, "-e", "/dial sip:bob@bob.test",
                           "-t", str(CALL_SECONDS + 2)], env=env)
 
-# While the call is up: its flows are in the table (two legs, RTP and RTCP).
+# While the call is up: its flows are in the table (one per direction; each also carries the
+# RTCP on port + 1, rtcp_mux is off).
 flows_during = 0
 
 
@@ -273,7 +276,7 @@ for f in flows:
     if f["action"] != "transcrypt" or not f["match"].startswith(engine_ip + ":") or to_ip != host_ip:
         fail("unexpected flow %s" % f)
     got.add((f["in"]["suite"], f["out"]["suite"], int(to_port) // 100 * 100))
-if got != want:
+if len(flows) != 2 or got != want:
     fail("the call's flows are %s, want %s" % (sorted(got), sorted(want)))
 
 # The pmd's per-flow counters (its status region, `keying-ctl stats`) late in the call: each
@@ -290,7 +293,7 @@ def both_ways():
     return len(live) == 2 and all(l["packets"] >= 120 for l in live.values())
 
 
-wait_for("both flows to carry packets (%s)" % live, both_ways, CALL_SECONDS + 1)
+wait_for(lambda: "both flows to carry packets (%s)" % live, both_ways, CALL_SECONDS + 1)
 for match, l in live.items():
     if l["auth_fail"] or l["replay_drop"]:
         fail("flow %s: %d authentication failures, %d replay drops" % (match, l["auth_fail"], l["replay_drop"]))
@@ -299,18 +302,20 @@ print("pmd per flow: " + ", ".join("%s %d packets" % (m, l["packets"]) for m, l 
 rc_alice = alice_p.wait(timeout=30)
 rc_bob = bob_p.wait(timeout=30)
 
-# After the hang-up (alice quits -> BYE): no flow left.
-flows_after = None
+# After the hang-up (alice quits -> BYE): no flow and no call left.
+flows_after = calls_after = None
 
 
 def no_flows():
-    global flows_after
+    global flows_after, calls_after
     rc, out = ctl("flow", "list")
     flows_after = json.loads(out).get("count") if rc == 0 else None
-    return flows_after == 0
+    rc, out = ctl("call", "list")
+    calls_after = json.loads(out).get("count") if rc == 0 else None
+    return flows_after == 0 and calls_after == 0
 
 
-wait_for("the flows to go after the hang-up (count %s)" % flows_after, no_flows, 5)
+wait_for(lambda: "the call and its flows to go after the hang-up (%s flows, %s calls)" % (flows_after, calls_after), no_flows, 5)
 
 pmd.send_signal(signal.SIGTERM)
 try:
@@ -338,6 +343,8 @@ for name, rc in (("alice", rc_alice), ("bob", rc_bob)):
     suite = re.findall(r"SRTP is Enabled \(cryptosuite=([A-Z0-9_]+)\)", log)
     rx, err = rtp_stats(log)
     report[name] = {"suite": suite[:1], "rx": rx, "errors": err}
+    if rc != 0:
+        problems.append("%s: baresip exited %s (124: killed by its timeout)" % (name, rc))
     if "Call established" not in log:
         problems.append(name + ": the call was not established")
     if rx is None or rx < 50:
@@ -357,7 +364,8 @@ if st["tx"] < received or ok_pkts < received:
     problems.append("pmd: tx %s, ok %s, but the phones received %s RTP packets" % (st["tx"], ok_pkts, received))
 print("alice: %s  bob: %s" % (report["alice"], report["bob"]))
 print("pmd: rx %d tx %d rtp %d rtcp %d status %s drops %s" % (st["rx"], st["tx"], st["rtp"], st["rtcp"], st["status"], st["drops"]))
-print("flows during the call %d, after the hang-up %s; %.1f s" % (flows_during, flows_after, time.time() - t0))
+print("flows during the call %d, after the hang-up %s; baresip exit codes alice %s bob %s; %.1f s"
+      % (flows_during, flows_after, rc_alice, rc_bob, time.time() - t0))
 if problems:
     fail("; ".join(problems))
 cleanup()
