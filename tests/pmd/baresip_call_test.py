@@ -3,11 +3,12 @@
 
 Two baresip 1.0 UAs (Debian baresip-core, `srtp-mand`: SDES, RFC 4568) call each other through
 srtpo-cp's B2BUA over SIP/TLS. srtpo-cp answers the caller (leg A) with AES_CM_128_HMAC_SHA1_80
-and its own key, offers the callee (leg B) AEAD_AES_128_GCM (RFC 7714) with another fresh key, and
+and its own key, offers the callee (leg B) B_SUITE (AEAD_AES_128_GCM, RFC 7714, by default; or
+AES_CM_128_HMAC_SHA1_32, RFC 4568 §6.2) with another fresh key, and
 writes the call's flows to the session table. The media goes through a LIVE srtpo-pmd port:
 
     alice 10.N.0.1:A  --SRTP CM_80-->  [TAP srtpoBr<pid>]  srtpo-pmd port 0 (net_tap, --table)
-                                       engine 10.N.0.2:Pa / :Pb  --SRTP GCM-->  bob 10.N.0.1:B
+                                       engine 10.N.0.2:Pa / :Pb  --SRTP B_SUITE-->  bob 10.N.0.1:B
 
 The kernel owns the TAP's side, 10.N.0.1/24; the engine's media address 10.N.0.2 has a static
 neighbour entry whose link-layer address is the TAP's own MAC. srtpo-pmd does not rewrite
@@ -20,7 +21,7 @@ Passes only if both baresips establish the call, both report received RTP with 0
 received, the suites each baresip logged differ per leg, and no flow is left after the hang-up.
 Exit 77 (skipped) only when a TAP device cannot be created here.
 
-argv: srtpo-pmd srtpo-cp keying-ctl. Ports 37000-37999 only.
+argv: srtpo-pmd srtpo-cp keying-ctl [B_SUITE]. Ports 37000-37999 only.
 """
 import json, os, re, shutil, signal, subprocess, sys, tempfile, time
 
@@ -32,6 +33,7 @@ pmd_bin, cp_bin, ctl_bin = (sys.argv[1:4] if len(sys.argv) >= 4 else
                             (os.environ.get("SRTPO_PMD", "srtpo-pmd"), os.environ.get("SRTPO_CP", "srtpo-cp"),
                              os.environ.get("SRTPO_KEYING_CTL", "keying-ctl")))
 pmd_bin, cp_bin, ctl_bin = (os.path.abspath(b) if "/" in b else b for b in (pmd_bin, cp_bin, ctl_bin))
+B_SUITE = sys.argv[4] if len(sys.argv) > 4 else "AEAD_AES_128_GCM"   # what srtpo-cp offers bob
 pid = os.getpid()
 tap = "srtpoBr%d" % pid                      # IFNAMSIZ: 7 + at most 7 digits
 net = "10.237.%d" % (pid % 250 + 1)
@@ -210,8 +212,8 @@ next_hop = "sip:127.0.0.1:{bob};transport=tls"
 a_keying = "sdes"
 a_suites = ["AES_CM_128_HMAC_SHA1_80"]
 b_keying = "sdes"
-b_suites = ["AEAD_AES_128_GCM"]
-""".format(engine=engine_ip, pmin=MEDIA_MIN, pmax=MEDIA_MAX, tls=CP_TLS, w=work, bob=BOB_SIP + 1))
+b_suites = ["{b_suite}"]
+""".format(engine=engine_ip, pmin=MEDIA_MIN, pmax=MEDIA_MAX, tls=CP_TLS, w=work, bob=BOB_SIP + 1, b_suite=B_SUITE))
     return path
 
 
@@ -269,7 +271,7 @@ wait_for("the call's flows in the session table", call_flows, 10)
 # leg's suite and sends to a phone's RTP port on the TAP's host address.
 _, listed = ctl("flow", "list")
 flows = json.loads(listed)["flows"]
-want = {("AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM", BOB_RTP), ("AEAD_AES_128_GCM", "AES_CM_128_HMAC_SHA1_80", ALICE_RTP)}
+want = {("AES_CM_128_HMAC_SHA1_80", B_SUITE, BOB_RTP), (B_SUITE, "AES_CM_128_HMAC_SHA1_80", ALICE_RTP)}
 got = set()
 for f in flows:
     to_ip, to_port = f["send_to"].rsplit(":", 1)
@@ -356,8 +358,8 @@ for name, rc in (("alice", rc_alice), ("bob", rc_bob)):
         problems.append(name + ": its RTP did not come from the engine " + engine_ip)
 if report["alice"]["suite"] != ["AES_CM_128_HMAC_SHA1_80"]:
     problems.append("alice's leg: suite %s, want AES_CM_128_HMAC_SHA1_80" % report["alice"]["suite"])
-if report["bob"]["suite"] != ["AEAD_AES_128_GCM"]:
-    problems.append("bob's leg: suite %s, want AEAD_AES_128_GCM" % report["bob"]["suite"])
+if report["bob"]["suite"] != [B_SUITE]:
+    problems.append("bob's leg: suite %s, want %s" % (report["bob"]["suite"], B_SUITE))
 ok_pkts = st["status"].get("ok", 0) if isinstance(st["status"], dict) else 0
 received = sum(report[n]["rx"] or 0 for n in ("alice", "bob"))
 if st["tx"] < received or ok_pkts < received:
