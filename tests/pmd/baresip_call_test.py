@@ -210,7 +210,6 @@ ca = "{w}/ca.crt"
 domain = "bob.test"
 next_hop = "sip:127.0.0.1:{bob};transport=tls"
 a_keying = "sdes"
-a_suites = ["AES_CM_128_HMAC_SHA1_80"]
 b_keying = "sdes"
 b_suites = ["{b_suite}"]
 """.format(engine=engine_ip, pmin=MEDIA_MIN, pmax=MEDIA_MAX, tls=CP_TLS, w=work, bob=BOB_SIP + 1, b_suite=B_SUITE))
