@@ -23,7 +23,7 @@ Exit 77 (skipped) only when a TAP device cannot be created here.
 
 argv: srtpo-pmd srtpo-cp keying-ctl [B_SUITE]. Ports 37000-37999 only.
 """
-import json, os, re, shutil, signal, subprocess, sys, tempfile, time
+import atexit, json, os, re, shutil, signal, subprocess, sys, tempfile, time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -45,6 +45,7 @@ table = "/srtpo-baresip-%d" % pid
 prefix = "srtpo-baresip-%d" % pid
 
 procs = []          # (name, Popen): stopped by PID at the end
+cleaned = False
 work = tempfile.mkdtemp(prefix="srtpo-baresip-")
 
 
@@ -84,6 +85,11 @@ def spawn(name, args, env=None):
 
 
 def cleanup():
+    """Idempotent: runs from fail()/skip(), at the end and from atexit."""
+    global cleaned
+    if cleaned:
+        return
+    cleaned = True
     for name, p in reversed(procs):
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -105,6 +111,12 @@ def cleanup():
         print("work dir kept: " + work)
     else:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# Whatever ends the test (an exception, meson's timeout sending SIGTERM) stops the daemons and
+# phones by PID and removes the TAP, the table and the work directory.
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
 
 def ctl(*args):
