@@ -29,11 +29,15 @@ pkgs=(
   # and python3-cryptography (tests/mikey/mikey_oracle.py, an RFC 3830 §4 reference)
   libgstreamer-plugins-base1.0-dev python3-cryptography
   # key exchanges through srtpo-pmd's exception path in a network namespace (scripts/demo-zrtp.sh,
-  # scripts/demo-dtls.sh, suite demo): ip netns / ip tuntap, and jq for the JSON checks
+  # scripts/demo-dtls.sh, suite demo), the TAP tests and bench/sip-cps.sh: ip netns / ip tuntap / ss,
+  # and jq for the JSON checks
   iproute2 jq
   # control-plane benchmarks (bench/sip-cps.sh): bc for the rates, ss to wait for listeners and
   # count srtpo-cp's UDP sockets, ps to find socat's per-connection children
-  bc iproute2 procps
+  bc procps
+  # real phones on both sides of srtpo-cp (tests/pmd/baresip_call_test.py): baresip 1.0 with its
+  # srtp (SDES), ausine (sine source) and aubridge (null player) modules (iproute2 above sets up the TAP)
+  baresip-core
   # sanitizer and fuzzing builds (clang + libFuzzer runtime)
   clang libclang-rt-14-dev
 )

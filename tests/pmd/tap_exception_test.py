@@ -12,6 +12,10 @@ Exit 77 (skipped) when TAP devices cannot be created here.
 """
 import base64, json, os, shutil, socket, struct, subprocess, sys, time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tap_probe import tap_unavailable  # noqa: E402
+
 pmd = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SRTPO_PMD", "srtpo-pmd")
 tag = str(os.getpid() % 100000)
 ifa, ifb = "srtpoA" + tag, "srtpoB" + tag
@@ -22,15 +26,9 @@ def skip(why):
     sys.exit(77)
 
 
-if not os.access("/dev/net/tun", os.R_OK | os.W_OK):
-    skip("/dev/net/tun is not usable")
-try:
-    probe = subprocess.run(["ip", "tuntap", "add", "dev", ifa, "mode", "tap"], capture_output=True)
-except FileNotFoundError:
-    skip("the ip command (iproute2) is not installed")
-if probe.returncode != 0:
-    skip("cannot create a TAP device: " + probe.stderr.decode().strip())
-subprocess.run(["ip", "tuntap", "del", "dev", ifa, "mode", "tap"], capture_output=True)
+why_not = tap_unavailable(ifa)
+if why_not:
+    skip(why_not)
 
 key_b64 = base64.b64encode(bytes(range(30))).decode()
 media_port = 40000 + os.getpid() % 10000
