@@ -13,6 +13,7 @@
 #include "pmd_harness.hpp"
 
 #include <srtpo/cp/sdes/sdp_crypto.hpp>
+#include <srtpo/engine/sdes_inline.hpp>
 #include <srtpo/cp/sdp/session_description.hpp>
 #include <srtpo/net/rtp_capture_gen.hpp>
 #include <srtpo/net/udp_frame.hpp>
@@ -89,8 +90,13 @@ struct child {
     }
     ~child() {
         if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
+            // SIGTERM first: `timeout` passes it on to the peer (a SIGKILL would orphan the peer,
+            // still holding its ports); SIGKILL if it has not gone within a second.
+            ::kill(pid, SIGTERM);
+            if (!poll_until([&] { return exited(); }, 1s)) {
+                ::kill(pid, SIGKILL);
+                ::waitpid(pid, nullptr, 0);
+            }
         }
         if (in_fd >= 0) ::close(in_fd);
     }
@@ -101,9 +107,13 @@ struct child {
     bool wait_for(const std::string& needle, std::chrono::milliseconds limit) const {
         return poll_until([&] { return output().find(needle) != std::string::npos; }, limit);
     }
+    int status = -1; ///< exit code once exited() saw it end (-1: killed or still running)
     bool exited() {
         int st = 0;
-        if (pid > 0 && ::waitpid(pid, &st, WNOHANG) == pid) pid = -1;
+        if (pid > 0 && ::waitpid(pid, &st, WNOHANG) == pid) {
+            pid = -1;
+            status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        }
         return pid < 0;
     }
 };
@@ -450,6 +460,128 @@ TEST_F(bridge, dtls_fingerprint_mismatch_installs_nothing) {
     EXPECT_EQ(cp.flows(), 0u);
     auto text = cp.ctl("call show bad1");
     EXPECT_NE(text.out.find("failed: fingerprint_mismatch"), std::string::npos) << text.out;
+}
+
+// Issue 7's SIP path: a DTLS-SRTP caller (UDP/TLS/RTP/SAVP, a=fingerprint, a=setup:active) comes
+// in over SIP over TLS to srtpo-cp's B2BUA, and the route makes leg B an SDES trunk. sipp carries
+// the signalling (Debian's sipp has no TLS: socat (OpenSSL) hops in front of srtpo-cp's TLS
+// listener and behind its TLS client, as in tests/pmd/call_e2e_tls_test.cpp); `openssl s_client
+// -dtls1_2 -use_srtp` is the caller's DTLS stack, handshaking with srtpo-cp's media port from the
+// address:port of the caller's SDP; the media of both peers then goes through srtpo-pmd.
+// Ports: SIP 34700 (srtpo-cp TLS), 34720 (caller's hop), 34711 (callee's hop), 34710/34730 (sipp),
+// sipp control/media 34740-34770; media peers 34540 (A), 34640 (B).
+TEST_F(bridge, dtls_srtp_caller_over_sip_tls_to_sdes_callee_media_through_pmd) {
+    for (const char* p : {"sipp", "socat"})
+        ASSERT_EQ(test::run_command(std::string("command -v ") + p).code, 0) << p << " missing: scripts/install-deps.sh installs it";
+    // One certificate for SIP over TLS (srtpo-cp's listener and the callee's hop) for localhost /
+    // 127.0.0.1, signed by a test CA that both verifying sides trust.
+    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes ";
+    auto r = test::run_command("cd " + d.p.string() + " && openssl req -x509" + ec + "-keyout ca.key -out ca.crt -days 2 -subj /CN=srtpo-test-ca 2>&1 && " +
+                               "openssl req" + ec + "-keyout sip.key -out sip.csr -subj /CN=localhost 2>&1 && " +
+                               "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > sip.ext && " +
+                               "openssl x509 -req -in sip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile sip.ext -out sip.crt 2>&1 && " +
+                               "cat sip.crt sip.key > sip.pem && chmod 600 ca.key sip.key sip.pem");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string sip = "[sip]\n[[sip.listen]]\ntransport = \"tls\"\naddress = \"127.0.0.1\"\nport = 34700\n[sip.tls]\ncert = \"" +
+                            (d / "sip.crt") + "\"\nkey = \"" + (d / "sip.key") + "\"\nca = \"" + (d / "ca.crt") +
+                            "\"\nverify_server = true\nverify_hostname = true\n[[sip.route]]\ndomain = \"tls.test\"\n"
+                            "next_hop = \"sip:127.0.0.1:34711;transport=tls\"\nb_keying = \"sdes\"\nb_suites = [\"AES_CM_128_HMAC_SHA1_80\"]\n";
+    ASSERT_TRUE(cp.start(d, table, cp_daemon::config(d) + sip)) << cp.output();
+    const auto pc = make_cert(d, "caller");
+    const uint16_t a_peer = 34540, b_peer = 34640;
+    const auto key_b = test::random_key(30, 4343);
+
+    child hop_b({"socat", "OPENSSL-LISTEN:34711,bind=127.0.0.1,reuseaddr,cert=" + (d / "sip.pem") + ",verify=0", "TCP:127.0.0.1:34710"},
+                d / "socat-b.log", 30);
+    child hop_a({"socat", "TCP-LISTEN:34720,bind=127.0.0.1,reuseaddr", "OPENSSL:127.0.0.1:34700,cafile=" + (d / "ca.crt") + ",commonname=localhost"},
+                d / "socat-a.log", 30);
+    const std::string scen = env_or("SRTPO_SCENARIOS", "tests/pmd/scenarios");
+    const std::vector<std::string> sipp{"sipp", "-t", "t1", "-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "25s", "-timeout_error", "-trace_logs"};
+    auto with = [&](std::vector<std::string> v, std::initializer_list<std::string> more) {
+        v.insert(v.end(), more);
+        return v;
+    };
+    child uas(with(sipp, {"-sf", scen + "/sip_tls_uas.xml", "-p", "34710", "-cp", "34740", "-mp", "34750", "-log_file", d / "uas.log",
+                          "-key", "answer_port", std::to_string(b_peer), "-key", "answer_proto", "RTP/SAVP", "-key", "answer_attr",
+                          "a=crypto:1 AES_CM_128_HMAC_SHA1_80 " + test::sdes_inline(key_b)}),
+              d / "uas.out", 30);
+    const auto listening = [](uint16_t port) {
+        char want[40];
+        std::snprintf(want, sizeof want, "0100007F:%04X 00000000:0000 0A", port);
+        return poll_until(
+            [&] {
+                std::ifstream f("/proc/net/tcp");
+                return std::string{std::istreambuf_iterator<char>(f), {}}.find(want) != std::string::npos;
+            },
+            5s);
+    };
+    ASSERT_TRUE(listening(34710) && listening(34711) && listening(34720)) << uas.output() << hop_b.output() << hop_a.output();
+    child uac(with(sipp, {"-sf", scen + "/sip_tls_uac.xml", "-p", "34730", "-cp", "34760", "-mp", "34770", "-log_file", d / "uac.log",
+                          "-s", "bob", "-d", "8000", "-key", "rdomain", "tls.test", "-key", "offer_port", std::to_string(a_peer), "-key",
+                          "offer_proto", "UDP/TLS/RTP/SAVP", "-key", "offer_attr1", "a=fingerprint:" + pc.fingerprint, "-key",
+                          "offer_attr2", "a=setup:active", "127.0.0.1:34720"}),
+              d / "uac.out", 30);
+
+    // What each sipp logged about the SDP srtpo-cp sent it.
+    const auto line_of = [&](const std::string& file, const std::string& tag) {
+        std::string line;
+        poll_until(
+            [&] {
+                std::ifstream f(file);
+                for (std::string l; std::getline(f, l);)
+                    if (l.rfind(tag + " ", 0) == 0) line = l;
+                return !line.empty();
+            },
+            10s);
+        return line;
+    };
+    const auto offer_b = line_of(d / "uas.log", "OFFER"), answer_a = line_of(d / "uac.log", "ANSWER");
+    ASSERT_FALSE(offer_b.empty() || answer_a.empty()) << uac.output() << uas.output() << cp.output() << hop_a.output() << hop_b.output();
+    std::istringstream ob(offer_b.substr(6)), oa(answer_a.substr(7));
+    int b_local = 0, a_local = 0;
+    std::string b_proto, b_crypto, a_proto;
+    ob >> b_local >> b_proto >> b_crypto;
+    oa >> a_local >> a_proto;
+    EXPECT_EQ(b_proto, "RTP/SAVP") << offer_b;
+    ASSERT_EQ(b_crypto.rfind("crypto=AES_CM_128_HMAC_SHA1_80,", 0), 0u) << offer_b;
+    const auto ours_b = engine::parse_sdes_inline("inline:" + b_crypto.substr(31));
+    ASSERT_TRUE(ours_b) << offer_b;
+    EXPECT_EQ(a_proto, "UDP/TLS/RTP/SAVP") << answer_a;
+    // RFC 5763 §5: the caller is active, so srtpo-cp answers passive with its own certificate.
+    EXPECT_NE(answer_a.find("setup=passive"), std::string::npos) << answer_a;
+    auto our_fp = test::run_command("openssl x509 -in " + (d / "dtls-cert.pem") + " -noout -fingerprint -sha256");
+    const auto fp_at = answer_a.find("fingerprint=sha-256 ");
+    ASSERT_NE(fp_at, std::string::npos) << answer_a;
+    EXPECT_NE(our_fp.out.find(answer_a.substr(fp_at + 20, 95)), std::string::npos) << answer_a << our_fp.out;
+    EXPECT_EQ(cp.flows(), 0u) << "no DTLS keys yet: nothing may be installed";
+
+    // The caller's DTLS stack, from the address:port its SDP named, verifying srtpo-cp's certificate.
+    child s({"openssl", "s_client", "-dtls1_2", "-connect", "127.0.0.1:" + std::to_string(a_local), "-bind", "127.0.0.1:" + std::to_string(a_peer),
+             "-cert", pc.cert, "-key", pc.key, "-CAfile", d / "dtls-cert.pem", "-verify_return_error", "-use_srtp", "SRTP_AES128_CM_SHA1_80",
+             "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", "60"},
+            d / "s_client.log", 20);
+    ASSERT_TRUE(s.wait_for("Keying material", 10s)) << s.output() << cp.output();
+    ASSERT_TRUE(poll_until([&] { return cp.flows() == 2; }, 5s)) << cp.ctl("flow list").out << cp.output();
+    const auto km = keying_material(s.output());
+    ASSERT_TRUE(km && km->size() == 60) << s.output();
+    // RFC 5764 §4.2: client_key | server_key | client_salt | server_salt; the caller is the client.
+    const auto part = [&](std::size_t key_at, std::size_t salt_at) {
+        std::vector<uint8_t> v(km->begin() + static_cast<long>(key_at), km->begin() + static_cast<long>(key_at + 16));
+        v.insert(v.end(), km->begin() + static_cast<long>(salt_at), km->begin() + static_cast<long>(salt_at + 14));
+        return v;
+    };
+    const auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+    std::vector<uint8_t> ours_b_key;
+    for (auto b : ours_b->key_salt.bytes()) ours_b_key.push_back(static_cast<uint8_t>(b));
+    media_through_pmd(d, table, {a_peer, static_cast<uint16_t>(a_local), b_peer, static_cast<uint16_t>(b_local)}, keyed{cm80, part(0, 32)},
+                      keyed{cm80, part(16, 46)}, keyed{cm80, key_b}, keyed{cm80, ours_b_key});
+
+    // The caller hangs up: both sipps end cleanly and the BYE removes the flows.
+    ASSERT_TRUE(poll_until([&] { return uac.exited(); }, 20s)) << uac.output();
+    EXPECT_EQ(uac.status, 0) << uac.output() << cp.output();
+    ASSERT_TRUE(poll_until([&] { return uas.exited(); }, 5s)) << uas.output();
+    EXPECT_EQ(uas.status, 0) << uas.output();
+    EXPECT_EQ(cp.flows(), 0u) << "the BYE left flows behind: " << cp.ctl("flow list").out;
 }
 
 std::string bzrtp_harness() { return env_or("ZRTP_BZRTP_HARNESS", ""); }
