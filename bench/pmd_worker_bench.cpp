@@ -219,7 +219,13 @@ void BM_pmd(benchmark::State& state) {
     port_rig& r = rig();
     flows_setup& fs = flows_for(flows, active, transcrypt);
     worker_config wc;
-    wc.queues.push_back({r.port, 0, r.port, 0});
+    queue_io q;
+    q.rx_port = q.tx_port = r.port;
+    q.l2.route = q.l2.reflect = true; // as srtpo-pmd on one port: back to the sender, from the port's MAC
+    rte_ether_addr mac{};
+    (void)rte_eth_macaddr_get(r.port, &mac);
+    std::memcpy(q.l2.src.b.data(), mac.addr_bytes, 6);
+    wc.queues.push_back(q);
     wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
     wc.burst = 32;
     worker w(std::move(wc), *fs.reg, std::move(engine::worker_ctx::create().value()), rte_lcore_id());

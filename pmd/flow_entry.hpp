@@ -42,6 +42,8 @@ struct flow_entry {
     engine::session_ptr in;   ///< direction::unprotect
     engine::session_ptr out;  ///< direction::protect
     std::optional<endpoint> send_from, send_to;
+    bool has_next_hop = false; ///< next_hop (the flows file's next_hop_mac) applies
+    mac_address next_hop;
     table::live_state* live = nullptr;       ///< status entry (table flows); its owner worker writes it
     uint32_t static_index = no_static_index; ///< index in worker_stats::flows (static flows)
     /// The entry this one replaces for the same flow key (rekey, make-before-break rebuild): its

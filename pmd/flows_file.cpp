@@ -157,7 +157,7 @@ engine::result<std::vector<flow>> parse_flows(std::string_view toml_text, const 
         const auto* t = arr->get(i)->as_table();
         if (!t) return make_error(errc::invalid_argument, where + ": must be a table");
         for (const auto& [k, v] : *t) {
-            static const std::set<std::string_view> known{"match", "in", "out", "authenticate_only", "send_from", "send_to"};
+            static const std::set<std::string_view> known{"match", "in", "out", "authenticate_only", "send_from", "send_to", "next_hop_mac"};
             if (!known.count(k.str())) return make_error(errc::invalid_argument, where + "." + std::string(k.str()) + ": unknown field");
         }
         flow f;
@@ -197,6 +197,12 @@ engine::result<std::vector<flow>> parse_flows(std::string_view toml_text, const 
             if (*e && e->value().addr.family != f.match.addr.family)
                 return make_error(errc::invalid_argument, where + "." + name + ": address family differs from match (no v4/v6 translation)");
             (name[5] == 'f' ? f.send_from : f.send_to) = *e;
+        }
+        if (const auto* n = t->get("next_hop_mac")) {
+            if (!n->is_string()) return make_error(errc::invalid_argument, where + ".next_hop_mac: must be a string \"02:00:5e:10:00:01\"");
+            auto mac = parse_mac(**n->as_string());
+            if (!mac) return make_error(errc::invalid_argument, where + ".next_hop_mac: " + mac.err().message);
+            f.next_hop_mac = *mac;
         }
         f.label = where + " " + to_string(f.match);
         flows.push_back(std::move(f));

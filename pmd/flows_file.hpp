@@ -10,6 +10,7 @@
 //   authenticate_only = false   # verify tag + replay with `in`, forward the packet unchanged
 //   send_from = "203.0.113.1:40000"     # optional: new source address:port
 //   send_to   = "198.51.100.7:7000"     # optional: new destination address:port
+//   next_hop_mac = "02:00:5e:10:00:01"  # optional: destination MAC of what is sent (next_hop.hpp)
 //
 // Extensions (optional keys of `in`/`out`): window (replay window, default 128), roc (initial
 // ROC, default 0), max_streams (SSRCs per session, default 64).
@@ -17,6 +18,8 @@
 // A flow matching port P also carries RTCP on P + 1 (RFC 3550 §11) unless another flow matches
 // P + 1 explicitly; RTCP multiplexed on P (RFC 5761) is told apart by its payload type.
 // No DPDK here: this file is testable and usable without the pmd.
+
+#include "next_hop.hpp"
 
 #include <srtpo/engine/result.hpp>
 #include <srtpo/engine/session.hpp>
@@ -51,6 +54,7 @@ struct flow {
     engine::session_ptr in;  ///< direction::unprotect; set for unprotect, transcrypt, authenticate
     engine::session_ptr out; ///< direction::protect; set for protect, transcrypt
     std::optional<endpoint> send_from, send_to;
+    std::optional<mac_address> next_hop_mac;
     std::string label;       ///< "flow[0] 192.0.2.2:5006" for stats; no key material
 };
 

@@ -27,6 +27,7 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -47,6 +48,14 @@ std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 /// Ports as RTE_ETH_FOREACH_DEV lists them (the macro itself trips -Wconversion).
+mac_address port_mac(uint16_t port) {
+    rte_ether_addr a{};
+    (void)rte_eth_macaddr_get(port, &a);
+    mac_address m;
+    std::memcpy(m.b.data(), a.addr_bytes, 6);
+    return m;
+}
+
 std::vector<uint16_t> eth_ports() {
     std::vector<uint16_t> v;
     for (uint64_t p = rte_eth_find_next_owned_by(0, RTE_ETH_DEV_NO_OWNER); p < RTE_MAX_ETHPORTS;
@@ -149,14 +158,17 @@ int run(int argc, char** argv) {
 
     // The exception path is on by default (issue 4 §4): without --exception-port, a TAP interface
     // becomes the exception port where the host allows one, so ARP, ICMP, ND, STUN, DTLS and ZRTP
-    // reach the kernel and srtpo-cp's sockets. Where it does not (no /dev/net/tun, no
+    // reach the kernel and srtpo-cp's sockets. The TAP takes the first data port's MAC, so the
+    // kernel's ARP/ND answers for the engine's addresses name the MAC the fast path sends from
+    // (next_hop.hpp): one L2 identity, whichever path a frame takes. Where it does not (no /dev/net/tun, no
     // CAP_NET_ADMIN), the pmd runs without one and says so; those frames are then counted drops.
     std::string exception_note;
     if (!opt->exception_port && !opt->no_exception) {
         const std::string name = "net_tap_srtpo_exc";
         if (access("/dev/net/tun", R_OK | W_OK) != 0) {
             exception_note = "exception path off: /dev/net/tun is not usable (give --exception-port N, or --no-exception)";
-        } else if (rte_dev_probe((name + ",iface=" + opt->exception_iface).c_str()) != 0) {
+        } else if (const auto data = eth_ports(); !data.empty() &&
+                   rte_dev_probe((name + ",iface=" + opt->exception_iface + ",mac=" + to_string(port_mac(data.front()))).c_str()) != 0) {
             exception_note = "exception path off: cannot create TAP interface " + opt->exception_iface + " (CAP_NET_ADMIN? name in use?)";
         } else {
             uint16_t pid = 0;
@@ -171,6 +183,11 @@ int run(int argc, char** argv) {
         rte_eal_cleanup();
         return fail(1, "no ethernet ports (give a NIC bound to a DPDK driver, or --vdev=net_pcap0,rx_pcap=IN,tx_pcap=OUT)");
     }
+    for (const auto& h : opt->next_hops)
+        if (h.port && *h.port >= nb_ports) {
+            rte_eal_cleanup();
+            return fail(2, "--next-hop-mac: port " + std::to_string(*h.port) + " does not exist (" + std::to_string(nb_ports) + " ports)");
+        }
     for (auto p : {opt->tx_port, opt->exception_port})
         if (p && *p >= nb_ports) {
             rte_eal_cleanup();
@@ -218,6 +235,14 @@ int run(int argc, char** argv) {
             else q.tx_port = ports[i];
             q.tx_queue = w;
             q.tx_csum_offload = pq[q.tx_port].csum;
+            q.l2.route = opt->l2_route;
+            q.l2.reflect = q.tx_port == q.rx_port;
+            q.l2.src = port_mac(q.tx_port);
+            for (const auto& h : opt->next_hops)
+                if (h.port == q.tx_port || (!h.port && !q.l2.has_next_hop)) {
+                    q.l2.has_next_hop = true;
+                    q.l2.next_hop = h.mac;
+                }
             wc.queues.push_back(q);
         }
         wc.exception_port = opt->exception_port;
@@ -245,6 +270,10 @@ int run(int argc, char** argv) {
         e->out = std::move(f.out);
         e->send_from = f.send_from;
         e->send_to = f.send_to;
+        if (f.next_hop_mac) {
+            e->has_next_hop = true;
+            e->next_hop = *f.next_hop_mac;
+        }
         e->static_index = static_cast<uint32_t>(i);
         e->adopted.store(true, std::memory_order_relaxed);
         if (auto p = (*reg)->publish(std::move(e)); !p) {
@@ -286,6 +315,11 @@ int run(int argc, char** argv) {
                 flows->size(), (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "",
                 opt->burst, nb_workers, nb_workers == 1 ? "" : "s", opt->rss == options::rss_kind::ip ? "ip" : "udp");
     for (const uint16_t pid : ports) {
+        std::string hop;
+        for (const auto& h : opt->next_hops)
+            if (h.port == pid || (!h.port && hop.empty())) hop = ", next hop " + to_string(h.mac);
+        std::printf("srtpo-pmd: port %u: MAC %s, L2 %s%s\n", pid, to_string(port_mac(pid)).c_str(),
+                    opt->l2_route ? "route" : "keep", hop.c_str());
         if (pq[pid].csum) std::printf("srtpo-pmd: port %u: tx checksum offload (IPv4 header, UDP)\n", pid);
         if (nb_workers > 1 && pq[pid].rx < nb_workers)
             std::printf("srtpo-pmd: port %u has %u rx queue(s): workers %u.. do not poll it\n", pid, pq[pid].rx, pq[pid].rx);

@@ -74,6 +74,32 @@ engine::result<options> parse_options(int argc, char** argv) {
             else if (r == "udp") o.rss = options::rss_kind::udp;
             else return make_error(errc::invalid_argument, "--rss: expected ip or udp");
             ++i;
+        } else if (a == "--l2") {
+            const std::string_view m = v ? v : "";
+            if (m == "route") o.l2_route = true;
+            else if (m == "keep") o.l2_route = false;
+            else return make_error(errc::invalid_argument, "--l2: expected route or keep");
+            ++i;
+        } else if (a == "--next-hop-mac") {
+            if (!v) return make_error(errc::invalid_argument, "--next-hop-mac: needs [PORT=]MAC");
+            std::string_view t = v;
+            options::port_next_hop h;
+            if (const auto eq = t.find('='); eq != std::string_view::npos) {
+                const std::string port(t.substr(0, eq));
+                auto n = number("--next-hop-mac PORT", port.c_str(), 0, 1023);
+                if (!n) return n.err();
+                h.port = static_cast<uint16_t>(*n);
+                t = t.substr(eq + 1);
+            }
+            auto mac = parse_mac(t);
+            if (!mac) return make_error(errc::invalid_argument, "--next-hop-mac: " + mac.err().message);
+            h.mac = *mac;
+            for (const auto& o2 : o.next_hops)
+                if (o2.port == h.port)
+                    return make_error(errc::invalid_argument, "--next-hop-mac: given twice for " +
+                                                                  (h.port ? "port " + std::to_string(*h.port) : std::string("all ports")));
+            o.next_hops.push_back(h);
+            ++i;
         } else if (a == "--json") {
             o.json = true;
         } else {

@@ -1,11 +1,14 @@
 #pragma once
 // Command-line options of srtpo-pmd after the EAL's ("srtpo-pmd [EAL args] -- [options]").
 
+#include "next_hop.hpp"
+
 #include <srtpo/engine/result.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace srtpo::pmd {
 
@@ -27,12 +30,22 @@ struct options {
     /// worker; `udp` adds the ports and spreads one peer's calls, but only suits deployments
     /// where every flow multiplexes RTCP (RFC 5761). docs/adr/0012-multi-worker-ownership.md.
     enum class rss_kind : uint8_t { ip, udp } rss = rss_kind::ip;
+    /// --l2 route|keep: whether processed frames get the tx port's source MAC and the next hop's
+    /// destination MAC (next_hop.hpp), or keep the Ethernet header they arrived with.
+    bool l2_route = true;
+    /// --next-hop-mac [PORT=]MAC (repeatable): the next hop of frames sent on PORT (without
+    /// PORT: on every port that has none of its own). Rule 2 of next_hop.hpp.
+    struct port_next_hop {
+        std::optional<uint16_t> port;
+        mac_address mac;
+    };
+    std::vector<port_next_hop> next_hops;
 };
 
 inline constexpr const char* usage =
     "usage: srtpo-pmd [EAL args] -- [--flows FILE.toml] [--table NAME] [--exit-after-idle MS]\n"
     "                 [--stats-interval S] [--burst N] [--tx-port N] [--exception-port N | --exception-iface NAME |\n"
-    "                 --no-exception] [--rss ip|udp] [--json]\n"
+    "                 --no-exception] [--rss ip|udp] [--l2 route|keep] [--next-hop-mac [PORT=]MAC]... [--json]\n"
     "       one worker per EAL lcore (-l/--lcores); each polls its own rx queue of every port\n"
     "       at least one of --flows (static flows) and --table (flows from srtpo-cp's session table)\n";
 

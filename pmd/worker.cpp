@@ -291,6 +291,7 @@ bool worker::poll(const queue_io& q) noexcept {
             continue;
         }
         auto* frame = rte_pktmbuf_mtod(s.m, std::byte*);
+        rewrite_l2(frame, q.l2, fl.has_next_hop ? &fl.next_hop : nullptr);
         const bool unchanged = (fl.act == action::forward || fl.act == action::authenticate) && !fl.send_from && !fl.send_to;
         if (!unchanged) {
             rewrite_endpoints(frame, s.f, fl, s.rtcp_port);

@@ -5,6 +5,7 @@
 
 #include "flow_registry.hpp"
 #include "flows_file.hpp"
+#include "next_hop.hpp"
 #include "stats.hpp"
 #include "telemetry.hpp"
 
@@ -29,6 +30,7 @@ struct queue_io {
     /// tx_port computes IPv4 header and UDP checksums (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM and
     /// _UDP_CKSUM enabled): rewritten frames leave with offload flags instead of software sums.
     bool tx_csum_offload = false;
+    l2_out l2; ///< Ethernet header of processed frames sent on tx_port (next_hop.hpp)
 };
 
 struct worker_config {

@@ -98,10 +98,10 @@ demo_start_pmd() {
     fail "the pmd did not report its exception TAP: $(cat "$T/pmd.log")"
   pass "srtpo-pmd up: data port $data, exception TAP $exc"
 
-  # srtpo-pmd forwards with the L2 header it received (send_to does not rewrite the destination
-  # MAC, docs/pmd.md), so every frame it hands the namespace carries the exception TAP's MAC:
-  # the namespace's interface takes that MAC to accept them. Static neighbours stand in for ARP
-  # (which crosses the exception path too, tests/pmd/tap_exception_test.py).
+  # srtpo-pmd sends processed frames back to the station they came from (docs/pmd.md, Ethernet
+  # addressing), and the kernel's frames come from the exception TAP: the namespace's interface
+  # takes the TAP's MAC so that both kinds reach it as its own. Static neighbours stand in for
+  # ARP (which crosses the exception path too, tests/pmd/tap_exception_test.py).
   local mac
   mac=$(cat "/sys/class/net/$exc/address")
   ip link set "$data" netns "$ns"

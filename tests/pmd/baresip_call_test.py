@@ -11,9 +11,9 @@ writes the call's flows to the session table. The media goes through a LIVE srtp
                                        engine 10.N.0.2:Pa / :Pb  --SRTP B_SUITE-->  bob 10.N.0.1:B
 
 The kernel owns the TAP's side, 10.N.0.1/24; the engine's media address 10.N.0.2 has a static
-neighbour entry whose link-layer address is the TAP's own MAC. srtpo-pmd does not rewrite
-Ethernet headers, so a frame it sends back keeps that MAC as its destination and the kernel
-accepts it as its own (PACKET_HOST). Both baresips bind 10.N.0.1 (`net_interface`), srtpo-cp's
+neighbour entry whose link-layer address is the TAP's own MAC. srtpo-pmd sends a processed
+frame back to the station it came from (docs/pmd.md, Ethernet addressing): the TAP's kernel
+side, which accepts it as its own (PACKET_HOST). Both baresips bind 10.N.0.1 (`net_interface`), srtpo-cp's
 [media] address is 10.N.0.2, so every RTP/RTCP packet crosses the pmd and is transcrypted there.
 
 Passes only if both baresips establish the call, both report received RTP with 0 errors

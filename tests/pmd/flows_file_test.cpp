@@ -28,7 +28,7 @@ TEST(flows_file, actions_follow_in_out_and_authenticate_only) {
                           "[[flow]]\nmatch = \"[2001:db8::2]:5006\"\n" + leg("in", "AES_CM_128_HMAC_SHA1_80", k30) +
                           leg("out", "AEAD_AES_128_GCM", k28) + "send_from = \"[2001:db8::1]:4000\"\n" +
                           "[[flow]]\nmatch = \"192.0.2.2:5010\"\n" + leg("in", "AES_CM_128_HMAC_SHA1_80", k30) +
-                          "authenticate_only = true\nsend_to = \"198.51.100.7:7000\"\n" +
+                          "authenticate_only = true\nsend_to = \"198.51.100.7:7000\"\nnext_hop_mac = \"02:00:5E:10:00:01\"\n" +
                           "[[flow]]\nmatch = \"192.0.2.2:5012\"\n";
     auto f = parse_flows(t, "t.toml");
     ASSERT_TRUE(f) << f.err().message;
@@ -44,6 +44,9 @@ TEST(flows_file, actions_follow_in_out_and_authenticate_only) {
     EXPECT_EQ((*f)[3].act, action::authenticate);
     ASSERT_TRUE((*f)[3].send_to);
     EXPECT_EQ(to_string(*(*f)[3].send_to), "198.51.100.7:7000");
+    ASSERT_TRUE((*f)[3].next_hop_mac);
+    EXPECT_EQ(to_string(*(*f)[3].next_hop_mac), "02:00:5e:10:00:01");
+    EXPECT_FALSE((*f)[2].next_hop_mac);
     EXPECT_EQ((*f)[4].act, action::forward);
     EXPECT_EQ((*f)[2].label, "flow[2] [2001:db8::2]:5006");
 }
@@ -69,6 +72,11 @@ TEST(flows_file, errors_name_flow_and_field_never_the_key) {
         {"[[flow]]\nmatch = \"192.0.2.2:1\"\nsend_to = \"[2001:db8::1]:5\"\n", "flow[0].send_to"},
         {"[[flow]]\nmatch = \"192.0.2.2:1\"\nsend_from = 5\n", "flow[0].send_from"},
         {"[[flow]]\nmatch = \"192.0.2.2:1\"\nbogus = 1\n", "flow[0].bogus"},
+        {"[[flow]]\nmatch = \"192.0.2.2:1\"\nnext_hop_mac = 5\n", "flow[0].next_hop_mac: must be a string"},
+        {"[[flow]]\nmatch = \"192.0.2.2:1\"\nnext_hop_mac = \"01:00:5e:00:00:01\"\n", "flow[0].next_hop_mac: '01:00:5e:00:00:01': a group"},
+        {"[[flow]]\nmatch = \"192.0.2.2:1\"\nnext_hop_mac = \"00:00:00:00:00:00\"\n", "all-zero"},
+        {"[[flow]]\nmatch = \"192.0.2.2:1\"\nnext_hop_mac = \"02:00:5e:10:00:0g\"\n", "flow[0].next_hop_mac: '02:00:5e:10:00:0g': expected a MAC"},
+        {"[[flow]]\nmatch = \"192.0.2.2:1\"\nnext_hop_mac = \"02:00:5e:10:00:01:02\"\n", "expected a MAC"},
         {"[[flow]]\nmatch = \"192.0.2.2:1\"\nin = { suite = \"AES_CM_128_HMAC_SHA1_80\", key = \"" + secret + "\", window = 1 }\n",
          "flow[0].in.window"},
         {"[[flow]]\nmatch = \"192.0.2.2:1\"\nin = { suite = \"AES_CM_128_HMAC_SHA1_80\", key = \"" + secret + "\" \n", "TOML"},

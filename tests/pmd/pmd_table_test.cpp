@@ -35,6 +35,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// Frames are compared byte for byte here: keep their Ethernet headers (the L2 rewrite of
+/// processed frames is tested by pmd_vdev's l2_next_hop_rules).
+const std::string l2_keep = "--l2 keep ";
+
 const bool env_ = (test::register_libsrtp_environment(), true);
 
 constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
@@ -149,7 +153,7 @@ TEST(pmd_table, installed_flows_process_libsrtp_capture) {
     ASSERT_TRUE(tab) << tab.err().message;
     for (uint32_t i = 0; i < sum.streams.size(); ++i)
         ASSERT_TRUE(tab->install(10 + i, slot_for(sum.streams[i].dst, sum.streams[i].dst_port, table::leg_action::unprotect, keyed_leg(cm80, key))));
-    auto r = test::run_pmd_args(d / "srtp.pcap", d / "out.pcap", "--table " + t.name);
+    auto r = test::run_pmd_args(d / "srtp.pcap", d / "out.pcap", l2_keep + "--table " + t.name);
     ASSERT_EQ(r.code, 0) << r.out;
     ASSERT_TRUE(r.stats.is_object()) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
@@ -275,7 +279,7 @@ TEST(pmd_table, rekey_mid_stream_keeps_roc_loses_nothing) {
     auto slot = slot_for(s0.dst, s0.dst_port, table::leg_action::unprotect, keyed_leg(cm80, k1, 1));
     ASSERT_TRUE(tab->install(3, slot));
     test::live_pmd pmd;
-    ASSERT_TRUE(pmd.start(d.p.string(), d / "out.pcap", "--table " + t.name));
+    ASSERT_TRUE(pmd.start(d.p.string(), d / "out.pcap", l2_keep + "--table " + t.name));
     auto st = attach_status(t.name);
     ASSERT_TRUE(st);
     tab->connect_consumer(*st);
@@ -344,7 +348,7 @@ TEST(pmd_table, kill9_and_restart_resume_roc_from_status) {
     ASSERT_TRUE(tab->install(1, slot_for(out_s.dst, out_s.dst_port, table::leg_action::protect, std::nullopt, keyed_leg(cm80, kout, 0, false))));
     {
         test::live_pmd pmd;
-        ASSERT_TRUE(pmd.start(d.p.string(), d / "out1.pcap", "--table " + t.name));
+        ASSERT_TRUE(pmd.start(d.p.string(), d / "out1.pcap", l2_keep + "--table " + t.name));
         auto st = attach_status(t.name);
         ASSERT_TRUE(st);
         std::size_t n_in = 0;
@@ -360,7 +364,7 @@ TEST(pmd_table, kill9_and_restart_resume_roc_from_status) {
         EXPECT_TRUE(st->load(1).srtcp.out_valid);
         pmd.kill9();
     }
-    auto r = test::run_pmd_args(d / "second.pcap", d / "out2.pcap", "--table " + t.name);
+    auto r = test::run_pmd_args(d / "second.pcap", d / "out2.pcap", l2_keep + "--table " + t.name);
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), second.size()) << r.out;
     EXPECT_NE(r.out.find("resumed 2"), std::string::npos) << r.out;

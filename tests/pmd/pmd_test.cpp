@@ -3,6 +3,7 @@
 // implementation), run through the pmd as a child process, and the output capture is compared.
 
 #include "flows_file.hpp"
+#include "next_hop.hpp"
 
 #include "../net/frame_builder.hpp"
 
@@ -65,6 +66,29 @@ pmd_result run_pmd(const std::string& in, const std::string& out, const std::str
 
 frame_list frames(const std::string& path) { return test::capture_frames(path); }
 
+/// The MAC srtpo-pmd reported for `port` at start-up ("srtpo-pmd: port N: MAC ..., L2 ...").
+pmd::mac_address reported_mac(const std::string& log, unsigned port) {
+    const std::string tag = "srtpo-pmd: port " + std::to_string(port) + ": MAC ";
+    const auto at = log.find(tag);
+    if (at == std::string::npos || at + tag.size() + 17 > log.size()) {
+        ADD_FAILURE() << "no MAC line for port " << port << " in:\n" << log;
+        return {};
+    }
+    auto m = pmd::parse_mac(log.substr(at + tag.size(), 17));
+    if (!m) ADD_FAILURE() << m.err().message;
+    return m ? *m : pmd::mac_address{};
+}
+
+/// Rule 3 of pmd/next_hop.hpp: a frame that leaves on the port it arrived on goes back to the
+/// neighbour it came from (destination := its source MAC), sent from the port's MAC.
+frame_list reflected(frame_list fl, const pmd::mac_address& port_mac) {
+    for (auto& f : fl) {
+        std::memcpy(f.data(), f.data() + 6, 6);
+        std::memcpy(f.data() + 6, port_mac.b.data(), 6);
+    }
+    return fl;
+}
+
 std::string b64(const std::vector<uint8_t>& k) { return test::sdes_inline(k); }
 
 std::string leg(const char* name, engine::suite s, const std::vector<uint8_t>& key) {
@@ -125,7 +149,7 @@ TEST(pmd, unprotect_libsrtp_capture_rtcp_on_port_plus_one) {
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
     EXPECT_EQ(r.stats.at("rtcp").get<uint64_t>(), sum.rtcp_packets);
     expect_accounted(r.stats);
-    EXPECT_EQ(frames(d / "out.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "out.pcap"), reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0)));
 }
 
 // (b): the pmd protects, libsrtp unprotects everything back to the original.
@@ -138,7 +162,7 @@ TEST(pmd, protect_for_libsrtp) {
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
     ASSERT_EQ(libsrtp_pass(d / "out.pcap", d / "back.pcap", cm80, key, false), total);
-    EXPECT_EQ(frames(d / "back.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "back.pcap"), reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0)));
 }
 
 // (c) + (e, RTCP muxed): AES_CM_128_HMAC_SHA1_80 in, AEAD_AES_128_GCM out; libsrtp with the out
@@ -155,7 +179,7 @@ TEST(pmd, transcrypt_aes_cm_80_to_gcm_rtcp_muxed) {
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
     EXPECT_EQ(r.stats.at("rtcp").get<uint64_t>(), sum.rtcp_packets);
     ASSERT_EQ(libsrtp_pass(d / "out.pcap", d / "back.pcap", gcm128, kout, false), total);
-    EXPECT_EQ(frames(d / "back.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "back.pcap"), reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0)));
     // The output really is GCM: the input key no longer opens it.
     EXPECT_EQ(libsrtp_pass(d / "out.pcap", d / "no.pcap", cm80, kin, false), 0u);
 }
@@ -187,7 +211,8 @@ TEST(pmd, authenticate_only_forwards_unchanged_drops_forged_and_replayed) {
     EXPECT_EQ(status(r.stats, "auth_fail"), 1u) << r.out;
     EXPECT_EQ(status(r.stats, "replay_duplicate"), 1u) << r.out;
     expect_accounted(r.stats);
-    EXPECT_EQ(frames(d / "out.pcap"), expected);
+    // Unchanged from the IP header on; the Ethernet header is addressed back to the sender.
+    EXPECT_EQ(frames(d / "out.pcap"), reflected(expected, reported_mac(r.out, 0)));
 }
 
 // (f): IPv6, unprotect, RTCP on port + 1.
@@ -200,7 +225,7 @@ TEST(pmd, ipv6_unprotect) {
     auto r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows_for(sum, leg("in", cm80, key)), d.p.string());
     ASSERT_EQ(r.code, 0) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
-    EXPECT_EQ(frames(d / "out.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "out.pcap"), reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0)));
 }
 
 // send_from / send_to rewrite addresses and ports, with correct IP and UDP checksums.
@@ -368,7 +393,7 @@ TEST(pmd, exception_port_round_trip_over_net_ring) {
     EXPECT_EQ(r.stats.at("exception_dropped").get<uint64_t>(), 0u) << r.out;
     const auto out = frames(d / "out.pcap");
     ASSERT_EQ(out.size(), sum.rtp_packets + exc.size());
-    const auto plain = frames(d / "plain.pcap");
+    const auto plain = reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0));
     std::size_t next_plain = 0, next_exc = 0;
     for (const auto& f : out) {
         if (next_exc < exc.size() && f == exc[next_exc]) ++next_exc;
@@ -403,8 +428,88 @@ TEST(pmd, two_ports_pair_up_and_tx_port_overrides) {
     EXPECT_EQ(r.stats.at("ports").at(1).at("tx").get<uint64_t>(), total) << r.out;
     r = run_pmd(d / "srtp.pcap", d / "out0.pcap", flows, d.p.string(), "--tx-port 0", "--vdev=net_pcap1,tx_pcap=" + (d / "out1.pcap"));
     ASSERT_EQ(r.code, 0) << r.out;
-    EXPECT_EQ(frames(d / "out0.pcap"), frames(d / "plain.pcap"));
+    EXPECT_EQ(frames(d / "out0.pcap"), reflected(frames(d / "plain.pcap"), reported_mac(r.out, 0)));
     EXPECT_EQ(frames(d / "out1.pcap").size(), 0u);
+}
+
+/// Every frame of `fl` with its Ethernet destination and source set.
+frame_list addressed(frame_list fl, const pmd::mac_address& dst, const pmd::mac_address& src) {
+    for (auto& f : fl) {
+        std::memcpy(f.data(), dst.b.data(), 6);
+        std::memcpy(f.data() + 6, src.b.data(), 6);
+    }
+    return fl;
+}
+
+// Ethernet addressing of processed frames (pmd/next_hop.hpp): the flow's next_hop_mac, else the
+// tx port's --next-hop-mac, else (same port) back to the sender, else (another port, no next hop
+// known) the header as it arrived; always from the tx port's own MAC; --l2 keep touches nothing.
+TEST(pmd, l2_next_hop_rules) {
+    tmpdir d("srtpo-pmd-test");
+    auto g = capture();
+    g.calls = 2;
+    g.rtcp_interval = 0;
+    const auto sum = net::write_rtp_capture(d / "plain.pcap", g);
+    const auto key = random_key(30, 14);
+    ASSERT_EQ(libsrtp_pass(d / "plain.pcap", d / "srtp.pcap", cm80, key, true), sum.rtp_packets);
+    const auto plain = frames(d / "plain.pcap");
+    const auto gw = pmd::parse_mac("02:00:5e:00:00:09").value(), own = pmd::parse_mac("02:00:5e:00:00:0a").value();
+    // Call 0's flow names its own next hop; call 1's falls back to the port's.
+    const auto& s0 = sum.streams.at(0);
+    std::string flows;
+    for (const auto& st : sum.streams) {
+        flows += "[[flow]]\nmatch = \"" + endpoint_text(st.dst, st.dst_port) + "\"\n" + leg("in", cm80, key);
+        if (st.dst == s0.dst && st.dst_port == s0.dst_port) flows += "next_hop_mac = \"" + pmd::to_string(own) + "\"\n";
+    }
+    auto r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows, d.p.string(), "--next-hop-mac " + pmd::to_string(gw));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), sum.rtp_packets) << r.out;
+    EXPECT_NE(r.out.find("L2 route, next hop 02:00:5e:00:00:09"), std::string::npos) << r.out;
+    const auto mac0 = reported_mac(r.out, 0);
+    const auto out = frames(d / "out.pcap");
+    ASSERT_EQ(out.size(), plain.size());
+    std::size_t own_hop = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        const auto u = net::parse_udp_frame(plain[i], net::link_type::ethernet);
+        ASSERT_TRUE(u.ok());
+        const bool first = u.dst == s0.dst && u.dst_port == s0.dst_port;
+        own_hop += first;
+        EXPECT_EQ(out[i], addressed({plain[i]}, first ? own : gw, mac0).front()) << i;
+    }
+    EXPECT_GT(own_hop, 0u);
+    EXPECT_LT(own_hop, out.size());
+
+    // --l2 keep: the Ethernet header as it arrived, next hops or not.
+    r = run_pmd(d / "srtp.pcap", d / "out.pcap", flows, d.p.string(), "--l2 keep --next-hop-mac " + pmd::to_string(gw));
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(frames(d / "out.pcap"), plain);
+
+    // Two ports: port 0's frames leave on port 1, whose next hop is given; from port 1's MAC.
+    r = run_pmd(d / "srtp.pcap", d / "out0.pcap", flows_for(sum, leg("in", cm80, key)), d.p.string(), "--next-hop-mac 1=" + pmd::to_string(gw),
+                "--vdev=net_pcap1,tx_pcap=" + (d / "out1.pcap"));
+    ASSERT_EQ(r.code, 0) << r.out;
+    const auto mac1 = reported_mac(r.out, 1);
+    EXPECT_NE(mac1, reported_mac(r.out, 0));
+    EXPECT_EQ(frames(d / "out1.pcap"), addressed(plain, gw, mac1));
+}
+
+// Bad L2 options: exit 2 with the reason.
+TEST(pmd, l2_option_errors_exit_2) {
+    tmpdir d("srtpo-pmd-test");
+    write_frames(d / "in.pcap", {});
+    const std::string flows = "[[flow]]\nmatch = \"192.0.2.2:5006\"\n";
+    const std::pair<const char*, const char*> cases[] = {
+        {"--l2 bridge", "--l2: expected route or keep"},
+        {"--next-hop-mac ff:ff:ff:ff:ff:ff", "a group (multicast or broadcast) address cannot be a next hop"},
+        {"--next-hop-mac 02:00:5e:00:00", "expected a MAC address"},
+        {"--next-hop-mac 02:00:5e:00:00:01 --next-hop-mac 02:00:5e:00:00:02", "given twice for all ports"},
+        {"--next-hop-mac 7=02:00:5e:00:00:01", "--next-hop-mac: port 7 does not exist"},
+    };
+    for (const auto& [args, msg] : cases) {
+        auto r = run_pmd(d / "in.pcap", d / "out.pcap", flows, d.p.string(), args);
+        EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+        EXPECT_NE(r.out.find(msg), std::string::npos) << args << "\n" << r.out;
+    }
 }
 
 /// Sends one command to a DPDK telemetry v2 socket and returns the reply ("" on failure).
@@ -533,11 +638,12 @@ TEST(pmd, two_workers_transcrypt_per_stream_order_and_state) {
     // Queue by destination address + port / 2 (P and P + 1 together): a stand-in for the NIC's hash.
     auto queue_of = [](const net::udp_frame& u) { return static_cast<std::size_t>(u.dst.bytes[3]) + u.dst_port / 2u; };
     const auto in_q = split_by(frames(d / "srtp.pcap"), 2, queue_of);
-    const auto plain_q = split_by(frames(d / "plain.pcap"), 2, queue_of);
+    auto plain_q = split_by(frames(d / "plain.pcap"), 2, queue_of);
     ASSERT_FALSE(in_q[0].empty());
     ASSERT_FALSE(in_q[1].empty());
     auto r = run_two_workers(d, in_q, flows_for(sum, leg("in", cm80, kin) + leg("out", gcm128, kout)));
     ASSERT_EQ(r.code, 0) << r.out;
+    for (auto& q : plain_q) q = reflected(std::move(q), reported_mac(r.out, 0));
     EXPECT_NE(r.out.find("2 workers"), std::string::npos) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), total) << r.out;
     EXPECT_EQ(r.stats.at("drops").at("not_owner").get<uint64_t>(), 0u);

@@ -141,6 +141,10 @@ def exchange(auto):
         subprocess.run(["ip", "addr", "add", "10.199.3.1/24", "dev", ifa], check=True)
         with open("/sys/class/net/%s/address" % ifa) as f:
             mac_a = bytes.fromhex(f.read().strip().replace(":", ""))
+        # The kernel side of port 0 is the media peer's station (mac_a). Its frame is addressed
+        # to the pmd's port (any MAC but mac_a: the port is promiscuous); the pmd must send the
+        # result back to mac_a (pmd/next_hop.hpp rule 3), or the kernel drops it as not its own.
+        to_port = bytes.fromhex("02aabbccdd01")
         media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         media.bind(("10.199.3.1", media_port))
         media.settimeout(0.5)
@@ -148,7 +152,7 @@ def exchange(auto):
         got = None
         for attempt in range(10):
             rtp = rtp[:2] + struct.pack("!H", attempt + 1) + rtp[4:]
-            pkt.send(mac_a + src_mac + b"\x08\x00" + ipv4("10.199.3.2", "10.199.2.1", struct.pack("!HHHH", 5004, 22000, 8 + len(rtp), 0) + rtp))
+            pkt.send(to_port + mac_a + b"\x08\x00" + ipv4("10.199.3.2", "10.199.2.1", struct.pack("!HHHH", 5004, 22000, 8 + len(rtp), 0) + rtp))
             try:
                 got = media.recvfrom(2048)
                 break
