@@ -10,10 +10,10 @@
 
 namespace srtpo::bench {
 
-inline std::string random_b64_key(std::size_t n) {
+/// base64 (RFC 4648 §4) of `p`.
+inline std::string to_b64(const std::vector<unsigned char>& p) {
     static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::vector<unsigned char> p(n);
-    RAND_bytes(p.data(), static_cast<int>(n));
+    const std::size_t n = p.size();
     std::string out;
     for (std::size_t i = 0; i < n; i += 3) {
         const unsigned v = (p[i] << 16) | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
@@ -24,5 +24,14 @@ inline std::string random_b64_key(std::size_t n) {
     }
     return out;
 }
+
+/// n random octets (OpenSSL's RAND_bytes).
+inline std::vector<unsigned char> random_bytes(std::size_t n) {
+    std::vector<unsigned char> p(n);
+    RAND_bytes(p.data(), static_cast<int>(n));
+    return p;
+}
+
+inline std::string random_b64_key(std::size_t n) { return to_b64(random_bytes(n)); }
 
 } // namespace srtpo::bench
