@@ -46,7 +46,15 @@ struct index_match {
     bool alias = false; ///< the key is Entry::key with port + 1
 };
 
-template <class Entry>
+/// Hooks at the points where a concurrent writer and reader interleave; no-ops in srtpo-pmd.
+/// The concurrency test widens these windows (delays) so that its interleavings are not left
+/// to the scheduler of a busy two-core machine.
+struct no_index_hooks {
+    static void reader_between_loads() noexcept {}
+    static void writer_after_store() noexcept {}
+};
+
+template <class Entry, class Hooks = no_index_hooks>
 class flow_index {
 public:
     static constexpr unsigned slots_per_bucket = 3;
@@ -129,10 +137,13 @@ public:
                     auto& c = _b[(home + j) & _mask].displaced;
                     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                 }
+                Hooks::writer_after_store();
                 // Release: a reader that loads this word also sees the slot's last clear (ref = 0),
                 // so it cannot pair the word with the slot's previous ref.
                 s.word.store(word_of(k, h), std::memory_order_release);
+                Hooks::writer_after_store();
                 s.ref.store(make_ref(e, alias, tag), std::memory_order_release);
+                Hooks::writer_after_store();
                 ++_count;
                 return insert_status::ok;
             }
@@ -148,6 +159,7 @@ public:
         slot* s = writer_slot(k, nullptr);
         if (!s) return false;
         s->ref.store(make_ref(e, alias, tag), std::memory_order_release);
+        Hooks::writer_after_store();
         return true;
     }
 
@@ -157,6 +169,7 @@ public:
         slot* s = writer_slot(k, &dist);
         if (!s) return false;
         s->ref.store(0, std::memory_order_release);
+        Hooks::writer_after_store();
         const std::size_t home = hash(k) & _mask;
         for (std::size_t j = 0; j < dist; ++j) {
             auto& c = _b[(home + j) & _mask].displaced;
@@ -280,9 +293,11 @@ private:
     static uint64_t stable_ref(const slot& s, uint64_t w) noexcept {
         for (;;) {
             const uint64_t r1 = s.ref.load(std::memory_order_acquire);
+            Hooks::reader_between_loads();
             // Acquire on the word (not a standalone fence, which ThreadSanitizer does not model;
             // the same form as table/seqlock.hpp): the second ref load cannot move above it.
             if (r1 == 0 || s.word.load(std::memory_order_acquire) != w) return 0;
+            Hooks::reader_between_loads();
             if (s.ref.load(std::memory_order_relaxed) == r1) return r1;
             // The writer changed the slot meanwhile: read it again.
         }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <random>
 #include <thread>
@@ -61,28 +62,48 @@ flow_key plus1(flow_key k) {
     return k;
 }
 
+/// Delays at the index's interleaving points (flow_index.hpp hooks): a short random spin, now and
+/// then a yield, so that readers and the writer really overlap in the windows the slot re-check
+/// and the probe-path counters protect, even with more threads than free cores.
+struct delay_hooks {
+    static void pause() noexcept {
+        thread_local std::minstd_rand rng(std::hash<std::thread::id>{}(std::this_thread::get_id()) & 0xffff);
+        const auto r = rng();
+        if (r % 16 == 0) {
+            std::this_thread::yield();
+            return;
+        }
+        std::atomic<unsigned> spin{0}; // a loop the compiler keeps
+        for (unsigned i = 0; i < r % 64; ++i) spin.fetch_add(1, std::memory_order_relaxed);
+    }
+    static void reader_between_loads() noexcept { pause(); }
+    static void writer_after_store() noexcept { pause(); }
+};
+
 /// An index with its memory (64-byte aligned, zeroed), freed after the index.
-struct fixture {
-    explicit fixture(uint32_t max_keys, uint64_t seed = 0x5eed) {
+template <class Index = index_t>
+struct basic_fixture {
+    explicit basic_fixture(uint32_t max_keys, uint64_t seed = 0x5eed) {
         const std::size_t n = index_t::memory_size(max_keys);
         mem = static_cast<std::byte*>(std::aligned_alloc(64, n));
         std::fill(mem, mem + n, std::byte{0});
-        idx = std::make_unique<index_t>(mem, max_keys, seed);
+        idx = std::make_unique<Index>(mem, max_keys, seed);
     }
-    ~fixture() {
+    ~basic_fixture() {
         idx.reset();
         std::free(mem);
     }
-    fixture(const fixture&) = delete;
-    fixture& operator=(const fixture&) = delete;
+    basic_fixture(const basic_fixture&) = delete;
+    basic_fixture& operator=(const basic_fixture&) = delete;
     test_entry* entry(const flow_key& k) {
         pool.push_back(std::make_unique<test_entry>(test_entry{k, static_cast<uint32_t>(pool.size())}));
         return pool.back().get();
     }
     std::byte* mem = nullptr;
-    std::unique_ptr<index_t> idx;
+    std::unique_ptr<Index> idx;
     std::vector<std::unique_ptr<test_entry>> pool;
 };
+using fixture = basic_fixture<>;
 
 TEST(FlowIndex, SizesAreOneCacheLinePerBucketAndLoadAtMostThreeQuarters) {
     for (uint32_t n : {1u, 64u, 1000u, 2'097'152u}) {
@@ -273,14 +294,15 @@ TEST(FlowIndex, CollisionsInATinyTable) {
 // One writer adds, removes and rekeys while readers look up: a key present throughout is never
 // missed, and no lookup ever returns an entry of another key. Entries are never freed during the
 // run (they stand for RCU-retired entries: the real registry frees them after a grace period).
-TEST(FlowIndex, ConcurrentWriterAndReaders) {
-    fixture f(18); // 8 buckets of 3 slots: probe paths cross buckets, and inserts hit "full"
+template <class Index>
+void concurrent_writer_and_readers(std::chrono::milliseconds run_for) {
+    basic_fixture<Index> f(18); // 8 buckets of 3 slots: probe paths cross buckets, and inserts hit "full"
     ASSERT_EQ(f.idx->buckets(), 8u);
     constexpr unsigned n_stable = 6, n_churn = 16;
     std::vector<flow_key> stable, churn;
     for (uint32_t i = 0; i < n_stable; ++i) stable.push_back(i % 2 ? key6(i, 6000) : key4(i, 6000));
     for (uint32_t i = 0; i < n_churn; ++i) churn.push_back(i % 2 ? key4(i + 100, 6000) : key6(i + 100, 6000));
-    for (const auto& k : stable) ASSERT_EQ(f.idx->insert(k, f.entry(k), false, 0), index_t::insert_status::ok);
+    for (const auto& k : stable) ASSERT_EQ(f.idx->insert(k, f.entry(k), false, 0), Index::insert_status::ok);
     // Every entry the writer makes stays allocated until the end (no address is reused).
     constexpr unsigned n_ops = 300'000;
     std::vector<std::unique_ptr<test_entry>> spare;
@@ -317,23 +339,32 @@ TEST(FlowIndex, ConcurrentWriterAndReaders) {
 
     std::mt19937 rng(7);
     std::vector<bool> present(n_churn);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    const auto deadline = std::chrono::steady_clock::now() + run_for;
     unsigned ops = 0;
     for (; ops < n_ops && std::chrono::steady_clock::now() < deadline; ++ops) {
         const auto what = rng() % 3;
         if (what == 0) { // rekey a stable key: a new entry for the same key, in place
             const auto& k = stable[rng() % n_stable];
             spare.push_back(std::make_unique<test_entry>(test_entry{k, ops}));
-            ASSERT_TRUE(f.idx->replace(k, spare.back().get(), false, static_cast<uint16_t>(ops)));
+            if (!f.idx->replace(k, spare.back().get(), false, static_cast<uint16_t>(ops))) {
+                ADD_FAILURE() << "replace of a present key failed";
+                break;
+            }
         } else { // add or remove a churn key (reusing freed slots along the stable keys' paths)
             const auto c = rng() % n_churn;
             if (present[c]) {
-                ASSERT_TRUE(f.idx->erase(churn[c]));
+                if (!f.idx->erase(churn[c])) {
+                    ADD_FAILURE() << "erase of a present key failed";
+                    break;
+                }
             } else {
                 spare.push_back(std::make_unique<test_entry>(test_entry{churn[c], ops}));
                 const auto st = f.idx->insert(churn[c], spare.back().get(), false, 0);
-                ASSERT_NE(st, index_t::insert_status::bad_pointer);
-                if (st != index_t::insert_status::ok) continue; // full: 18 keys at most
+                if (st == Index::insert_status::bad_pointer) {
+                    ADD_FAILURE() << "bad pointer";
+                    break;
+                }
+                if (st != Index::insert_status::ok) continue; // full: 18 keys at most
             }
             present[c] = !present[c];
         }
@@ -345,6 +376,13 @@ TEST(FlowIndex, ConcurrentWriterAndReaders) {
     EXPECT_GT(lookups.load(), 0u);
     EXPECT_GT(ops, 1000u);
     std::printf("concurrent: %u writer ops, %llu lookups\n", ops, static_cast<unsigned long long>(lookups.load()));
+}
+
+TEST(FlowIndex, ConcurrentWriterAndReaders) { concurrent_writer_and_readers<index_t>(std::chrono::milliseconds(600)); }
+
+// The same with delays at every interleaving point, so that the windows are really hit.
+TEST(FlowIndex, ConcurrentWriterAndReadersWithDelays) {
+    concurrent_writer_and_readers<flow_index<test_entry, delay_hooks>>(std::chrono::milliseconds(1500));
 }
 
 } // namespace
