@@ -2,6 +2,8 @@
 // classify: the pure part of the per-packet decision, with no DPDK types so that it can be unit
 // tested on byte spans. Frame parsing itself is srtpo::net::parse_udp_frame (bounds-checked).
 
+#include "flow_key.hpp"
+
 #include <srtpo/engine/rtp_header.hpp>
 #include <srtpo/net/udp_frame.hpp>
 
@@ -12,17 +14,7 @@
 
 namespace srtpo::pmd {
 
-/// Hash key of a flow: the local (destination) address family, address and UDP port. Fixed size
-/// and fully initialised (padding included) because rte_hash compares and hashes raw bytes.
-struct flow_key {
-    std::array<std::byte, 16> addr{};
-    uint16_t port = 0;
-    uint8_t family = 0;
-    uint8_t pad = 0;
-    friend bool operator==(const flow_key&, const flow_key&) = default;
-};
-static_assert(sizeof(flow_key) == 20);
-
+/// The key of a packet to `a`:`port`. Thread-safety: pure.
 inline flow_key make_flow_key(const net::ip_address& a, uint16_t port) noexcept {
     flow_key k;
     k.addr = a.bytes;

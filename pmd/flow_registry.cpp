@@ -1,11 +1,12 @@
 #include "flow_registry.hpp"
 
+#include <rte_eal.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
-#include <rte_prefetch.h>
+#include <rte_random.h>
 #include <rte_rcu_qsbr.h>
+
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,16 +20,8 @@ using engine::make_error;
 
 namespace {
 
-static_assert(sizeof(void*) == 8, "hash values pack id, binding and a flag into 64 bits");
-
-// Hash value: binding << 32 | id << 1 | rtcp_port. Plain integers, never pointers.
-void* encode(uint32_t id, uint32_t binding, bool rtcp_port) noexcept {
-    return reinterpret_cast<void*>(uintptr_t{binding} << 32 | uintptr_t{id} << 1 | (rtcp_port ? 1u : 0u));
-}
-flow_ref decode(const void* v) noexcept {
-    const auto x = reinterpret_cast<uintptr_t>(v);
-    return {static_cast<uint32_t>((x & 0xffffffffu) >> 1), static_cast<uint32_t>(x >> 32), (x & 1u) != 0};
-}
+/// The index keeps 15 bits of the binding serial in each slot (flow_index.hpp).
+uint16_t tag_of(const flow_entry& e) noexcept { return static_cast<uint16_t>(e.binding & 0x7fffu); }
 
 flow_key with_port(flow_key k, uint16_t port) noexcept {
     k.port = port;
@@ -38,10 +31,8 @@ flow_key with_port(flow_key k, uint16_t port) noexcept {
 } // namespace
 
 engine::result<std::unique_ptr<flow_registry>> flow_registry::create(uint32_t n_ids, unsigned max_workers, int socket_id) {
-    static std::atomic<unsigned> seq{0};
-    const std::string name = "srtpo_flows_" + std::to_string(seq++);
     std::unique_ptr<flow_registry> r(new flow_registry());
-    r->_entries = std::vector<std::atomic<uintptr_t>>(n_ids);
+    r->_entries.assign(n_ids, nullptr);
 
     const std::size_t sz = rte_rcu_qsbr_get_memsize(max_workers);
     r->_rcu = static_cast<rte_rcu_qsbr*>(rte_zmalloc_socket("srtpo_rcu", sz, RTE_CACHE_LINE_SIZE, socket_id));
@@ -49,131 +40,100 @@ engine::result<std::unique_ptr<flow_registry>> flow_registry::create(uint32_t n_
     if (rte_rcu_qsbr_init(r->_rcu, max_workers) != 0)
         return make_error(errc::invalid_argument, "flow registry: rte_rcu_qsbr_init: " + std::string(rte_strerror(rte_errno)));
 
-    rte_hash_parameters p{};
-    p.name = name.c_str();
-    // At most two keys per id (P and P + 1). The extendable bucket table makes every insert up to
-    // `entries` succeed, however unlucky the cuckoo paths (ext buckets are recycled through RCU).
-    p.entries = static_cast<uint32_t>(std::max<uint64_t>(64, uint64_t{n_ids} * 2));
-    p.key_len = sizeof(flow_key);
-    p.hash_func = rte_jhash;
-    p.hash_func_init_val = 0;
-    p.socket_id = socket_id;
-    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-    r->_h = rte_hash_create(&p);
-    if (!r->_h)
-        return make_error(errc::invalid_argument, "flow registry: rte_hash_create (" + std::to_string(p.entries) +
-                                                      " keys) failed: " + std::string(rte_strerror(rte_errno)));
-    rte_hash_rcu_config rc{};
-    rc.v = r->_rcu;
-    rc.mode = RTE_HASH_QSBR_MODE_DQ;
-    if (rte_hash_rcu_qsbr_add(r->_h, &rc) != 0)
-        return make_error(errc::invalid_argument, "flow registry: rte_hash_rcu_qsbr_add: " + std::string(rte_strerror(rte_errno)));
+    // At most two keys per id (P and P + 1); the index keeps its load factor <= 3/4 at that count.
+    const auto max_keys = static_cast<uint32_t>(std::clamp<uint64_t>(uint64_t{n_ids} * 2, 64, UINT32_MAX / 2));
+    r->_index_bytes = flow_index<flow_entry>::memory_size(max_keys);
+    if (rte_eal_has_hugepages()) {
+        r->_index_mem = rte_zmalloc_socket("srtpo_flow_index", r->_index_bytes, RTE_CACHE_LINE_SIZE, socket_id);
+    } else {
+        // EAL on anonymous 4 KiB memory (--no-huge): a private mapping the kernel may back with
+        // transparent huge pages, so that a probe is not also a page walk (docs/PERFORMANCE.md §5).
+        void* m = mmap(nullptr, r->_index_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            (void)madvise(m, r->_index_bytes, MADV_HUGEPAGE); // best effort: THP may be off
+            r->_index_mem = m;
+            r->_index_mmapped = true;
+        }
+    }
+    if (!r->_index_mem)
+        return make_error(errc::invalid_argument, "flow registry: no memory for the flow index (" + std::to_string(max_keys) +
+                                                      " keys, " + std::to_string(r->_index_bytes) + " bytes)");
+    // A random seed: which keys share a bucket is not predictable from outside.
+    r->_index = std::make_unique<flow_index<flow_entry>>(r->_index_mem, max_keys, rte_rand());
     return r;
 }
 
 flow_registry::~flow_registry() {
     for (uint32_t id = 0; id < _entries.size(); ++id) delete current(id);
     for (auto& r : _retired) delete r.e;
-    if (_h) rte_hash_free(_h);
+    _index.reset();
+    if (_index_mmapped) munmap(_index_mem, _index_bytes);
+    else rte_free(_index_mem);
     rte_free(_rcu);
 }
 
-uint64_t flow_registry::lookup_bulk(const flow_key* const* keys, unsigned n, flow_ref* out) const noexcept {
-    void* data[RTE_HASH_LOOKUP_BULK_MAX];
-    uint64_t hit = 0;
-    n = std::min<unsigned>(n, RTE_HASH_LOOKUP_BULK_MAX);
-    if (n == 0) return 0;
-    rte_hash_lookup_bulk_data(_h, reinterpret_cast<const void**>(const_cast<const flow_key**>(keys)), n, &hit, data);
-    for (unsigned i = 0; i < n; ++i)
-        if (hit >> i & 1u) out[i] = decode(data[i]);
-    return hit;
-}
-
-void flow_registry::resolve_bulk(const flow_ref* refs, uint64_t hit, unsigned n, flow_entry** out) const noexcept {
-    for (unsigned i = 0; i < n; ++i)
-        if (hit >> i & 1u) rte_prefetch0(&_entries[refs[i].id]);
-    for (unsigned i = 0; i < n; ++i) out[i] = hit >> i & 1u ? resolve(refs[i]) : nullptr;
-}
-
-void flow_registry::store(uint32_t id, flow_entry* e) noexcept {
-    const auto p = reinterpret_cast<uintptr_t>(e);
-    if (p & ~ptr_mask) std::abort(); // a pointer beyond 48 bits would break the tag (never on Linux without a hint)
-    _entries[id].store(e ? p | uintptr_t{e->binding & tag_mask} << tag_shift : 0, std::memory_order_release);
-}
-
-engine::result<void> flow_registry::bind(const flow_entry& e) {
-    void* v = nullptr;
-    if (rte_hash_lookup_data(_h, &e.key, &v) >= 0) {
-        const auto r = decode(v);
-        if (!r.rtcp_port && r.id != e.id)
-            return make_error(errc::invalid_argument, "duplicate match: the address and port are already bound by flow " + std::to_string(r.id));
-    } else {
-        ++_keys;
-    }
-    // An existing implicit binding (another entry's RTCP port) is overwritten: explicit wins.
-    if (int rc = rte_hash_add_key_data(_h, &e.key, encode(e.id, e.binding, false)); rc < 0) {
-        --_keys;
-        return make_error(errc::invalid_argument, "flow table full (rte_hash_add_key_data: " + std::string(rte_strerror(-rc)) + ")");
+engine::result<void> flow_registry::bind(flow_entry& e) {
+    using status = flow_index<flow_entry>::insert_status;
+    if (const auto m = _index->writer_find(e.key); m.entry) {
+        if (!m.alias && m.entry->id != e.id)
+            return make_error(errc::invalid_argument, "duplicate match: the address and port are already bound by flow " + std::to_string(m.entry->id));
+        // Another entry's implicit RTCP port: explicit wins, in one store.
+        (void)_index->replace(e.key, &e, false, tag_of(e));
+    } else if (const auto st = _index->insert(e.key, &e, false, tag_of(e)); st != status::ok) {
+        return make_error(errc::invalid_argument, st == status::full ? "flow table full (the pmd's flow index holds " + std::to_string(_index->size()) + " keys)"
+                                                                    : std::string("flow registry: entry address beyond 48 bits"));
     }
     if (e.proto == table::flow_proto::rtp && e.key.port != 65535) {
         const auto k1 = with_port(e.key, static_cast<uint16_t>(e.key.port + 1));
-        if (rte_hash_lookup(_h, &k1) < 0 && rte_hash_add_key_data(_h, &k1, encode(e.id, e.binding, true)) >= 0) ++_keys;
+        // No room for the implicit port is not an error: explicit bindings come first.
+        if (!_index->writer_find(k1).entry) (void)_index->insert(k1, &e, true, tag_of(e));
     }
     return {};
 }
 
 void flow_registry::unbind(const flow_entry& e) {
-    void* v = nullptr;
-    if (rte_hash_lookup_data(_h, &e.key, &v) >= 0) {
-        const auto r = decode(v);
-        if (!r.rtcp_port && r.id == e.id) {
-            (void)rte_hash_del_key(_h, &e.key);
-            --_keys;
-            // An `rtp` entry on port - 1 gets its implicit RTCP port back.
-            if (e.key.port > 0) {
-                const auto k0 = with_port(e.key, static_cast<uint16_t>(e.key.port - 1));
-                void* v0 = nullptr;
-                if (rte_hash_lookup_data(_h, &k0, &v0) >= 0) {
-                    const auto r0 = decode(v0);
-                    const flow_entry* o = current(r0.id);
-                    if (!r0.rtcp_port && o && o->proto == table::flow_proto::rtp &&
-                        rte_hash_add_key_data(_h, &e.key, encode(o->id, o->binding, true)) >= 0)
-                        ++_keys;
-                }
-            }
+    if (const auto m = _index->writer_find(e.key); m.entry == &e && !m.alias) {
+        (void)_index->erase(e.key);
+        // An `rtp` entry on port - 1 gets its implicit RTCP port back.
+        if (e.key.port > 0) {
+            const auto k0 = with_port(e.key, static_cast<uint16_t>(e.key.port - 1));
+            const auto m0 = _index->writer_find(k0);
+            if (m0.entry && !m0.alias && m0.entry->proto == table::flow_proto::rtp && current(m0.entry->id) == m0.entry)
+                (void)_index->insert(e.key, m0.entry, true, tag_of(*m0.entry));
         }
     }
     if (e.proto == table::flow_proto::rtp && e.key.port != 65535) {
         const auto k1 = with_port(e.key, static_cast<uint16_t>(e.key.port + 1));
-        if (rte_hash_lookup_data(_h, &k1, &v) >= 0) {
-            const auto r = decode(v);
-            if (r.rtcp_port && r.id == e.id) {
-                (void)rte_hash_del_key(_h, &k1);
-                --_keys;
-            }
-        }
+        if (const auto m1 = _index->writer_find(k1); m1.entry == &e && m1.alias) (void)_index->erase(k1);
     }
 }
 
 engine::result<void> flow_registry::publish(std::unique_ptr<flow_entry> e) {
+    if (reinterpret_cast<uintptr_t>(e.get()) >> 48)
+        return make_error(errc::invalid_argument, "flow registry: entry address beyond 48 bits"); // never on Linux without a hint
     flow_entry* cur = current(e->id);
     if (cur && cur->key == e->key && cur->proto == e->proto) {
+        // A rekey: the same keys now lead to the new entry, each swapped in one store, so a
+        // worker finds the old entry or the new one, never neither.
         e->binding = cur->binding;
         flow_entry* n = e.release();
-        store(n->id, n);
+        _entries[n->id] = n;
+        if (const auto m = _index->writer_find(n->key); m.entry == cur && !m.alias) (void)_index->replace(n->key, n, false, tag_of(*n));
+        if (n->proto == table::flow_proto::rtp && n->key.port != 65535) {
+            const auto k1 = with_port(n->key, static_cast<uint16_t>(n->key.port + 1));
+            if (const auto m1 = _index->writer_find(k1); m1.entry == cur && m1.alias) (void)_index->replace(k1, n, true, tag_of(*n));
+        }
         retire(cur, n->pred == cur ? n : nullptr);
         return {};
     }
     if (cur) remove(e->id);
     e->binding = ++_next_binding;
-    // Published before its keys are bound: a worker that finds a key finds the entry.
     flow_entry* n = e.release();
-    store(n->id, n);
     if (auto b = bind(*n); !b) {
-        store(n->id, nullptr);
-        retire(n, nullptr);
+        retire(n, nullptr); // nothing was bound: no worker can have seen it, but one path frees entries
         return b;
     }
+    _entries[n->id] = n;
     ++_published;
     return {};
 }
@@ -182,7 +142,7 @@ void flow_registry::remove(uint32_t id) {
     flow_entry* cur = current(id);
     if (!cur) return;
     unbind(*cur);
-    store(id, nullptr);
+    _entries[id] = nullptr;
     --_published;
     retire(cur, nullptr);
 }

@@ -2,24 +2,25 @@
 // flow_registry: the pmd's private lock-free lookup (issue 5 item 2). Workers never read the
 // shared-memory table; they see only this:
 //
-//   rte_hash (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF):  flow_key -> (id, binding, rtcp_port)
-//   std::atomic<flow_entry*> entries[id]               id = table slot (stable), or a static flow
+//   flow_index (flow_index.hpp, ADR 0015):  flow_key -> (flow_entry*, rtcp_port) in 64-byte buckets
+//   entries[id] (writer's view only)       id = table slot (stable), or a static flow
 //
 // One writer thread at a time (the main thread while loading static flows, then the sync thread)
 // adds, replaces and removes entries; any number of workers look up concurrently without locks.
 // A replaced or removed entry is retired, and freed (its sessions zeroize their keys) only after
 // an RCU grace period (rte_rcu_qsbr): every worker reports a quiescent state once per loop
-// iteration, between bursts, when it holds no entry pointer. The hash frees deleted key slots
-// through the same QSBR variable (rte_hash_rcu_qsbr_add, defer-queue mode).
+// iteration, between bursts, when it holds no entry pointer. Index slots are reused at once: a
+// reader checks a slot's ref around its key word (flow_index.hpp), never a freed entry.
 //
 // Keys: an entry of proto `rtp` binds its port P and, unless another entry binds P + 1
 // explicitly, P + 1 as its RTCP port (RFC 3550 §11); `mux` (RFC 5761) and `rtcp` bind P only. An
 // explicit binding replaces an implicit one, and the implicit one comes back when the explicit
-// entry goes. A hash value carries the id's `binding` serial: a worker that looked a key up just
-// before its id was rebound to another key sees a different serial and drops the packet as
-// no_flow instead of running another flow's keys on it.
+// entry goes. A worker reads a key's binding and its entry pointer from one index slot (one
+// consistent pair), so it can never run another flow's keys on a packet; the entry's `binding`
+// serial (new for each key binding of an id, kept by a rekey) is the slot's 15-bit tag.
 
 #include "flow_entry.hpp"
+#include "flow_index.hpp"
 
 #include <srtpo/engine/result.hpp>
 
@@ -28,21 +29,16 @@
 #include <memory>
 #include <vector>
 
-struct rte_hash;
 struct rte_rcu_qsbr;
 
 namespace srtpo::pmd {
 
-/// What a key maps to.
-struct flow_ref {
-    uint32_t id = 0;
-    uint32_t binding = 0;
-    bool rtcp_port = false; ///< the key is the RTCP port (P + 1) of an `rtp` entry
-};
+/// What a key maps to, for a worker: the entry (valid until the worker's next quiescent state).
+using flow_match = index_match<flow_entry>;
 
 class flow_registry {
 public:
-    /// `n_ids` entry slots, `max_workers` RCU reader threads. Allocates (DPDK memory for the hash
+    /// `n_ids` entry slots, `max_workers` RCU reader threads. Allocates (DPDK memory for the index
     /// and the QSBR variable). Errors name the DPDK call that failed.
     static engine::result<std::unique_ptr<flow_registry>> create(uint32_t n_ids, unsigned max_workers, int socket_id);
     /// Frees every entry, current and retired. Precondition: no worker runs any more.
@@ -52,18 +48,12 @@ public:
 
     // ---- workers (any number, concurrently with the writer; noexcept, no allocation) ----
 
-    /// Looks up n <= 64 keys; bit i of the result is set when keys[i] matched, then out[i] says what.
-    uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, flow_ref* out) const noexcept;
-    /// The entry for a looked-up key, or null if it went away or the id was rebound meanwhile.
-    /// The check does not touch the entry: the slot holds the pointer tagged with the low 16 bits
-    /// of its binding (user-space pointers fit in 48 bits; publish() checks).
-    flow_entry* resolve(const flow_ref& r) const noexcept {
-        const uintptr_t v = _entries[r.id].load(std::memory_order_acquire);
-        return (v >> tag_shift) == (r.binding & tag_mask) ? reinterpret_cast<flow_entry*>(v & ptr_mask) : nullptr;
+    /// Looks up n <= 64 keys; bit i of the result is set when keys[i] matched, then out[i] says
+    /// what (the entry, and whether the key is its implicit RTCP port P + 1); other out[i] are left
+    /// alone. The found entries are prefetched for the caller.
+    uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, flow_match* out) const noexcept {
+        return _index->lookup_bulk(keys, n, out);
     }
-    /// resolve() for the hits of one lookup_bulk (others: null), with the id slots prefetched
-    /// first so that their cache misses overlap.
-    void resolve_bulk(const flow_ref* refs, uint64_t hit, unsigned n, flow_entry** out) const noexcept;
     rte_rcu_qsbr* rcu() const noexcept { return _rcu; }
 
     // ---- writer (one thread at a time) ----
@@ -71,25 +61,25 @@ public:
     /// Publishes `e` at e->id. If the id holds an entry with the same key and proto, `e` replaces
     /// it under the same binding (a rekey: set e->pred to current(e->id) first to have its state
     /// adopted); otherwise the old entry's keys are unbound and e's bound. Errors (nothing
-    /// changed): the key is bound explicitly by another id ("duplicate match"), the hash is full.
+    /// changed): the key is bound explicitly by another id ("duplicate match"), the index is full.
     engine::result<void> publish(std::unique_ptr<flow_entry> e);
     /// Unbinds and retires the entry at `id`, if any.
     void remove(uint32_t id);
     /// The published entry at `id` (writer's view), or null.
-    flow_entry* current(uint32_t id) const noexcept {
-        return reinterpret_cast<flow_entry*>(_entries[id].load(std::memory_order_relaxed) & ptr_mask);
-    }
+    flow_entry* current(uint32_t id) const noexcept { return _entries[id]; }
     /// Frees retired entries whose grace period is over. Returns how many are still waiting.
     std::size_t reclaim();
 
     uint32_t size() const noexcept { return static_cast<uint32_t>(_entries.size()); }
     std::size_t published() const noexcept { return _published; }
-    std::size_t keys() const noexcept { return _keys; }
+    std::size_t keys() const noexcept { return _index->size(); }
+    /// Bytes of the index (its buckets), for the memory-per-flow figures.
+    std::size_t index_bytes() const noexcept { return _index_bytes; }
     uint64_t freed() const noexcept { return _freed; }
 
 private:
     flow_registry() = default;
-    engine::result<void> bind(const flow_entry& e);
+    engine::result<void> bind(flow_entry& e);
     void unbind(const flow_entry& e);
     void retire(flow_entry* old, flow_entry* successor);
     bool ready(const flow_entry& e) const noexcept;
@@ -100,17 +90,16 @@ private:
         bool started = false;
     };
 
-    rte_hash* _h = nullptr;
+    void* _index_mem = nullptr; ///< the buckets: DPDK memory on hugepages, else an anonymous mapping (THP)
+    std::size_t _index_bytes = 0;
+    bool _index_mmapped = false;
+    std::unique_ptr<flow_index<flow_entry>> _index;
     rte_rcu_qsbr* _rcu = nullptr;
-    static constexpr unsigned tag_shift = 48;
-    static constexpr uintptr_t ptr_mask = (uintptr_t{1} << tag_shift) - 1;
-    static constexpr uint32_t tag_mask = 0xffff;
-    void store(uint32_t id, flow_entry* e) noexcept;
 
-    std::vector<std::atomic<uintptr_t>> _entries; ///< tagged pointers (0: none)
+    std::vector<flow_entry*> _entries; ///< the writer's view: published entry per id (null: none)
     std::vector<retired_entry> _retired;
     uint32_t _next_binding = 0;
-    std::size_t _published = 0, _keys = 0;
+    std::size_t _published = 0;
     uint64_t _freed = 0;
 };
 

@@ -160,11 +160,9 @@ bool worker::poll(const queue_io& q) noexcept {
         ++nkeys;
     }
 
-    // 2. one bulk lookup for the burst.
-    std::array<flow_ref, engine::max_burst> refs;
+    // 2. one bulk lookup for the burst (the entries come back prefetched).
+    std::array<flow_match, engine::max_burst> refs;
     const uint64_t hit = _reg.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
-    std::array<flow_entry*, engine::max_burst> entries;
-    _reg.resolve_bulk(refs.data(), hit, nkeys, entries.data());
     ++_burst_serial;
 
     // 3. ops, grouped into the four classes.
@@ -172,7 +170,7 @@ bool worker::poll(const queue_io& q) noexcept {
     std::array<uint8_t, cls_count> nops{};
     for (unsigned k = 0; k < nkeys; ++k) {
         slot& s = slots[key_slot[k]];
-        flow_entry* e = entries[k];
+        flow_entry* e = hit >> k & 1u ? refs[k].entry : nullptr;
         if (!e) {
             _st.drop(drop_reason::no_flow);
             s.exc = true;
@@ -190,8 +188,8 @@ bool worker::poll(const queue_io& q) noexcept {
         flow_entry& fl = *e;
         if (fl.static_index != no_static_index) ++_st.flows[fl.static_index].rx;
         auto* payload = rte_pktmbuf_mtod(s.m, std::byte*) + s.f.payload_offset;
-        s.rtcp_port = refs[k].rtcp_port;
-        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].rtcp_port || fl.proto == table::flow_proto::rtcp);
+        s.rtcp_port = refs[k].alias;
+        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].alias || fl.proto == table::flow_proto::rtcp);
         if (fl.live) {
             // The SSRC whose progress the status entry shows (RFC 3550 §5.1 / §6.4.1 offsets).
             const std::size_t at = s.kind == media_kind::rtcp ? 4 : 8;

@@ -41,11 +41,13 @@ setup build-asan -Db_sanitize=address,undefined -Db_lundef=false -Doptimization=
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
   run build-asan "" --no-suite fuzz --timeout-multiplier 2 || rc=1
 
-echo "== session table under ThreadSanitizer (one writer, reader threads and processes)"
-# Only the table's tests: TSan checks the seqlock/doorbell protocol; the rest is covered above.
+echo "== session table and pmd flow index under ThreadSanitizer (one writer, reader threads and processes)"
+# Only the table's tests and the pmd's flow index (header-only, built without DPDK): TSan checks
+# the seqlock/doorbell protocol and the index's slot re-check (ADR 0015); the rest is covered above.
 setup build-tsan -Db_sanitize=thread -Db_lundef=false -Dbench=false -Dpmd=disabled "${fast[@]}" && \
   TSAN_OPTIONS=halt_on_error=1 \
-  run build-tsan "$(sed -n "s/^  '\([a-z_]*\)': '.*_test.cpp',$/tests\/table\/table_\1_test/p" tests/table/meson.build)" --suite table || rc=1
+  run build-tsan "$(sed -n "s/^  '\([a-z_]*\)': '.*_test.cpp',$/tests\/table\/table_\1_test/p" tests/table/meson.build) tests/flow_index/flow_index_test" \
+    --suite table --suite flow_index || rc=1
 
 # Only the fuzz targets are built here (not the daemons, tools or header checks again).
 echo "== libFuzzer targets (${SRTPO_FUZZ_SECONDS:-20} s each, two at a time)"
