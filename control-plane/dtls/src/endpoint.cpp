@@ -1,6 +1,8 @@
 #include <srtpo/cp/dtls/endpoint.hpp>
 
 #include "datagram_bio.hpp"
+#include "gnutls_association.hpp"
+#include "gnutls_identity.hpp"
 #include "ossl_ptr.hpp"
 
 #include <openssl/crypto.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace srtpo::cp::dtls {
 
@@ -112,7 +115,10 @@ struct endpoint::callbacks {
             *al = SSL_AD_DECODE_ERROR;
             return SSL_CLIENT_HELLO_ERROR;
         }
-        auto order = select_profiles(ep->_cfg.profiles, ext->profiles, ep->_cfg.selection);
+        // Only what OpenSSL can negotiate: a ClientHello whose best common profile is NULL went
+        // to GnuTLS unless our parser could not read it (e.g. fragmented; ADR 0014).
+        const auto ours = profiles_for(dtls_stack::openssl, ep->_cfg.profiles);
+        auto order = select_profiles(ours, ext->profiles, ep->_cfg.selection);
         auto list = order.empty() ? engine::result<std::string>(make_error(errc::invalid_argument, ""))
                                   : openssl_profile_list(order);
         if (!list) {
@@ -186,7 +192,9 @@ engine::result<std::shared_ptr<const context>> context::create(const certificate
                                        SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_cert_verify_callback(ctx.get(), &endpoint::callbacks::verify_cert, nullptr);
     SSL_CTX_set_client_hello_cb(ctx.get(), &endpoint::callbacks::client_hello, nullptr);
-    return std::shared_ptr<const context>(new context(cert, ctx.release()));
+    auto g = gnutls_identity::create(cert);
+    if (!g) return g.err();
+    return std::shared_ptr<const context>(new context(cert, ctx.release(), std::move(*g)));
 }
 
 context::~context() { SSL_CTX_free(static_cast<SSL_CTX*>(_ctx)); }
@@ -202,7 +210,12 @@ endpoint::~endpoint() {
 engine::result<std::unique_ptr<endpoint>> endpoint::create(std::shared_ptr<const context> ctx, endpoint_config cfg) {
     auto bad = [](std::string m) { return make_error(errc::invalid_argument, "dtls endpoint: " + std::move(m)); };
     if (!ctx) return bad("no context");
-    auto list = openssl_profile_list(cfg.profiles);
+    if (auto r = check_profile_list(cfg.profiles); !r) return r.err();
+    // The OpenSSL list may be empty (only NULL profiles): OpenSSL then refuses every ClientHello
+    // that our parser could not route to GnuTLS.
+    const auto openssl_profiles = profiles_for(dtls_stack::openssl, cfg.profiles);
+    engine::result<std::string> list{std::string{}};
+    if (!openssl_profiles.empty()) list = openssl_profile_list(openssl_profiles);
     if (!list) return list.err();
     if (cfg.mtu < 256) return bad("mtu below 256");
     if (cfg.timers.backoff < 1) return bad("backoff must be >= 1");
@@ -230,7 +243,7 @@ engine::result<void> endpoint::new_ssl() {
     SSL_set_options(s.get(), SSL_OP_NO_QUERY_MTU);
     // SSL_set_mtu returns the MTU it set, 0 if below the minimum.
     const bool ok = SSL_set_mtu(s.get(), _cfg.mtu) > 0 &&
-                    SSL_set_tlsext_use_srtp(s.get(), _profile_list.c_str()) == 0; // 0 = success
+                    (_profile_list.empty() || SSL_set_tlsext_use_srtp(s.get(), _profile_list.c_str()) == 0); // 0 = success
     if (!ok) {
         const auto m = first_ssl_error();
         ERR_clear_error();
@@ -262,11 +275,64 @@ engine::result<void> endpoint::restart(clock::time_point now, std::optional<std:
         if (remote->empty()) return make_error(errc::invalid_argument, "dtls endpoint: no remote fingerprint");
         _cfg.remote_fingerprints = std::move(*remote);
     }
+    _gnutls.reset();
+    _stack.reset();
+    _await_client_hello = false;
+    if (_cfg.role == dtls_role::client && client_stack(_cfg.profiles) == dtls_stack::gnutls) {
+        // One ClientHello carries every offered profile; with NULL and no GCM only GnuTLS can.
+        SSL_free(ssl_of(_ssl));
+        _ssl = nullptr;
+        if (auto r = start_gnutls(profiles_for(dtls_stack::gnutls, _cfg.profiles)); !r) return r;
+        _state = endpoint_state::handshaking;
+        _handshake_deadline = now + _cfg.timers.handshake_timeout;
+        _gnutls->drive({}); // queues the ClientHello
+        sync_gnutls(now);
+        return {};
+    }
     if (auto r = new_ssl(); !r) return r;
     _state = endpoint_state::handshaking;
     _handshake_deadline = now + _cfg.timers.handshake_timeout;
-    if (_cfg.role == dtls_role::client) drive(now); // queues the ClientHello
+    if (_cfg.role == dtls_role::client) {
+        _stack = dtls_stack::openssl;
+        drive(now); // queues the ClientHello
+    } else {
+        _await_client_hello = true; // the ClientHello's use_srtp picks the stack
+    }
     return {};
+}
+
+engine::result<void> endpoint::start_gnutls(std::vector<engine::suite> profiles) {
+    gnutls_association::settings s;
+    s.role = _cfg.role;
+    s.profiles = std::move(profiles);
+    s.remote = &_cfg.remote_fingerprints;
+    s.mtu = _cfg.mtu;
+    s.timers = _cfg.timers;
+    auto a = gnutls_association::create(_ctx->gnutls(), std::move(s), {&_out, &_events});
+    if (!a) return a.err();
+    _gnutls = std::move(*a);
+    _stack = dtls_stack::gnutls;
+    _peer_verified = false;
+    _profile.reset();
+    _retransmit_at.reset();
+    return {};
+}
+
+void endpoint::sync_gnutls(clock::time_point now) {
+    if (auto f = _gnutls->take_failure()) {
+        fail(f->reason, std::move(f->message));
+        return;
+    }
+    if (auto k = _gnutls->take_keys()) {
+        _state = endpoint_state::connected;
+        _profile = _gnutls->profile();
+        _handshake_deadline.reset();
+        _events.emplace_back(handshake_done{std::move(*k), ++_associations});
+    } else if (_gnutls->state() == endpoint_state::closed && _state == endpoint_state::connected) {
+        _state = endpoint_state::closed;
+    }
+    const auto in = _gnutls->retransmit_in();
+    _retransmit_at = in ? std::optional<clock::time_point>(now + *in) : std::nullopt;
 }
 
 bool endpoint::is_new_client_hello(std::span<const std::byte> d) const {
@@ -276,7 +342,13 @@ bool endpoint::is_new_client_hello(std::span<const std::byte> d) const {
     if (u8(0) != 22 || u8(3) != 0 || u8(4) != 0 || u8(13) != 1) return false;
     if (u8(19) != 0 || u8(20) != 0 || u8(21) != 0) return false;
     std::array<unsigned char, client_random_len> current{};
-    if (SSL_get_client_random(ssl_of(_ssl), current.data(), current.size()) != current.size()) return true;
+    if (_gnutls) {
+        const auto r = _gnutls->client_random();
+        if (!r) return true;
+        std::memcpy(current.data(), r->data(), current.size());
+    } else if (!_ssl || SSL_get_client_random(ssl_of(_ssl), current.data(), current.size()) != current.size()) {
+        return true;
+    }
     // A retransmitted ClientHello of the association we already have carries the same random.
     return CRYPTO_memcmp(current.data(), d.data() + client_random_at, client_random_len) != 0;
 }
@@ -285,7 +357,7 @@ void endpoint::receive(std::span<const std::byte> datagram, clock::time_point no
     if (datagram.empty()) return;
     const auto first = static_cast<uint8_t>(datagram[0]);
     if (first < 20 || first > 63) return; // not DTLS (RFC 7983 §7)
-    if (_state == endpoint_state::idle || _state == endpoint_state::failed || !_ssl) return;
+    if (_state == endpoint_state::idle || _state == endpoint_state::failed || (!_ssl && !_gnutls)) return;
     if (_cfg.role == dtls_role::server &&
         (_state == endpoint_state::connected || _state == endpoint_state::closed) && is_new_client_hello(datagram)) {
         // The client started a new association on this 5-tuple (RFC 8842 §5; a restarted
@@ -293,6 +365,30 @@ void endpoint::receive(std::span<const std::byte> datagram, clock::time_point no
         if (!restart(now)) return;
     }
     if (_state == endpoint_state::closed) return;
+    if (_await_client_hello) {
+        // Server role, first datagram of the association: its use_srtp offer picks the stack
+        // (ADR 0014). Anything our parser cannot read stays with OpenSSL, which answers as before.
+        _await_client_hello = false;
+        auto hello = parse_client_hello(datagram);
+        const auto choice = server_stack(_cfg.profiles, _cfg.selection,
+                                         hello ? std::optional<client_hello>(std::move(*hello)) : std::nullopt);
+        if (choice.stack == dtls_stack::gnutls) {
+            SSL_free(ssl_of(_ssl));
+            _ssl = nullptr;
+            // GnuTLS is offered only the profile our policy picked, so its choice is ours.
+            if (auto r = start_gnutls({*choice.profile}); !r) {
+                fail(failure::internal_error, r.err().message);
+                return;
+            }
+        } else {
+            _stack = dtls_stack::openssl;
+        }
+    }
+    if (_gnutls) {
+        _gnutls->drive(datagram);
+        sync_gnutls(now);
+        return;
+    }
     _in = datagram;
     drive(now);
     _in = {};
@@ -428,6 +524,14 @@ void endpoint::on_timer(clock::time_point now) {
                                              std::to_string(_cfg.timers.handshake_timeout.count()) + " ms");
         return;
     }
+    if (_gnutls) {
+        // GnuTLS keeps its own retransmission clock: this retransmits only if it expired.
+        if (_state == endpoint_state::handshaking) {
+            _gnutls->drive({});
+            sync_gnutls(now);
+        }
+        return;
+    }
     if (!_ssl || (_state != endpoint_state::handshaking && _state != endpoint_state::connected)) return;
     ERR_clear_error();
     // OpenSSL's timer runs on its own clock: this retransmits only if that timer expired.
@@ -440,7 +544,9 @@ void endpoint::on_timer(clock::time_point now) {
 }
 
 void endpoint::close() {
-    if (_ssl && _state == endpoint_state::connected) {
+    if (_gnutls) {
+        _gnutls->close();
+    } else if (_ssl && _state == endpoint_state::connected) {
         ERR_clear_error();
         SSL_shutdown(ssl_of(_ssl));
         ERR_clear_error();
