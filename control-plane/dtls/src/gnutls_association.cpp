@@ -66,7 +66,8 @@ struct gnutls_association::glue {
     }
 };
 
-gnutls_association::gnutls_association(std::shared_ptr<const gnutls_identity> id, settings s, queues q)
+gnutls_association::gnutls_association(std::shared_ptr<const gnutls_identity> id, association_settings s,
+                                       association_queues q)
     : _id(std::move(id)), _s(std::move(s)), _q(q) {}
 
 gnutls_association::~gnutls_association() {
@@ -74,7 +75,8 @@ gnutls_association::~gnutls_association() {
 }
 
 engine::result<std::unique_ptr<gnutls_association>> gnutls_association::create(std::shared_ptr<const gnutls_identity> id,
-                                                                               settings s, queues q) {
+                                                                               association_settings s,
+                                                                               association_queues q) {
     if (!id || s.profiles.empty() || !s.remote)
         return make_error(errc::invalid_argument, "dtls gnutls: no identity, profile or fingerprint");
     std::unique_ptr<gnutls_association> a(new gnutls_association(std::move(id), std::move(s), q));

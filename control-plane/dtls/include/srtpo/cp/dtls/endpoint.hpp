@@ -37,8 +37,8 @@ namespace srtpo::cp::dtls {
 
 using clock = std::chrono::steady_clock;
 
-struct gnutls_identity;    // our certificate as GnuTLS credentials (private)
-class gnutls_association;  // one handshake on GnuTLS (private)
+struct gnutls_identity; // our certificate as GnuTLS credentials (private)
+class association;      // one handshake on OpenSSL or GnuTLS (private)
 
 /// The shared TLS configuration: our certificate, DTLS 1.2 only, ECDHE cipher suites, for both
 /// stacks (OpenSSL and GnuTLS). One per process (or per certificate); endpoints hold a reference.
@@ -120,8 +120,9 @@ enum class endpoint_state : uint8_t { idle, handshaking, connected, failed, clos
 /// One DTLS association at a time with one peer (one media port's 5-tuple). A new handshake on
 /// the same endpoint (restart(), or in the server role a fresh ClientHello after completion)
 /// yields a new handshake_done: that is a rekey, and only this endpoint's flows change.
-/// Thread-safety: not thread-safe; one owner thread. Ownership: owns its SSL object or GnuTLS
-/// association, the queued datagrams and events; keys leave only inside handshake_done.
+/// Thread-safety: not thread-safe; one owner thread. Ownership: owns its association (an OpenSSL
+/// SSL object or a GnuTLS session), the queued datagrams and events; keys leave only inside
+/// handshake_done.
 class endpoint {
 public:
     /// Errors: invalid_argument for an empty/unknown/duplicate profile list, an MTU below 256, a zero
@@ -165,42 +166,27 @@ public:
     std::optional<engine::suite> selected_profile() const noexcept { return _profile; }
     /// The stack running the current association: set at start() in the client role, at the
     /// first ClientHello in the server role (nullopt until then).
-    std::optional<dtls_stack> stack() const noexcept { return _stack; }
-
-    struct callbacks; ///< OpenSSL callback glue (private)
-    friend struct callbacks;
+    std::optional<dtls_stack> stack() const noexcept;
 
 private:
     endpoint(std::shared_ptr<const context> ctx, endpoint_config cfg);
-    engine::result<void> new_ssl();
-    void drive(clock::time_point now);
-    void on_handshake_complete();
+    engine::result<void> new_association(dtls_stack stack, std::vector<engine::suite> profiles);
+    void advance(std::span<const std::byte> datagram, clock::time_point now);
+    void collect(clock::time_point now);
     void fail(failure f, std::string msg);
-    void fail_from_ssl(int ssl_error);
-    void update_retransmit_deadline(clock::time_point now);
     bool is_new_client_hello(std::span<const std::byte> d) const;
-    engine::result<void> start_gnutls(std::vector<engine::suite> profiles);
-    void sync_gnutls(clock::time_point now);
 
     std::shared_ptr<const context> _ctx;
     endpoint_config _cfg;
     std::string _profile_list; ///< cfg.profiles OpenSSL supports, in OpenSSL syntax (may be empty)
-    void* _ssl = nullptr;      ///< SSL*, owned
-    std::unique_ptr<gnutls_association> _gnutls; ///< set while a GnuTLS association runs
-    std::optional<dtls_stack> _stack;
-    bool _await_client_hello = false; ///< server role: the stack is chosen at the first datagram
+    std::unique_ptr<association> _assoc; ///< the current association, on OpenSSL or GnuTLS
+    bool _await_client_hello = false; ///< server role: the first datagram may change the stack
     endpoint_state _state = endpoint_state::idle;
     std::optional<engine::suite> _profile;
     std::optional<clock::time_point> _retransmit_at;
     std::optional<clock::time_point> _handshake_deadline;
     std::deque<std::vector<std::byte>> _out;
     std::deque<event> _events;
-    std::span<const std::byte> _in;  ///< the datagram the read BIO hands to OpenSSL next
-    std::optional<failure> _hint;    ///< set by callbacks: why OpenSSL is about to fail
-    std::string _hint_msg;
-    std::string _alert_msg;          ///< text of the first fatal alert received
-    bool _peer_verified = false;
-    bool _fatal_alert_received = false;
     unsigned _associations = 0;
 };
 
