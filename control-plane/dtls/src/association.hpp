@@ -12,6 +12,8 @@
 #include <deque>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace srtpo::cp::dtls {
@@ -35,7 +37,8 @@ struct association_settings {
 };
 
 /// Thread-safety: not thread-safe; the endpoint's owner thread. Keys leave only through
-/// take_keys(), once.
+/// take_keys(), once. The outcome (state, profile, keys, failure) is kept here, the same for
+/// both stacks; the subclasses run their library.
 class association {
 public:
     virtual ~association() = default;
@@ -46,15 +49,29 @@ public:
     virtual void on_timer() = 0;
     /// Sends close_notify if connected.
     virtual void close() = 0;
-    virtual endpoint_state state() const noexcept = 0;
-    virtual std::optional<engine::suite> profile() const noexcept = 0;
     /// Time until on_timer() is due, if a retransmission timer runs.
     virtual std::optional<std::chrono::milliseconds> retransmit_in() const noexcept = 0;
     /// ClientHello.random of this association, once known.
     virtual std::optional<std::array<std::byte, 32>> client_random() const noexcept = 0;
-    virtual std::optional<srtp_keying> take_keys() = 0;
-    virtual std::optional<handshake_failed> take_failure() = 0;
     virtual dtls_stack stack() const noexcept = 0;
+
+    endpoint_state state() const noexcept { return _state; }
+    std::optional<engine::suite> profile() const noexcept { return _profile; }
+    std::optional<srtp_keying> take_keys() { return std::exchange(_keys, std::nullopt); }
+    std::optional<handshake_failed> take_failure() { return std::exchange(_failure, std::nullopt); }
+
+protected:
+    /// The handshake finished with `s`: splits the exported `material` (RFC 5764 §4.2) for our
+    /// role, wipes it, and becomes connected with the keys, or failed (internal_error).
+    void connect(engine::suite s, std::span<std::byte> material, dtls_role role);
+    void fail(failure f, std::string msg);
+
+    endpoint_state _state = endpoint_state::handshaking;
+
+private:
+    std::optional<engine::suite> _profile;
+    std::optional<srtp_keying> _keys;
+    std::optional<handshake_failed> _failure;
 };
 
 } // namespace srtpo::cp::dtls

@@ -2,6 +2,7 @@
 
 #include "gnutls_identity.hpp"
 #include "openssl_association.hpp"
+#include "ossl_error.hpp"
 #include "ossl_ptr.hpp"
 
 #include <openssl/err.h>
@@ -21,13 +22,6 @@ constexpr const char* cipher_list =
     "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-CHACHA20-POLY1305:"
     "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES256-SHA";
 
-std::string first_ssl_error() {
-    const unsigned long e = ERR_peek_error();
-    if (!e) return "no OpenSSL error recorded";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
-}
 
 } // namespace
 
@@ -35,7 +29,7 @@ engine::result<std::shared_ptr<const context>> context::create(const certificate
     ERR_clear_error();
     ossl::ssl_ctx_ptr ctx(SSL_CTX_new(DTLS_method()));
     auto fail = [](const char* what) {
-        auto e = make_error(errc::backend_failure, std::string("dtls context: ") + what + ": " + first_ssl_error());
+        auto e = make_error(errc::backend_failure, std::string("dtls context: ") + what + ": " + ossl::first_error());
         ERR_clear_error();
         return e;
     };

@@ -183,20 +183,7 @@ void gnutls_association::on_handshake_complete() {
                                           (rc < 0 ? gnutls_strerror(rc) : "unexpected length"));
         return;
     }
-    auto keying = split_keying_material(*suite, std::span<const std::byte>(km.data(), len), _s.role == dtls_role::client);
-    OPENSSL_cleanse(km.data(), km.size());
-    if (!keying) {
-        fail(failure::internal_error, keying.err().message);
-        return;
-    }
-    _state = endpoint_state::connected;
-    _profile = *suite;
-    _keys = std::move(*keying);
-}
-
-void gnutls_association::fail(failure f, std::string msg) {
-    _state = endpoint_state::failed;
-    _failure = handshake_failed{f, std::move(msg)};
+    connect(*suite, std::span<std::byte>(km.data(), len), _s.role); // wipes km
 }
 
 void gnutls_association::fail_from_gnutls(int rc) {

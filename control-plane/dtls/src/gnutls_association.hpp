@@ -41,13 +41,9 @@ public:
         if (_state == endpoint_state::handshaking) drive({});
     }
     void close() override;
-    endpoint_state state() const noexcept override { return _state; }
-    std::optional<engine::suite> profile() const noexcept override { return _profile; }
     /// While handshaking: gnutls_dtls_get_timeout().
     std::optional<std::chrono::milliseconds> retransmit_in() const noexcept override;
     std::optional<std::array<std::byte, 32>> client_random() const noexcept override;
-    std::optional<srtp_keying> take_keys() override { return std::exchange(_keys, std::nullopt); }
-    std::optional<handshake_failed> take_failure() override { return std::exchange(_failure, std::nullopt); }
     dtls_stack stack() const noexcept override { return dtls_stack::gnutls; }
 
     struct glue; ///< GnuTLS callbacks (private)
@@ -56,7 +52,6 @@ public:
 private:
     gnutls_association(std::shared_ptr<const gnutls_identity> id, association_settings s, association_queues q);
     void on_handshake_complete();
-    void fail(failure f, std::string msg);
     void fail_from_gnutls(int rc);
     void read_records();
 
@@ -64,11 +59,7 @@ private:
     association_settings _s;
     association_queues _q;
     gnutls_session_t _session = nullptr;
-    endpoint_state _state = endpoint_state::handshaking;
     std::span<const std::byte> _in;
-    std::optional<engine::suite> _profile;
-    std::optional<srtp_keying> _keys;
-    std::optional<handshake_failed> _failure;
     std::optional<failure> _hint; ///< set by the verify callback
     std::string _hint_msg;
     bool _peer_verified = false;

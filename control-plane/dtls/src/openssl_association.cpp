@@ -1,6 +1,7 @@
 #include "openssl_association.hpp"
 
 #include "datagram_bio.hpp"
+#include "ossl_error.hpp"
 #include "ossl_ptr.hpp"
 
 #include <openssl/crypto.h>
@@ -16,18 +17,6 @@ namespace srtpo::cp::dtls {
 
 using engine::errc;
 using engine::make_error;
-
-namespace {
-
-std::string first_ssl_error() {
-    const unsigned long e = ERR_peek_error();
-    if (!e) return "no OpenSSL error recorded";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    return buf;
-}
-
-} // namespace
 
 // ---- OpenSSL callbacks: each finds its association through SSL app data -------------------
 
@@ -160,7 +149,7 @@ engine::result<std::unique_ptr<openssl_association>> openssl_association::create
     const bool ok = SSL_set_mtu(ssl.get(), a->_s.mtu) > 0 &&
                     (profile_list.empty() || SSL_set_tlsext_use_srtp(ssl.get(), profile_list.c_str()) == 0); // 0 = success
     if (!ok) {
-        const auto m = first_ssl_error();
+        const auto m = ossl::first_error();
         ERR_clear_error();
         return make_error(errc::backend_failure, "dtls endpoint: MTU or SRTP profiles refused: " + m);
     }
@@ -209,9 +198,9 @@ void openssl_association::drive(std::span<const std::byte> datagram) {
             break;
         }
         OPENSSL_cleanse(buf.data(), buf.size());
-        ERR_clear_error();
     }
     _in = {};
+    ERR_clear_error(); // OpenSSL's error queue is per thread: leave nothing for other endpoints
 }
 
 void openssl_association::on_handshake_complete() {
@@ -235,25 +224,10 @@ void openssl_association::on_handshake_complete() {
     if (SSL_export_keying_material(_ssl, reinterpret_cast<unsigned char*>(km.data()), len, label, sizeof label - 1,
                                    nullptr, 0, 0) != 1) {
         OPENSSL_cleanse(km.data(), km.size());
-        fail(failure::internal_error, "SSL_export_keying_material failed: " + first_ssl_error());
+        fail(failure::internal_error, "SSL_export_keying_material failed: " + ossl::first_error());
         return;
     }
-    auto keying = split_keying_material(*suite, std::span<const std::byte>(km.data(), len),
-                                        _s.role == dtls_role::client);
-    OPENSSL_cleanse(km.data(), km.size());
-    if (!keying) {
-        fail(failure::internal_error, keying.err().message);
-        return;
-    }
-    _state = endpoint_state::connected;
-    _profile = *suite;
-    _keys = std::move(*keying);
-}
-
-void openssl_association::fail(failure f, std::string msg) {
-    _state = endpoint_state::failed;
-    _failure = handshake_failed{f, std::move(msg)};
-    ERR_clear_error();
+    connect(*suite, std::span<std::byte>(km.data(), len), _s.role); // wipes km
 }
 
 void openssl_association::fail_from_ssl(int ssl_error) {
@@ -272,7 +246,7 @@ void openssl_association::fail_from_ssl(int ssl_error) {
     } else if (reason == SSL_R_READ_TIMEOUT_EXPIRED) {
         fail(failure::retransmit_limit, "no answer after repeated retransmissions");
     } else {
-        fail(ssl_error == SSL_ERROR_SSL ? failure::protocol_error : failure::internal_error, first_ssl_error());
+        fail(ssl_error == SSL_ERROR_SSL ? failure::protocol_error : failure::internal_error, ossl::first_error());
     }
 }
 
@@ -280,10 +254,7 @@ void openssl_association::on_timer() {
     if (_state != endpoint_state::handshaking && _state != endpoint_state::connected) return;
     ERR_clear_error();
     // OpenSSL's timer runs on its own clock: this retransmits only if that timer expired.
-    if (DTLSv1_handle_timeout(_ssl) < 0 && _state == endpoint_state::handshaking) {
-        fail_from_ssl(SSL_ERROR_SSL);
-        return;
-    }
+    if (DTLSv1_handle_timeout(_ssl) < 0 && _state == endpoint_state::handshaking) fail_from_ssl(SSL_ERROR_SSL);
     ERR_clear_error();
 }
 

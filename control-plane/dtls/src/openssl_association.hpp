@@ -34,12 +34,8 @@ public:
     void drive(std::span<const std::byte> datagram) override;
     void on_timer() override;
     void close() override;
-    endpoint_state state() const noexcept override { return _state; }
-    std::optional<engine::suite> profile() const noexcept override { return _profile; }
     std::optional<std::chrono::milliseconds> retransmit_in() const noexcept override;
     std::optional<std::array<std::byte, 32>> client_random() const noexcept override;
-    std::optional<srtp_keying> take_keys() override { return std::exchange(_keys, std::nullopt); }
-    std::optional<handshake_failed> take_failure() override { return std::exchange(_failure, std::nullopt); }
     dtls_stack stack() const noexcept override { return dtls_stack::openssl; }
 
     struct callbacks; ///< OpenSSL callback glue (private)
@@ -48,17 +44,12 @@ public:
 private:
     openssl_association(association_settings s, association_queues q) : _s(std::move(s)), _q(q) {}
     void on_handshake_complete();
-    void fail(failure f, std::string msg);
     void fail_from_ssl(int ssl_error);
 
     association_settings _s;
     association_queues _q;
     SSL* _ssl = nullptr;
-    endpoint_state _state = endpoint_state::handshaking;
     std::span<const std::byte> _in;  ///< the datagram the read BIO hands to OpenSSL next
-    std::optional<engine::suite> _profile;
-    std::optional<srtp_keying> _keys;
-    std::optional<handshake_failed> _failure;
     std::optional<failure> _hint;    ///< set by callbacks: why OpenSSL is about to fail
     std::string _hint_msg;
     std::string _alert_msg;          ///< text of the first fatal alert received
