@@ -9,6 +9,9 @@
 #include "harness.hpp"
 
 #include <gtest/gtest.h>
+#include <srtp2/srtp.h>
+
+#include <cstring>
 
 namespace srtpo::test::dtls {
 namespace {
@@ -89,6 +92,61 @@ TEST(GnuTLS, CliAgainstUsCm32WithClientPreferenceList) {
     expect_cli_keys(o32, suite::aes_cm_128_hmac_sha1_32, cd::dtls_stack::openssl, "SRTP_AES128_CM_HMAC_SHA1_32");
 }
 
+// SRTP with the NULL keys: libsrtp (an independent SRTP implementation) protects RTP with
+// gnutls-cli's exported client write key and salt, as the peer would, and our engine session
+// built from our handshake_done unprotects it; our protected packets open in libsrtp with the
+// server key. The payload of a protected packet is the plain RTP payload: the NULL cipher.
+// Returns "" on success, else what failed (no key bytes).
+std::string libsrtp_exchange(const cp::srtp_keying& ours, const bytes& km, bool tag32) {
+    constexpr std::size_t kl = 16, sl = 14;
+    auto session = [&](std::size_t key_at, std::size_t salt_at, bool inbound, srtp_t* out) {
+        srtp_policy_t p;
+        std::memset(&p, 0, sizeof p);
+        srtp_crypto_policy_set_null_cipher_hmac_sha1_80(&p.rtp);
+        srtp_crypto_policy_set_null_cipher_hmac_sha1_80(&p.rtcp);
+        if (tag32) p.rtp.auth_tag_len = 4; // libsrtp has no NULL_HMAC_SHA1_32 setter
+        std::array<unsigned char, 64> key{};
+        std::memcpy(key.data(), km.data() + key_at, kl);
+        std::memcpy(key.data() + kl, km.data() + salt_at, sl);
+        p.key = key.data();
+        p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+        p.window_size = 128;
+        return srtp_create(out, &p) == srtp_err_status_ok;
+    };
+    srtp_t peer_tx = nullptr, peer_rx = nullptr;
+    // RFC 5764 §4.2 layout: client key | server key | client salt | server salt; gnutls-cli is the client.
+    if (!session(0, 2 * kl, false, &peer_tx) || !session(kl, 2 * kl + sl, true, &peer_rx)) return "srtp_create failed";
+    auto ours_pair = make_srtp(ours);
+    std::string err;
+    for (uint16_t seq = 1; seq <= 5 && err.empty(); ++seq) {
+        // peer -> us
+        std::array<unsigned char, 12 + 160 + 64> b{};
+        b[0] = 0x80;
+        b[2] = static_cast<unsigned char>(seq >> 8);
+        b[3] = static_cast<unsigned char>(seq & 0xff);
+        b[11] = 0x42; // SSRC 0x00000042
+        for (std::size_t j = 0; j < 160; ++j) b[12 + j] = static_cast<unsigned char>((seq - 1) * 7 + j);
+        int len = 12 + 160;
+        if (srtp_protect(peer_tx, b.data(), &len) != srtp_err_status_ok) err = "libsrtp protect failed";
+        else if (b[12 + 5] != static_cast<unsigned char>((seq - 1) * 7 + 5)) err = "NULL cipher changed the payload";
+        else if (!unprotect_and_check(ours_pair, bytes(reinterpret_cast<std::byte*>(b.data()),
+                                                       reinterpret_cast<std::byte*>(b.data()) + len)))
+            err = "our engine rejected the peer's SRTP";
+        // us -> peer
+        auto pkt = protect_rtp_packet(ours_pair, seq, 0x99);
+        int n = static_cast<int>(pkt.size());
+        if (err.empty() && pkt.size() > 17 && pkt[17] != static_cast<std::byte>((seq - 1) * 7 + 5))
+            err = "our NULL-suite flow encrypted the payload";
+        if (err.empty() && (pkt.empty() || srtp_unprotect(peer_rx, pkt.data(), &n) != srtp_err_status_ok))
+            err = "libsrtp rejected our SRTP";
+        else if (err.empty() && n != 12 + 160)
+            err = "libsrtp opened our SRTP to the wrong length";
+    }
+    srtp_dealloc(peer_tx);
+    srtp_dealloc(peer_rx);
+    return err;
+}
+
 // Our list has GCM, CM and both NULL profiles; gnutls-cli offers one NULL profile only.
 const std::vector<suite> all_ours{suite::aead_aes_128_gcm, suite::aes_cm_128_hmac_sha1_80, suite::null_hmac_sha1_80,
                                   suite::null_hmac_sha1_32};
@@ -96,11 +154,15 @@ const std::vector<suite> all_ours{suite::aead_aes_128_gcm, suite::aes_cm_128_hma
 TEST(GnuTLS, CliNull80AgainstUsRunsOnGnuTLS) {
     auto o = run_cli(39001, all_ours, "SRTP_NULL_HMAC_SHA1_80", 60);
     expect_cli_keys(o, suite::null_hmac_sha1_80, cd::dtls_stack::gnutls, "SRTP_NULL_HMAC_SHA1_80");
+    ASSERT_TRUE(o.pump.done);
+    EXPECT_EQ(libsrtp_exchange(o.pump.done->keying, parse_keying_material(o.out).value(), false), "");
 }
 
 TEST(GnuTLS, CliNull32AgainstUsRunsOnGnuTLS) {
     auto o = run_cli(39002, all_ours, "SRTP_NULL_SHA1_32", 60);
     expect_cli_keys(o, suite::null_hmac_sha1_32, cd::dtls_stack::gnutls, "SRTP_NULL_SHA1_32");
+    ASSERT_TRUE(o.pump.done);
+    EXPECT_EQ(libsrtp_exchange(o.pump.done->keying, parse_keying_material(o.out).value(), true), "");
 }
 
 TEST(GnuTLS, OurPreferenceDecidesTheStack) {
@@ -239,5 +301,6 @@ TEST(GnuTLS, ServAsServerPicksOurFirstChoice) {
 } // namespace srtpo::test::dtls
 
 int main(int argc, char** argv) {
+    if (srtp_init() != srtp_err_status_ok) return 1;
     return srtpo::test::dtls::run_if_present(argc, argv, {"gnutls-cli", "gnutls-serv", "openssl"});
 }
