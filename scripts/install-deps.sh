@@ -8,6 +8,9 @@ pkgs=(
   meson ninja-build pkg-config g++ python3
   # engine and tools
   libssl-dev libipsec-mb-dev libpcap-dev libcli11-dev nlohmann-json3-dev
+  # DTLS-SRTP's second stack (control-plane/dtls, ADR 0014): GnuTLS 3.7 negotiates the NULL
+  # profiles that OpenSSL 3.0 lacks
+  libgnutls28-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev libsrtp2-dev
   # srtpo-pmd (DPDK data plane, flows file)

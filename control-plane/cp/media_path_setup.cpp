@@ -4,6 +4,7 @@
 #include "toml_fields.hpp"
 
 #include <srtpo/cp/call/call_engine.hpp>
+#include <srtpo/cp/dtls/stack_choice.hpp>
 #include <srtpo/cp/media/make_media_path_keying.hpp>
 #include <srtpo/cp/media/media_runtime.hpp>
 
@@ -50,6 +51,11 @@ engine::result<std::unique_ptr<media::media_runtime>> start_media_path(const med
     });
     log_notice("media-path keying: DTLS-SRTP certificate " + s.cfg.dtls.certificate + ", ZRTP ZID cache " +
                (s.zid_file ? s.cfg.zrtp.cache : std::string("in memory")));
+    // ADR 0014: one ClientHello carries every offered profile, and only OpenSSL offers GCM while
+    // only GnuTLS offers NULL; as DTLS client srtpo-cp then offers the list without NULL.
+    if (cp::dtls::client_role_drops_null(s.cfg.dtls.profiles))
+        log_warn("dtls.profiles lists NULL and AEAD_AES_*_GCM profiles: as DTLS client srtpo-cp offers the list "
+                 "without the NULL ones (no TLS stack here offers both; docs/dtls-srtp.md)");
     return std::move(*rt);
 }
 

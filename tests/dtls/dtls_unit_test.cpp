@@ -5,7 +5,9 @@
 
 #include "harness.hpp"
 
+#include <srtpo/cp/dtls/client_hello.hpp>
 #include <srtpo/cp/dtls/handshake_limiter.hpp>
+#include <srtpo/cp/dtls/stack_choice.hpp>
 #include <srtpo/cp/rfc7983.hpp>
 
 #include <gtest/gtest.h>
@@ -154,6 +156,129 @@ TEST(Profiles, NamesAndLists) {
     EXPECT_EQ(cd::keying_material_len(suite::aes_cm_128_hmac_sha1_80), 60u);
     EXPECT_EQ(cd::keying_material_len(suite::aead_aes_128_gcm), 56u); // RFC 7714 §12
     EXPECT_EQ(cd::keying_material_len(suite::aead_aes_256_gcm), 88u);
+}
+
+TEST(Profiles, NullProfilesAreAcceptedAndRouted) {
+    const suite nulls[] = {suite::null_hmac_sha1_80, suite::null_hmac_sha1_32};
+    EXPECT_TRUE(cd::check_profile_list(nulls));
+    EXPECT_FALSE(cd::check_profile_list({}));
+    const suite dup[] = {suite::null_hmac_sha1_80, suite::null_hmac_sha1_80};
+    EXPECT_FALSE(cd::check_profile_list(dup));
+    const suite f8[] = {suite::f8_128_hmac_sha1_80};
+    EXPECT_FALSE(cd::check_profile_list(f8));
+    EXPECT_EQ(cd::rfc_profile_name(suite::null_hmac_sha1_32), "SRTP_NULL_HMAC_SHA1_32");
+    EXPECT_EQ(cd::suite_from_profile_id(0x0005), suite::null_hmac_sha1_80);
+    for (auto s : cd::default_profiles()) EXPECT_FALSE(cd::is_null_profile(s)) << "NULL is never a default";
+    // Client role: NULL without GCM -> GnuTLS; NULL with GCM -> OpenSSL without the NULL entries.
+    const suite null_cm[] = {suite::null_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_80};
+    EXPECT_EQ(cd::client_stack(null_cm), cd::dtls_stack::gnutls);
+    EXPECT_FALSE(cd::client_role_drops_null(null_cm));
+    const suite null_gcm[] = {suite::null_hmac_sha1_80, suite::aead_aes_256_gcm, suite::aes_cm_128_hmac_sha1_32};
+    EXPECT_EQ(cd::client_stack(null_gcm), cd::dtls_stack::openssl);
+    EXPECT_TRUE(cd::client_role_drops_null(null_gcm));
+    EXPECT_EQ(cd::profiles_for(cd::dtls_stack::openssl, null_gcm),
+              (std::vector{suite::aead_aes_256_gcm, suite::aes_cm_128_hmac_sha1_32}));
+    EXPECT_EQ(cd::client_stack(cd::default_profiles()), cd::dtls_stack::openssl);
+    EXPECT_FALSE(cd::client_role_drops_null(cd::default_profiles()));
+}
+
+// A DTLS 1.2 ClientHello datagram: record header, handshake header, body with `exts`.
+bytes client_hello_datagram(const bytes& exts, bool with_ext_block = true) {
+    bytes body;
+    auto put = [&](std::initializer_list<int> v) {
+        for (int x : v) body.push_back(static_cast<std::byte>(x));
+    };
+    put({0xfe, 0xfd});
+    for (int i = 0; i < 32; ++i) body.push_back(static_cast<std::byte>(i + 1)); // random
+    put({0});                                                                   // session_id
+    put({0});                                                                   // cookie
+    put({0, 2, 0xc0, 0x2b});                                                    // one cipher suite
+    put({1, 0});                                                                // null compression
+    if (with_ext_block) {
+        put({static_cast<int>(exts.size() >> 8), static_cast<int>(exts.size() & 0xff)});
+        body.insert(body.end(), exts.begin(), exts.end());
+    }
+    const auto n = body.size();
+    bytes hs{std::byte{1}, std::byte(n >> 16), std::byte((n >> 8) & 0xff), std::byte(n & 0xff), std::byte{0},
+             std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte(n >> 16), std::byte((n >> 8) & 0xff),
+             std::byte(n & 0xff)};
+    hs.insert(hs.end(), body.begin(), body.end());
+    const auto m = hs.size();
+    bytes rec{std::byte{22}, std::byte{0xfe}, std::byte{0xff}, std::byte{0}, std::byte{0}, std::byte{0},
+              std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte(m >> 8),
+              std::byte(m & 0xff)};
+    rec.insert(rec.end(), hs.begin(), hs.end());
+    return rec;
+}
+
+bytes use_srtp_ext(std::initializer_list<int> profiles) {
+    bytes e{std::byte{0}, std::byte{14}, std::byte{0}, std::byte(3 + 2 * profiles.size()), std::byte{0},
+            std::byte(2 * profiles.size())};
+    for (int p : profiles) {
+        e.push_back(std::byte(p >> 8));
+        e.push_back(std::byte(p & 0xff));
+    }
+    e.push_back(std::byte{0}); // no MKI
+    return e;
+}
+
+TEST(ClientHello, ReadsUseSrtpAndRandom) {
+    bytes other{std::byte{0}, std::byte{23}, std::byte{0}, std::byte{0}}; // extended_master_secret, empty
+    bytes exts = other;
+    const auto us = use_srtp_ext({0x0002, 0x0005});
+    exts.insert(exts.end(), us.begin(), us.end());
+    const auto d = client_hello_datagram(exts);
+    auto h = cd::parse_client_hello(d);
+    ASSERT_TRUE(h) << h.err().message;
+    ASSERT_TRUE(h->use_srtp);
+    EXPECT_EQ(h->use_srtp->profiles, (std::vector<uint16_t>{0x0002, 0x0005}));
+    EXPECT_EQ(h->random[0], std::byte{1});
+    EXPECT_EQ(h->random[31], std::byte{32});
+    // Every truncation fails cleanly (the record length then runs past the datagram).
+    for (std::size_t n = 0; n < d.size(); ++n)
+        EXPECT_FALSE(cd::parse_client_hello(std::span<const std::byte>(d.data(), n))) << n;
+    // Server stack: our preference NULL_80 first -> GnuTLS with NULL_80; CM first -> OpenSSL.
+    const suite null_first[] = {suite::null_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32};
+    auto c = cd::server_stack(null_first, cd::profile_selection::server_preference, *h);
+    EXPECT_EQ(c.stack, cd::dtls_stack::gnutls);
+    EXPECT_EQ(c.profile, suite::null_hmac_sha1_80);
+    const suite cm_first[] = {suite::aes_cm_128_hmac_sha1_32, suite::null_hmac_sha1_80};
+    EXPECT_EQ(cd::server_stack(cm_first, cd::profile_selection::server_preference, *h).stack, cd::dtls_stack::openssl);
+    EXPECT_EQ(cd::server_stack(cm_first, cd::profile_selection::client_preference, *h).stack, cd::dtls_stack::openssl);
+    EXPECT_EQ(cd::server_stack(null_first, cd::profile_selection::server_preference, std::nullopt).stack,
+              cd::dtls_stack::openssl);
+}
+
+TEST(ClientHello, RejectsWhatItCannotRead) {
+    auto fails = [](bytes d, const char* what) {
+        auto h = cd::parse_client_hello(d);
+        ASSERT_FALSE(h);
+        EXPECT_NE(h.err().message.find(what), std::string::npos) << h.err().message;
+    };
+    const auto good = client_hello_datagram(use_srtp_ext({5}));
+    auto d = good;
+    d[13 + 6] = std::byte{1}; // fragment_offset = 0x010000
+    fails(d, "fragmented");
+    d = good;
+    d[0] = std::byte{23};
+    fails(d, "not a handshake record");
+    d = good;
+    d[4] = std::byte{1};
+    fails(d, "epoch");
+    d = good;
+    d[13] = std::byte{2};
+    fails(d, "not a ClientHello");
+    auto twice = use_srtp_ext({5});
+    const auto more = use_srtp_ext({1});
+    twice.insert(twice.end(), more.begin(), more.end());
+    fails(client_hello_datagram(twice), "twice");
+    bytes odd{std::byte{0}, std::byte{14}, std::byte{0}, std::byte{4}, std::byte{0}, std::byte{1}, std::byte{0},
+              std::byte{0}};
+    fails(client_hello_datagram(odd), "use_srtp");
+    // No extension block at all: parsed, no use_srtp.
+    auto none = cd::parse_client_hello(client_hello_datagram({}, false));
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(none->use_srtp);
 }
 
 TEST(UseSrtp, ParsesAndRejects) {
@@ -442,6 +567,85 @@ TEST(Endpoint, ClientRestartRekeys) {
     EXPECT_EQ(o2.server_done->association, 2u);
     EXPECT_TRUE(o2.client_done->keying.local.key_salt.equals(o2.server_done->keying.remote.key_salt.bytes()));
     EXPECT_FALSE(o2.client_done->keying.local.key_salt.equals(o.client_done->keying.local.key_salt.bytes()));
+}
+
+// ---- GnuTLS path (ADR 0014), in memory ------------------------------------------------------------
+
+TEST(Endpoint, NullProfileRunsOnGnuTLSBothSidesAndRekeys) {
+    // Client: NULL and CM, no GCM -> GnuTLS; server: the ClientHello's best common profile is
+    // NULL_32 -> GnuTLS. Loss exercises GnuTLS's retransmission through on_timer().
+    cd::endpoint_config base;
+    base.profiles = {suite::null_hmac_sha1_32, suite::aes_cm_128_hmac_sha1_80, suite::null_hmac_sha1_80};
+    base.timers.initial_retransmit = 50ms;
+    pair_fixture f(base);
+    auto o = run_pair(f, 0.3, 10s, 7);
+    ASSERT_TRUE(o.client_done && o.server_done) << (o.client_failed ? o.client_failed->message : "")
+                                                << (o.server_failed ? o.server_failed->message : "");
+    EXPECT_EQ(f.client->stack(), cd::dtls_stack::gnutls);
+    EXPECT_EQ(f.server->stack(), cd::dtls_stack::gnutls);
+    EXPECT_EQ(o.server_done->keying.suite, suite::null_hmac_sha1_32);
+    EXPECT_EQ(f.client->selected_profile(), suite::null_hmac_sha1_32);
+    EXPECT_TRUE(o.client_done->keying.local.key_salt.equals(o.server_done->keying.remote.key_salt.bytes()));
+    EXPECT_TRUE(o.client_done->keying.remote.key_salt.equals(o.server_done->keying.local.key_salt.bytes()));
+    // A new ClientHello on the same endpoints: a second association, new keys.
+    ASSERT_TRUE(f.client->restart(steady_clock::now()));
+    std::mt19937 rng(3);
+    pair_outcome o2;
+    for (int i = 0; i < 400 && !o2.finished(); ++i) {
+        shuttle(*f.client, *f.server, rng, 0.0, o2);
+        std::this_thread::sleep_for(1ms);
+    }
+    ASSERT_TRUE(o2.client_done && o2.server_done);
+    EXPECT_EQ(o2.server_done->association, 2u);
+    EXPECT_FALSE(o2.client_done->keying.local.key_salt.equals(o.client_done->keying.local.key_salt.bytes()));
+    // close_notify through GnuTLS.
+    f.client->close();
+    bool closed = false;
+    while (auto d = f.client->poll_datagram()) f.server->receive(*d, steady_clock::now());
+    while (auto e = f.server->poll_event()) closed |= std::holds_alternative<cd::closed>(*e);
+    EXPECT_TRUE(closed);
+}
+
+TEST(Endpoint, OpenSSLClientWithGcmAndNullMeetsGnuTLSFreeServer) {
+    // The client's list has GCM and NULL: OpenSSL without NULL. The server prefers NULL but the
+    // offer lacks it, so GCM wins on OpenSSL.
+    cd::endpoint_config base;
+    base.profiles = {suite::null_hmac_sha1_80, suite::aead_aes_128_gcm};
+    pair_fixture f(base);
+    auto o = run_pair(f, 0.0, 5s);
+    ASSERT_TRUE(o.client_done && o.server_done);
+    EXPECT_EQ(o.server_done->keying.suite, suite::aead_aes_128_gcm);
+    EXPECT_EQ(f.client->stack(), cd::dtls_stack::openssl);
+    EXPECT_EQ(f.server->stack(), cd::dtls_stack::openssl);
+}
+
+TEST(Endpoint, GnuTLSServerTimesOutWithoutAFinishedClient) {
+    // A ClientHello offering NULL reaches the server, nothing else: the handshake timeout fires.
+    cd::endpoint_config base;
+    base.profiles = {suite::null_hmac_sha1_80};
+    base.timers.initial_retransmit = 20ms;
+    base.timers.handshake_timeout = 300ms;
+    pair_fixture f(base);
+    ASSERT_TRUE(f.client->start(steady_clock::now()));
+    ASSERT_TRUE(f.server->start(steady_clock::now()));
+    auto hello = f.client->poll_datagram();
+    ASSERT_TRUE(hello);
+    f.server->receive(*hello, steady_clock::now());
+    EXPECT_EQ(f.server->stack(), cd::dtls_stack::gnutls);
+    std::size_t flights = 0;
+    std::optional<cd::handshake_failed> failed;
+    const auto end = steady_clock::now() + 3s;
+    while (!failed && steady_clock::now() < end) {
+        const auto now = steady_clock::now();
+        if (auto t = f.server->next_timeout(); t && now >= *t) f.server->on_timer(now);
+        while (f.server->poll_datagram()) ++flights;
+        while (auto e = f.server->poll_event())
+            if (auto* x = std::get_if<cd::handshake_failed>(&*e)) failed = *x;
+        std::this_thread::sleep_for(2ms);
+    }
+    ASSERT_TRUE(failed);
+    EXPECT_EQ(failed->reason, cd::failure::handshake_timeout);
+    EXPECT_GE(flights, 2u) << "the server flight and at least one retransmission";
 }
 
 TEST(Endpoint, CloseNotifyReachesThePeer) {

@@ -57,6 +57,7 @@ struct run_outcome {
     pump_result pump;
     std::string peer_out;
     std::optional<int> peer_rc;
+    std::optional<cd::dtls_stack> stack; ///< which TLS stack ran our side (ADR 0014)
 };
 
 run_outcome run(const run_spec& s) {
@@ -91,6 +92,7 @@ run_outcome run(const run_spec& s) {
         pump.serve_until_exit(**ep, p, 5s);
         o.peer_rc = p.wait_exit(1s);
         o.peer_out = p.output();
+        o.stack = (*ep)->stack();
     } else {
         std::vector<std::string> argv{"openssl", "s_server", "-dtls", "-accept", "127.0.0.1:" + port, "-naccept", "1",
                                       "-Verify", "1"};
@@ -104,6 +106,7 @@ run_outcome run(const run_spec& s) {
         pump.flush(**ep);
         o.peer_rc = p.wait_exit(3s);
         o.peer_out = p.output();
+        o.stack = (*ep)->stack();
     }
     return o;
 }
@@ -116,6 +119,7 @@ void expect_keys_match(const run_outcome& o, suite want, bool we_are_client) {
     ASSERT_TRUE(km) << "peer printed no keying material:\n" << o.peer_out;
     EXPECT_EQ(compare_keying(o.pump.done->keying, *km, we_are_client), "");
     EXPECT_EQ(parse_openssl_profile(o.peer_out), *cd::openssl_profile_name(want));
+    EXPECT_EQ(o.stack, cd::dtls_stack::openssl); // no NULL profile was selected
 }
 
 class OpenSSLPeer : public ::testing::Test {

@@ -40,6 +40,7 @@ struct pion_outcome {
     std::string peer_out;
     std::optional<int> peer_rc;
     int our_ok = 0, our_bad = 0, sent = 0;
+    std::optional<cd::dtls_stack> stack; ///< which TLS stack ran our side (ADR 0014)
 };
 
 pion_outcome run(const pion_run& s) {
@@ -97,6 +98,7 @@ pion_outcome run(const pion_run& s) {
     }
     o.peer_rc = p->wait_exit(5s);
     o.peer_out = p->output();
+    o.stack = ep->stack();
     return o;
 }
 
@@ -109,6 +111,7 @@ std::string profile_hex(suite s) {
 void expect_media(const pion_outcome& o, suite want, bool we_are_client) {
     ASSERT_TRUE(o.pump.done) << (o.pump.failed ? o.pump.failed->message : "timeout") << "\npion:\n" << o.peer_out;
     EXPECT_EQ(o.pump.done->keying.suite, want);
+    EXPECT_EQ(o.stack, cd::dtls_stack::openssl); // pion has no NULL profile: never GnuTLS here
     EXPECT_NE(o.peer_out.find("profile: " + profile_hex(want)), std::string::npos) << o.peer_out;
     const auto km = parse_keying_material(o.peer_out);
     ASSERT_TRUE(km) << o.peer_out;

@@ -2,7 +2,8 @@
 // of datagrams (2-octet big-endian length, then the bytes) fed to a server endpoint and to a
 // client endpoint that has sent its ClientHello; nothing may crash or leak, and no input may
 // produce keys (the peer cannot know a certificate matching the fingerprint we expect). The
-// same bytes also go through the a=fingerprint, a=setup, a=tls-id and use_srtp parsers.
+// same bytes also go through the a=fingerprint, a=setup, a=tls-id and use_srtp parsers. A second
+// pair of endpoints lists NULL first, so that the same input also reaches the GnuTLS stack.
 
 #include <srtpo/cp/dtls/endpoint.hpp>
 #include <srtpo/cp/dtls/srtp_profile.hpp>
@@ -30,9 +31,12 @@ const std::vector<cd::fingerprint>& remote() {
     return fp;
 }
 
-void feed(cd::dtls_role role, std::span<const std::byte> d) {
+void feed(cd::dtls_role role, std::span<const std::byte> d, bool with_null = false) {
     cd::endpoint_config cfg;
     cfg.role = role;
+    // With NULL first, a ClientHello offering NULL (server) and every handshake (client: NULL
+    // and no GCM) run on GnuTLS (ADR 0014), so the fuzzer drives that stack's glue too.
+    if (with_null) cfg.profiles = {srtpo::engine::suite::null_hmac_sha1_80, srtpo::engine::suite::aes_cm_128_hmac_sha1_80};
     cfg.remote_fingerprints = remote();
     auto ep = cd::endpoint::create(ctx(), cfg).value();
     const auto now = std::chrono::steady_clock::now();
@@ -68,5 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     feed(cd::dtls_role::server, d);
     feed(cd::dtls_role::client, d);
+    feed(cd::dtls_role::server, d, true);
+    feed(cd::dtls_role::client, d, true);
     return 0;
 }

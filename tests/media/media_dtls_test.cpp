@@ -67,6 +67,13 @@ protected:
                 pc.cert.string(), "-key", pc.key.string(), "-CAfile", cfg.dtls.certificate, "-verify_return_error",
                 "-use_srtp", prof, "-keymatexport", "EXTRACTOR-dtls_srtp", "-keymatexportlen", std::to_string(len)};
     }
+    /// gnutls-cli as DTLS client trusting our certificate, printing 60 octets of exported keys.
+    std::vector<std::string> gnutls_cli(uint16_t port, const td::peer_cert& pc, const std::string& prof) {
+        return {"gnutls-cli", "--udp", "-p", std::to_string(port), "127.0.0.1", "--x509cafile", cfg.dtls.certificate,
+                "--verify-hostname", "srtpo-cp", "--x509certfile", pc.cert.string(), "--x509keyfile",
+                pc.key.string(), "--srtp-profiles", prof, "--keymatexport", "EXTRACTOR-dtls_srtp",
+                "--keymatexportsize", "60"};
+    }
 
     temp_dir dir;
     cp::event_loop loop = make_loop();
@@ -305,11 +312,7 @@ TEST_F(DtlsKeying, GnuTlsClientAgainstUs) {
     auto k = keyer(32050);
     const auto pc = td::make_peer_cert(dir, "gnutls");
     ASSERT_TRUE(k->set_remote(peer_sdp(9, {"fingerprint:" + pc.sdp_fingerprint, "setup:active"}), 0, false));
-    peer_process p({"gnutls-cli", "--udp", "-p", "32050", "127.0.0.1", "--x509cafile", cfg.dtls.certificate,
-                    "--verify-hostname", "srtpo-cp", "--x509certfile", pc.cert.string(), "--x509keyfile",
-                    pc.key.string(), "--srtp-profiles", "SRTP_AES128_CM_HMAC_SHA1_32", "--keymatexport",
-                    "EXTRACTOR-dtls_srtp", "--keymatexportsize", "60"},
-                   dir / "g.log", 10);
+    peer_process p(gnutls_cli(32050, pc, "SRTP_AES128_CM_HMAC_SHA1_32"), dir / "g.log", 10);
     ASSERT_TRUE(wait_outcome()) << p.output();
     serve_until_exit(p);
     ASSERT_EQ(rec.keys.size(), 1u) << (rec.failures.empty() ? "" : rec.failures[0]) << p.output();
@@ -317,6 +320,28 @@ TEST_F(DtlsKeying, GnuTlsClientAgainstUs) {
     const auto km = td::parse_keying_material(p.output());
     ASSERT_TRUE(km) << p.output();
     EXPECT_EQ(td::compare_keying(rec.keys[0].keying, *km, false), "");
+}
+
+// ADR 0014: with NULL in dtls.profiles, a NULL-only GnuTLS client is served on our GnuTLS stack
+// and on_keyed delivers the engine's NULL suite with the keys gnutls-cli exports. Port 39020.
+TEST_F(DtlsKeying, GnuTlsNullClientAgainstUsRunsOnGnuTls) {
+    if (!td::have_program("gnutls-cli")) GTEST_SKIP() << "gnutls-cli absent";
+    cfg.dtls.profiles = {suite::aead_aes_128_gcm, suite::null_hmac_sha1_32, suite::null_hmac_sha1_80};
+    rt = make_runtime(cfg);
+    auto k = keyer(39020);
+    const auto pc = td::make_peer_cert(dir, "gnutls");
+    ASSERT_TRUE(k->set_remote(peer_sdp(9, {"fingerprint:" + pc.sdp_fingerprint, "setup:active"}), 0, false));
+    peer_process p(gnutls_cli(39020, pc, "SRTP_NULL_HMAC_SHA1_80:SRTP_NULL_SHA1_32"), dir / "g.log", 10);
+    ASSERT_TRUE(wait_outcome()) << p.output();
+    serve_until_exit(p);
+    ASSERT_EQ(rec.keys.size(), 1u) << (rec.failures.empty() ? "" : rec.failures[0]) << p.output();
+    EXPECT_EQ(rec.keys[0].keying.suite, suite::null_hmac_sha1_32); // our order, not the client's
+    const auto km = td::parse_keying_material(p.output());
+    ASSERT_TRUE(km) << p.output();
+    EXPECT_EQ(td::compare_keying(rec.keys[0].keying, *km, false), "");
+    const auto st = k->status();
+    EXPECT_EQ(st.value("stack", ""), "gnutls") << st.dump();
+    EXPECT_EQ(st.value("profile", ""), "SRTP_NULL_HMAC_SHA1_32") << st.dump();
 }
 
 std::string pion_peer() {

@@ -8,6 +8,7 @@
 
 #include "harness.hpp" // tests/dtls: temp_dir
 
+#include <srtpo/cp/dtls/stack_choice.hpp>
 #include <srtpo/cp/media/address.hpp>
 #include <srtpo/cp/media/media_config.hpp>
 #include <srtpo/cp/media/media_port.hpp>
@@ -181,10 +182,24 @@ client_id = "gw"
     EXPECT_EQ(c->zrtp.exchange.client_id, "gw");
 }
 
+TEST(MediaConfig, NullProfilesAreAcceptedButNotDefault) {
+    // ADR 0014: the NULL profiles run on GnuTLS; they give no confidentiality, so only an
+    // explicit list has them.
+    auto c = cm::parse_media_config("[dtls]\nprofiles = [\"NULL_HMAC_SHA1_32\", \"AES_CM_128_HMAC_SHA1_80\", "
+                                    "\"NULL_HMAC_SHA1_80\"]\n",
+                                    "cp.toml");
+    ASSERT_TRUE(c) << c.err().message;
+    EXPECT_EQ(c->dtls.profiles, (std::vector{engine::suite::null_hmac_sha1_32, engine::suite::aes_cm_128_hmac_sha1_80,
+                                             engine::suite::null_hmac_sha1_80}));
+    auto d = cm::parse_media_config("", "cp.toml");
+    ASSERT_TRUE(d);
+    for (auto s : d->dtls.profiles) EXPECT_FALSE(cp::dtls::is_null_profile(s));
+}
+
 TEST(MediaConfig, ErrorsNameTheKey) {
     const std::pair<const char*, const char*> cases[] = {
         {"[dtls]\nmtu = 100\n", "dtls.mtu"},
-        {"[dtls]\nprofiles = [\"NULL_HMAC_SHA1_80\"]\n", "dtls.profiles"},
+        {"[dtls]\nprofiles = [\"AES_256_CM_HMAC_SHA1_80\"]\n", "dtls.profiles"}, // SDES only, no DTLS-SRTP profile
         {"[dtls]\nprofiles = []\n", "dtls.profiles"},
         {"[dtls]\nprofiles = [\"AEAD_AES_128_GCM\", \"AEAD_AES_128_GCM\"]\n", "listed twice"},
         {"[dtls]\nprofile_selection = \"mine\"\n", "dtls.profile_selection"},

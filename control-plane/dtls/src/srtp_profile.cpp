@@ -10,13 +10,22 @@ namespace {
 
 struct profile_name {
     engine::suite s;
-    std::string_view openssl;
+    std::string_view name;
 };
 
 // OpenSSL 3.0 ssl/d1_srtp.c names. GnuTLS spells them SRTP_AES128_CM_HMAC_SHA1_80 etc.
 constexpr std::array<profile_name, 4> names{{
     {engine::suite::aes_cm_128_hmac_sha1_80, "SRTP_AES128_CM_SHA1_80"},
     {engine::suite::aes_cm_128_hmac_sha1_32, "SRTP_AES128_CM_SHA1_32"},
+    {engine::suite::aead_aes_128_gcm, "SRTP_AEAD_AES_128_GCM"},
+    {engine::suite::aead_aes_256_gcm, "SRTP_AEAD_AES_256_GCM"},
+}};
+
+constexpr std::array<profile_name, 6> rfc_names{{
+    {engine::suite::aes_cm_128_hmac_sha1_80, "SRTP_AES128_CM_HMAC_SHA1_80"},
+    {engine::suite::aes_cm_128_hmac_sha1_32, "SRTP_AES128_CM_HMAC_SHA1_32"},
+    {engine::suite::null_hmac_sha1_80, "SRTP_NULL_HMAC_SHA1_80"},
+    {engine::suite::null_hmac_sha1_32, "SRTP_NULL_HMAC_SHA1_32"},
     {engine::suite::aead_aes_128_gcm, "SRTP_AEAD_AES_128_GCM"},
     {engine::suite::aead_aes_256_gcm, "SRTP_AEAD_AES_256_GCM"},
 }};
@@ -34,8 +43,32 @@ std::vector<engine::suite> default_profiles() {
 
 std::optional<std::string_view> openssl_profile_name(engine::suite s) noexcept {
     for (const auto& n : names)
-        if (n.s == s) return n.openssl;
+        if (n.s == s) return n.name;
     return std::nullopt;
+}
+
+std::optional<std::string_view> rfc_profile_name(engine::suite s) noexcept {
+    for (const auto& n : rfc_names)
+        if (n.s == s) return n.name;
+    return std::nullopt;
+}
+
+engine::result<void> check_profile_list(std::span<const engine::suite> order) {
+    using engine::errc;
+    if (order.empty()) return engine::make_error(errc::invalid_argument, "srtp profiles: empty list");
+    for (std::size_t i = 0; i < order.size(); ++i) {
+        const auto name = rfc_profile_name(order[i]);
+        if (!name) {
+            const auto* t = engine::traits_of(order[i]);
+            return engine::make_error(errc::invalid_argument, "srtp profiles: " +
+                                                                  std::string(t ? t->name : "unknown suite") +
+                                                                  " has no DTLS-SRTP profile");
+        }
+        if (std::find(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(i), order[i]) !=
+            order.begin() + static_cast<std::ptrdiff_t>(i))
+            return engine::make_error(errc::invalid_argument, "srtp profiles: " + std::string(*name) + " listed twice");
+    }
+    return {};
 }
 
 std::optional<engine::suite> suite_from_profile_id(uint16_t id) noexcept {

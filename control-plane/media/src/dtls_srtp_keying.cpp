@@ -274,7 +274,9 @@ nlohmann::json dtls_srtp_keying::status() const {
                      {"fingerprint", _rt.dtls_context()->cert().sdp_fingerprint(dtls::hash_func::sha_256)}};
     if (_role) j["role"] = *_role == dtls::dtls_role::client ? "client" : "server";
     if (_remote_tls_id) j["remote_tls_id"] = *_remote_tls_id;
-    if (_profile) j["profile"] = std::string(dtls::openssl_profile_name(*_profile).value_or("?"));
+    if (_profile)
+        j["profile"] = std::string(dtls::openssl_profile_name(*_profile).value_or(dtls::rfc_profile_name(*_profile).value_or("?")));
+    if (_ep && _ep->stack()) j["stack"] = std::string(dtls::to_string(*_ep->stack()));
     if (_peer) j["peer"] = to_string(*_peer);
     if (!_last_failure.empty()) j["failure"] = _last_failure;
     j["peer_fingerprint"] = _peer_fingerprint;

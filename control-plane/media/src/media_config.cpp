@@ -72,7 +72,8 @@ engine::result<void> parse_dtls(const toml::table& t, dtls_settings& d) {
     if (auto r = get_string(t, "private_key", w, d.private_key); !r) return r;
     const auto profile = [](const std::string& s) -> std::optional<engine::suite> {
         auto x = engine::suite_from_name(s);
-        if (!x || !dtls::openssl_profile_name(*x)) return std::nullopt;
+        // Any DTLS-SRTP profile, NULL ones included (ADR 0014: they run on GnuTLS).
+        if (!x || !dtls::rfc_profile_name(*x)) return std::nullopt;
         return x;
     };
     if (auto r = get_list(t, "profiles", w, dtls::dtls_srtp_suites.size(), profile, d.profiles); !r) return r;

@@ -1,5 +1,5 @@
 #pragma once
-// A DTLS-SRTP endpoint (RFC 5763, RFC 5764) over OpenSSL 3.0 DTLS 1.2, sans I/O: datagrams come
+// A DTLS-SRTP endpoint (RFC 5763, RFC 5764) over DTLS 1.2, sans I/O: datagrams come
 // in through receive(), leave through poll_datagram(), time comes in through on_timer(now), and
 // the result leaves through poll_event() as an srtp_keying. srtpo-cp owns the socket (RFC 7983
 // demux in front), the clock and the table; this code never blocks, sleeps or reads a socket.
@@ -10,11 +10,15 @@
 //   loop: ep->receive(datagram, now) / ep->on_timer(now) when now >= *ep->next_timeout();
 //         while (auto d = ep->poll_datagram()) send(*d);
 //         while (auto e = ep->poll_event()) handle(*e);   // handshake_done carries the keys
+//
+// Each handshake runs on OpenSSL 3.0 or, when it negotiates a NULL profile, on GnuTLS 3.7
+// (stack_choice.hpp, ADR 0014); the choice is invisible here except through stack().
 
 #include <srtpo/cp/dtls/certificate.hpp>
 #include <srtpo/cp/dtls/fingerprint.hpp>
 #include <srtpo/cp/dtls/setup_role.hpp>
 #include <srtpo/cp/dtls/srtp_profile.hpp>
+#include <srtpo/cp/dtls/stack_choice.hpp>
 #include <srtpo/cp/srtp_keying.hpp>
 #include <srtpo/engine/result.hpp>
 
@@ -33,12 +37,15 @@ namespace srtpo::cp::dtls {
 
 using clock = std::chrono::steady_clock;
 
-/// The shared TLS configuration: our certificate, DTLS 1.2 only, ECDHE cipher suites. One per
-/// process (or per certificate); endpoints hold a reference. Thread-safety: immutable after
-/// create(); endpoints on different threads may share it.
+struct gnutls_identity; // our certificate as GnuTLS credentials (private)
+class association;      // one handshake on OpenSSL or GnuTLS (private)
+
+/// The shared TLS configuration: our certificate, DTLS 1.2 only, ECDHE cipher suites, for both
+/// stacks (OpenSSL and GnuTLS). One per process (or per certificate); endpoints hold a reference.
+/// Thread-safety: immutable after create(); endpoints on different threads may share it.
 class context {
 public:
-    /// Errors: backend_failure if OpenSSL refuses the certificate or settings.
+    /// Errors: backend_failure if OpenSSL or GnuTLS refuses the certificate or settings.
     static engine::result<std::shared_ptr<const context>> create(const certificate& cert);
     ~context();
     context(const context&) = delete;
@@ -46,11 +53,15 @@ public:
 
     const certificate& cert() const noexcept { return _cert; }
     void* native() const noexcept { return _ctx; } ///< the SSL_CTX*, owned by this object
+    /// The same identity as GnuTLS credentials (shared with the GnuTLS associations).
+    const std::shared_ptr<const gnutls_identity>& gnutls() const noexcept { return _gnutls; }
 
 private:
-    context(certificate c, void* ctx) : _cert(std::move(c)), _ctx(ctx) {}
+    context(certificate c, void* ctx, std::shared_ptr<const gnutls_identity> g)
+        : _cert(std::move(c)), _ctx(ctx), _gnutls(std::move(g)) {}
     certificate _cert;
     void* _ctx;
+    std::shared_ptr<const gnutls_identity> _gnutls;
 };
 
 /// Retransmission and handshake timers (RFC 6347 §4.2.4.1). OpenSSL's default first timeout is
@@ -64,7 +75,9 @@ struct timer_config {
 
 struct endpoint_config {
     dtls_role role = dtls_role::server;
-    std::vector<engine::suite> profiles = default_profiles(); ///< preference order
+    /// Preference order; any of dtls_srtp_suites. In the client role a list with a NULL profile
+    /// and a GCM one runs on OpenSSL and leaves the NULL entries out (client_role_drops_null).
+    std::vector<engine::suite> profiles = default_profiles();
     profile_selection selection = profile_selection::server_preference; ///< when we are server
     std::vector<fingerprint> remote_fingerprints; ///< the peer's a=fingerprint lines (RFC 8122 §5)
     uint16_t mtu = 1200;  ///< largest DTLS datagram (UDP payload) we send, >= 256
@@ -107,11 +120,12 @@ enum class endpoint_state : uint8_t { idle, handshaking, connected, failed, clos
 /// One DTLS association at a time with one peer (one media port's 5-tuple). A new handshake on
 /// the same endpoint (restart(), or in the server role a fresh ClientHello after completion)
 /// yields a new handshake_done: that is a rekey, and only this endpoint's flows change.
-/// Thread-safety: not thread-safe; one owner thread. Ownership: owns its SSL object, the
-/// queued datagrams and events; keys leave only inside handshake_done.
+/// Thread-safety: not thread-safe; one owner thread. Ownership: owns its association (an OpenSSL
+/// SSL object or a GnuTLS session), the queued datagrams and events; keys leave only inside
+/// handshake_done.
 class endpoint {
 public:
-    /// Errors: invalid_argument for an empty/unknown profile list, an MTU below 256, a zero
+    /// Errors: invalid_argument for an empty/unknown/duplicate profile list, an MTU below 256, a zero
     /// backoff, zero timers, or no remote fingerprint (without one the peer is not
     /// authenticated: RFC 5763 §5 makes the check mandatory).
     static engine::result<std::unique_ptr<endpoint>> create(std::shared_ptr<const context> ctx, endpoint_config cfg);
@@ -150,36 +164,29 @@ public:
     dtls_role role() const noexcept { return _cfg.role; }
     /// The negotiated profile of the current association, once connected.
     std::optional<engine::suite> selected_profile() const noexcept { return _profile; }
-
-    struct callbacks; ///< OpenSSL callback glue (private)
-    friend struct callbacks;
+    /// The stack running the current association: set at start() in the client role, at the
+    /// first ClientHello in the server role (nullopt until then).
+    std::optional<dtls_stack> stack() const noexcept;
 
 private:
     endpoint(std::shared_ptr<const context> ctx, endpoint_config cfg);
-    engine::result<void> new_ssl();
-    void drive(clock::time_point now);
-    void on_handshake_complete();
+    engine::result<void> new_association(dtls_stack stack, std::vector<engine::suite> profiles);
+    void advance(std::span<const std::byte> datagram, clock::time_point now);
+    void collect(clock::time_point now);
     void fail(failure f, std::string msg);
-    void fail_from_ssl(int ssl_error);
-    void update_retransmit_deadline(clock::time_point now);
     bool is_new_client_hello(std::span<const std::byte> d) const;
 
     std::shared_ptr<const context> _ctx;
     endpoint_config _cfg;
-    std::string _profile_list; ///< cfg.profiles in OpenSSL syntax
-    void* _ssl = nullptr;      ///< SSL*, owned
+    std::string _profile_list; ///< cfg.profiles OpenSSL supports, in OpenSSL syntax (may be empty)
+    std::unique_ptr<association> _assoc; ///< the current association, on OpenSSL or GnuTLS
+    bool _await_client_hello = false; ///< server role: the first datagram may change the stack
     endpoint_state _state = endpoint_state::idle;
     std::optional<engine::suite> _profile;
     std::optional<clock::time_point> _retransmit_at;
     std::optional<clock::time_point> _handshake_deadline;
     std::deque<std::vector<std::byte>> _out;
     std::deque<event> _events;
-    std::span<const std::byte> _in;  ///< the datagram the read BIO hands to OpenSSL next
-    std::optional<failure> _hint;    ///< set by callbacks: why OpenSSL is about to fail
-    std::string _hint_msg;
-    std::string _alert_msg;          ///< text of the first fatal alert received
-    bool _peer_verified = false;
-    bool _fatal_alert_received = false;
     unsigned _associations = 0;
 };
 

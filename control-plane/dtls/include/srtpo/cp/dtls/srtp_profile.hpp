@@ -18,17 +18,19 @@
 
 namespace srtpo::cp::dtls {
 
-/// The suites that have a DTLS-SRTP profile and that OpenSSL 3.0 negotiates. The NULL profiles
-/// (RFC 5764 §4.1.2, 0x0005/0x0006) are registered but OpenSSL 3.0's profile table
-/// (ssl/d1_srtp.c) lacks them and its built-in use_srtp handling cannot be replaced by a
-/// custom extension, so they are refused with a clear error (docs/dtls-srtp.md).
-inline constexpr std::array<engine::suite, 4> dtls_srtp_suites{
+/// The suites that have a DTLS-SRTP profile we negotiate. OpenSSL 3.0 lacks the NULL profiles
+/// (RFC 5764 §4.1.2, 0x0005/0x0006: its ssl/d1_srtp.c table has no entry and its built-in
+/// use_srtp handling cannot be replaced by a custom extension), so handshakes that select one
+/// run on GnuTLS instead (stack_choice.hpp, ADR 0014).
+inline constexpr std::array<engine::suite, 6> dtls_srtp_suites{
     engine::suite::aead_aes_128_gcm,        engine::suite::aead_aes_256_gcm,
     engine::suite::aes_cm_128_hmac_sha1_80, engine::suite::aes_cm_128_hmac_sha1_32,
+    engine::suite::null_hmac_sha1_80,       engine::suite::null_hmac_sha1_32,
 };
 
 /// Our default preference: AEAD first (RFC 7714 §1: one pass, smaller tags on SRTCP), then the
-/// mandatory-to-implement AES_CM_128_HMAC_SHA1_80 (RFC 8827 §6.5) and _32. Thread-safe.
+/// mandatory-to-implement AES_CM_128_HMAC_SHA1_80 (RFC 8827 §6.5) and _32. No NULL profile: it
+/// gives no confidentiality, so an operator must list it explicitly. Thread-safe.
 std::vector<engine::suite> default_profiles();
 
 /// OpenSSL's name for a profile ("SRTP_AES128_CM_SHA1_80", ...); nullopt if the suite has no
@@ -37,6 +39,14 @@ std::optional<std::string_view> openssl_profile_name(engine::suite s) noexcept;
 
 /// The suite of a profile id, if it is one of dtls_srtp_suites. Thread-safe.
 std::optional<engine::suite> suite_from_profile_id(uint16_t id) noexcept;
+
+/// The RFC 5764 §4.1.2 / RFC 7714 §14.2 name ("SRTP_NULL_HMAC_SHA1_80", ...) of a profile in
+/// dtls_srtp_suites; nullopt otherwise. Thread-safe.
+std::optional<std::string_view> rfc_profile_name(engine::suite s) noexcept;
+
+/// Checks a configured preference list: not empty, every entry in dtls_srtp_suites, no
+/// duplicate. Errors: invalid_argument naming the entry. Thread-safe, pure.
+engine::result<void> check_profile_list(std::span<const engine::suite> order);
 
 /// Colon-separated OpenSSL profile list in the given order (for SSL_set_tlsext_use_srtp).
 /// Errors: invalid_argument for an empty list, a suite without a profile, or a duplicate.
