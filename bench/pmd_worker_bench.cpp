@@ -13,7 +13,8 @@
 // Each iteration processes one ring's worth of distinct packets (fresh sequence numbers, so the
 // replay check passes honestly); copying them into mbufs happens outside the timed region.
 // Every packet must come out with status ok, or the benchmark reports an error.
-// Run: build/bench/pmd_worker_bench [--benchmark_filter=...]; SRTPO_HUGEPAGES=1 uses hugepages.
+// Run: build/bench/pmd_worker_bench [--benchmark_filter=...]; SRTPO_HUGEPAGES=1 uses hugepages;
+// SRTPO_PERF_CTL confines perf record to the timed region (perf_window.hpp).
 // Results: docs/PERFORMANCE.md §7.
 
 #include "flow_registry.hpp"
@@ -26,6 +27,7 @@
 
 #include "dpdk_bench_main.hpp"
 #include "flow_addresses.hpp"
+#include "perf_window.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -54,7 +56,13 @@ namespace {
 
 constexpr std::size_t rtp_len = 172;             // 12-byte RTP header + 160 bytes of G.711
 constexpr std::size_t per_iteration = 16384;     // packets per timed iteration (one ring fill)
-constexpr int iterations = 12;
+/// Timed iterations per benchmark: 12, or SRTPO_BENCH_ITERATIONS (e.g. 1 for a short run under
+/// valgrind, where generating the traffic dominates).
+const int iterations = [] {
+    const char* v = std::getenv("SRTPO_BENCH_ITERATIONS");
+    const int n = v ? std::atoi(v) : 0;
+    return n > 0 && n <= 100 ? n : 12;
+}();
 constexpr uint32_t max_active = 16384;           // flows carrying traffic (all of them up to this)
 constexpr std::size_t l2l3l4 = 14 + 20 + 8;
 constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
@@ -105,7 +113,7 @@ const traffic& traffic_for(uint32_t active) {
     auto& t = cache[active];
     if (!t.frame.empty()) return t;
     t.active = active;
-    const std::size_t total = per_iteration * (iterations + 2) * 2; // pmd and engine runs each
+    const std::size_t total = per_iteration * static_cast<std::size_t>(iterations + 2) * 2; // pmd and engine runs each
     std::vector<engine::session_ptr> prot;
     for (uint32_t i = 0; i < active; ++i) prot.push_back(make(cm80, engine::direction::protect, i));
     std::vector<uint16_t> seq(active, 1);
@@ -182,7 +190,8 @@ struct flows_setup {
 };
 
 flows_setup& flows_for(uint32_t flows, uint32_t active, bool transcrypt) {
-    static std::map<std::tuple<uint32_t, uint32_t, bool>, flows_setup> cache;
+    // Never destroyed: the registries' DPDK hash tables must not be freed after rte_eal_cleanup().
+    static auto& cache = *new std::map<std::tuple<uint32_t, uint32_t, bool>, flows_setup>;
     auto& s = cache[{flows, active, transcrypt}];
     if (s.reg) return s;
     s.reg = std::move(flow_registry::create(flows, 1, 0).value());
@@ -246,10 +255,14 @@ void BM_pmd(benchmark::State& state) {
         rte_ring_enqueue_bulk(r.rx, reinterpret_cast<void* const*>(mb.data()), per_iteration, nullptr);
         const uint64_t ok_before = w.stats().by_status.n[0];
         const auto t0 = std::chrono::steady_clock::now();
-        const uint64_t c0 = rte_get_tsc_cycles();
-        while (w.poll_once()) {
+        uint64_t c0, c1;
+        {
+            bench::perf_window pw;
+            c0 = rte_get_tsc_cycles();
+            while (w.poll_once()) {
+            }
+            c1 = rte_get_tsc_cycles();
         }
-        const uint64_t c1 = rte_get_tsc_cycles();
         state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         cycles += c1 - c0;
         packets += per_iteration;
@@ -292,6 +305,7 @@ void BM_engine(benchmark::State& state) {
         }
         uint64_t ok = 0;
         const auto t0 = std::chrono::steady_clock::now();
+        bench::perf_window pw;
         const uint64_t c0 = rte_get_tsc_cycles();
         for (std::size_t b = 0; b < per_iteration; b += ops.size()) {
             for (std::size_t i = 0; i < ops.size(); ++i) {
