@@ -126,9 +126,8 @@ void session_deleter::operator()(session_rt* s) const noexcept {
         k.~master_key();
     }
     if (s->expanded) secure_zero(s->expanded, s->expanded_bytes);
-    const std::size_t bytes = s->block_bytes;
     s->~session_rt();
-    ::operator delete(static_cast<void*>(s), bytes, std::align_val_t{64});
+    ::operator delete(static_cast<void*>(s), std::align_val_t{64});
 }
 
 result<session_ptr> make_session(const session_config& c) {
