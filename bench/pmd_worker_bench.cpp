@@ -13,7 +13,8 @@
 // Each iteration processes one ring's worth of distinct packets (fresh sequence numbers, so the
 // replay check passes honestly); copying them into mbufs happens outside the timed region.
 // Every packet must come out with status ok, or the benchmark reports an error.
-// Run: build/bench/pmd_worker_bench [--benchmark_filter=...]; SRTPO_HUGEPAGES=1 uses hugepages.
+// Run: build/bench/pmd_worker_bench [--benchmark_filter=...]; SRTPO_HUGEPAGES=1 uses hugepages;
+// SRTPO_PERF_CTL confines perf record to the timed region (perf_window.hpp).
 // Results: docs/PERFORMANCE.md §7.
 
 #include "flow_registry.hpp"
@@ -26,6 +27,7 @@
 
 #include "dpdk_bench_main.hpp"
 #include "flow_addresses.hpp"
+#include "perf_window.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -41,6 +43,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <random>
@@ -54,7 +57,13 @@ namespace {
 
 constexpr std::size_t rtp_len = 172;             // 12-byte RTP header + 160 bytes of G.711
 constexpr std::size_t per_iteration = 16384;     // packets per timed iteration (one ring fill)
-constexpr int iterations = 12;
+/// Timed iterations per benchmark: 12, or SRTPO_BENCH_ITERATIONS (e.g. 1 for a short run under
+/// valgrind, where generating the traffic dominates).
+const int iterations = [] {
+    const char* v = std::getenv("SRTPO_BENCH_ITERATIONS");
+    const int n = v ? std::atoi(v) : 0;
+    return n > 0 && n <= 100 ? n : 12;
+}();
 constexpr uint32_t max_active = 16384;           // flows carrying traffic (all of them up to this)
 constexpr std::size_t l2l3l4 = 14 + 20 + 8;
 constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
@@ -105,7 +114,7 @@ const traffic& traffic_for(uint32_t active) {
     auto& t = cache[active];
     if (!t.frame.empty()) return t;
     t.active = active;
-    const std::size_t total = per_iteration * (iterations + 2) * 2; // pmd and engine runs each
+    const std::size_t total = per_iteration * static_cast<std::size_t>(iterations + 2) * 2; // pmd and engine runs each
     std::vector<engine::session_ptr> prot;
     for (uint32_t i = 0; i < active; ++i) prot.push_back(make(cm80, engine::direction::protect, i));
     std::vector<uint16_t> seq(active, 1);
@@ -182,7 +191,8 @@ struct flows_setup {
 };
 
 flows_setup& flows_for(uint32_t flows, uint32_t active, bool transcrypt) {
-    static std::map<std::tuple<uint32_t, uint32_t, bool>, flows_setup> cache;
+    // Never destroyed: the registries' DPDK hash tables must not be freed after rte_eal_cleanup().
+    static auto& cache = *new std::map<std::tuple<uint32_t, uint32_t, bool>, flows_setup>;
     auto& s = cache[{flows, active, transcrypt}];
     if (s.reg) return s;
     s.reg = std::move(flow_registry::create(flows, 1, 0).value());
@@ -204,7 +214,16 @@ flows_setup& flows_for(uint32_t flows, uint32_t active, bool transcrypt) {
     return s;
 }
 
-void report(benchmark::State& state, uint64_t packets, uint64_t cycles) {
+/// CPU time of this thread, ns: on a shared machine the TSC also counts the time other processes
+/// held the core, thread CPU time does not (cache pollution by them still shows).
+uint64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void report(benchmark::State& state, uint64_t packets, uint64_t cycles, uint64_t cpu_ns) {
+    state.counters["cpu_ns/pkt"] = static_cast<double>(cpu_ns) / static_cast<double>(packets ? packets : 1);
     state.counters["pkt/s"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
     state.counters["cycles/pkt"] = static_cast<double>(cycles) / static_cast<double>(packets ? packets : 1);
     state.counters["Gbit/s"] =
@@ -232,7 +251,7 @@ void BM_pmd(benchmark::State& state) {
     w.online();
     std::vector<rte_mbuf*> mb(per_iteration);
     std::size_t cursor = 0; // this run's packets: the first half of the traffic
-    uint64_t packets = 0, cycles = 0;
+    uint64_t packets = 0, cycles = 0, cpu_ns = 0;
     for (auto _ : state) {
         if (cursor + per_iteration > t.frame.size() / 2) {
             state.SkipWithError("out of prepared packets");
@@ -252,10 +271,16 @@ void BM_pmd(benchmark::State& state) {
         rte_ring_enqueue_bulk(r.rx, reinterpret_cast<void* const*>(mb.data()), per_iteration, nullptr);
         const uint64_t ok_before = w.stats().by_status.n[0];
         const auto t0 = std::chrono::steady_clock::now();
-        const uint64_t c0 = rte_get_tsc_cycles();
-        while (w.poll_once()) {
+        uint64_t c0, c1;
+        {
+            bench::perf_window pw;
+            const uint64_t n0 = thread_cpu_ns();
+            c0 = rte_get_tsc_cycles();
+            while (w.poll_once()) {
+            }
+            c1 = rte_get_tsc_cycles();
+            cpu_ns += thread_cpu_ns() - n0;
         }
-        const uint64_t c1 = rte_get_tsc_cycles();
         state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         cycles += c1 - c0;
         packets += per_iteration;
@@ -269,7 +294,7 @@ void BM_pmd(benchmark::State& state) {
         }
     }
     w.offline();
-    report(state, packets, cycles);
+    report(state, packets, cycles, cpu_ns);
 }
 
 void BM_engine(benchmark::State& state) {
@@ -285,7 +310,7 @@ void BM_engine(benchmark::State& state) {
     auto ctx = std::move(engine::worker_ctx::create().value());
     std::vector<std::byte> buf(per_iteration * 256);
     std::size_t cursor = t.frame.size() / 2; // this run's packets: the second half
-    uint64_t packets = 0, cycles = 0;
+    uint64_t packets = 0, cycles = 0, cpu_ns = 0;
     std::array<engine::op, 32> ops;
     for (auto _ : state) {
         if (cursor + per_iteration > t.frame.size()) {
@@ -298,6 +323,8 @@ void BM_engine(benchmark::State& state) {
         }
         uint64_t ok = 0;
         const auto t0 = std::chrono::steady_clock::now();
+        bench::perf_window pw;
+        const uint64_t n0 = thread_cpu_ns();
         const uint64_t c0 = rte_get_tsc_cycles();
         for (std::size_t b = 0; b < per_iteration; b += ops.size()) {
             for (std::size_t i = 0; i < ops.size(); ++i) {
@@ -314,6 +341,7 @@ void BM_engine(benchmark::State& state) {
             for (const auto& o : ops) ok += o.st == engine::status::ok;
         }
         const uint64_t c1 = rte_get_tsc_cycles();
+        cpu_ns += thread_cpu_ns() - n0;
         state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
         cursor += per_iteration;
         cycles += c1 - c0;
@@ -323,7 +351,7 @@ void BM_engine(benchmark::State& state) {
             break;
         }
     }
-    report(state, packets, cycles);
+    report(state, packets, cycles, cpu_ns);
 }
 
 void args(benchmark::internal::Benchmark* b) {

@@ -70,7 +70,7 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
             j = crypto_job{};
             j.op = i;
             j.keys = &sc.key->srtcp;
-            gcm_srtcp_iv(j.iv, sc.key->srtcp.raw.k_s.data(), sc.st->ssrc, static_cast<uint32_t>(sc.index));
+            gcm_srtcp_iv(j.iv, sc.key->srtcp.salt.data(), sc.st->ssrc, static_cast<uint32_t>(sc.index));
             if (sc.encrypted) {
                 auto& aad = w.aad[i];
                 std::memcpy(aad.data(), p, 8);
@@ -112,7 +112,7 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
         j.op = i;
         j.keys = &sc.key->srtcp;
         if (t.cipher == cipher_kind::aes_f8) f8_srtcp_iv(j.iv, p, e_index(sc));
-        else aes_cm_iv(j.iv, sc.key->srtcp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
+        else aes_cm_iv(j.iv, sc.key->srtcp.salt.data(), 14, sc.st->ssrc, sc.index);
         j.data = p + 8;
         j.data_len = sc.body_len;
     }
@@ -212,7 +212,7 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
             j = crypto_job{};
             j.op = i;
             j.keys = &sc.key->srtcp;
-            gcm_srtcp_iv(j.iv, sc.key->srtcp.raw.k_s.data(), sc.st->ssrc, static_cast<uint32_t>(sc.index));
+            gcm_srtcp_iv(j.iv, sc.key->srtcp.salt.data(), sc.st->ssrc, static_cast<uint32_t>(sc.index));
             if (sc.encrypted) {
                 auto& aad = w.aad[i];
                 std::memcpy(aad.data(), p, 8);
@@ -267,7 +267,7 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
         j.op = i;
         j.keys = &sc.key->srtcp;
         if (t.cipher == cipher_kind::aes_f8) f8_srtcp_iv(j.iv, p, e_index(sc));
-        else aes_cm_iv(j.iv, sc.key->srtcp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
+        else aes_cm_iv(j.iv, sc.key->srtcp.salt.data(), 14, sc.st->ssrc, sc.index);
         j.data = p + 8;
         j.data_len = sc.body_len;
     }

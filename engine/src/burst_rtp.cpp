@@ -73,7 +73,7 @@ void gcm_job(crypto_job& j, const op& o, const op_scratch& sc) noexcept {
     const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
     j = crypto_job{};
     j.keys = &sc.key->srtp;
-    gcm_srtp_iv(j.iv, sc.key->srtp.raw.k_s.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
+    gcm_srtp_iv(j.iv, sc.key->srtp.salt.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
     j.auth = p;
     j.auth_len = aad;
     j.data = p + aad;
@@ -90,7 +90,7 @@ void cipher_job(crypto_job& j, const suite_traits& t, const op& o, const op_scra
     j = crypto_job{};
     j.keys = &sc.key->srtp;
     if (t.cipher == cipher_kind::aes_f8) f8_srtp_iv(j.iv, p, sc.roc);
-    else aes_cm_iv(j.iv, sc.key->srtp.raw.k_s.data(), 14, sc.st->ssrc, sc.index);
+    else aes_cm_iv(j.iv, sc.key->srtp.salt.data(), 14, sc.st->ssrc, sc.index);
     j.data = p + start;
     j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - start);
 }
@@ -268,7 +268,9 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
 }
 
 std::size_t protect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
+    prefetch_sessions(ops);
     for (std::size_t i = 0; i < ops.size(); ++i) {
+        prefetch_ahead(ops, i);
         w.ops[i].reset();
         ops[i].st = prepare_protect(ops[i], w.ops[i]);
     }
@@ -470,7 +472,9 @@ void ungarble(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
 std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     ++w.epoch;
     w.n_pending = 0;
+    prefetch_sessions(ops);
     for (std::size_t i = 0; i < ops.size(); ++i) {
+        prefetch_ahead(ops, i);
         w.ops[i].reset();
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }

@@ -25,8 +25,6 @@ std::size_t hash_ssrc(uint32_t ssrc) noexcept {
     return static_cast<std::size_t>(x >> 32);
 }
 
-void free_aligned(std::byte* p) { ::operator delete[](p, std::align_val_t{64}); }
-
 result<void> validate(const session_config& c, const suite_traits*& t) {
     t = traits_of(c.s);
     if (!t) return make_error(errc::unknown_suite, "unknown crypto suite value " + std::to_string(static_cast<unsigned>(c.s)));
@@ -86,13 +84,50 @@ uint64_t lifetime_cap(uint64_t configured, uint64_t rfc_max) noexcept {
     return configured == 0 ? rfc_max : std::min(configured, rfc_max);
 }
 
+
+/// Where each part of a session's block lies (ADR 0017); offsets from the block's start.
+struct block_layout {
+    std::size_t keys = 0, streams = 0, expanded = 0, index = 0, free_list = 0, pool = 0, total = 0;
+    std::size_t index_entries = 0, words = 0, pool_words = 0;
+    bool rtp_inline = false;
+};
+
+std::size_t round_up(std::size_t n, std::size_t a) noexcept { return (n + a - 1) / a * a; }
+
+block_layout layout_of(std::size_t n_keys, std::size_t n_streams, std::size_t per_block, uint32_t window) noexcept {
+    block_layout l;
+    l.words = std::bit_ceil(std::size_t{window}) / 64;
+    l.rtp_inline = l.words <= detail::inline_replay_words;
+    l.index_entries = std::bit_ceil(n_streams * 2);
+    l.pool_words = n_streams * l.words * (l.rtp_inline ? 1 : 2);
+    std::size_t at = round_up(sizeof(session_rt), 64);
+    l.keys = at;
+    at += n_keys * sizeof(detail::master_key);
+    l.streams = at;
+    at += n_streams * sizeof(detail::stream);
+    l.expanded = at;
+    at += per_block * 2 * n_keys;
+    l.index = at;
+    at += l.index_entries * sizeof(uint16_t);
+    l.free_list = at;
+    at += n_streams * sizeof(uint16_t);
+    l.pool = round_up(at, 64);
+    at = l.pool + l.pool_words * sizeof(uint64_t);
+    l.total = round_up(at, 64);
+    return l;
+}
+
 } // namespace
 
 void session_deleter::operator()(session_rt* s) const noexcept {
     if (!s) return;
-    for (auto& k : s->keys) secure_zero(&k, sizeof k);
-    if (s->expanded) secure_zero(s->expanded.get(), s->expanded_bytes);
-    delete s;
+    for (auto& k : s->keys) {
+        secure_zero(&k, sizeof k);
+        k.~master_key();
+    }
+    if (s->expanded) secure_zero(s->expanded, s->expanded_bytes);
+    s->~session_rt();
+    ::operator delete(static_cast<void*>(s), std::align_val_t{64});
 }
 
 result<session_ptr> make_session(const session_config& c) {
@@ -104,7 +139,21 @@ result<session_ptr> make_session(const session_config& c) {
         return make_error(errc::unsupported, "backend " + std::string(to_string(c.backend)) + " is not available on this build or CPU");
     if (!be->supports(*t)) be = &detail::openssl_backend(); // e.g. F8 and NULL on IPsec-MB
 
-    session_ptr s{new session_rt};
+    // One block for everything the session owns (ADR 0017): hot parts first, nothing allocated later.
+    const uint32_t window = (c.replay_window + 31u) / 32u * 32u;
+    const std::size_t per_block = be->expanded_size(*t);
+    const std::size_t n = c.max_streams;
+    const block_layout l = layout_of(c.keys.size(), n, per_block, window);
+    auto* mem = static_cast<std::byte*>(::operator new(l.total, std::align_val_t{64}));
+    std::memset(mem, 0, l.total);
+    session_ptr s{new (mem) session_rt};
+    s->block_bytes = l.total;
+    auto* keys = reinterpret_cast<detail::master_key*>(mem + l.keys);
+    for (std::size_t i = 0; i < c.keys.size(); ++i) new (keys + i) detail::master_key;
+    s->keys = {keys, c.keys.size()};
+    auto* streams = reinterpret_cast<stream*>(mem + l.streams);
+    for (std::size_t i = 0; i < n; ++i) new (streams + i) stream;
+    s->streams = {streams, n};
     s->traits = t;
     s->dir = c.dir;
     s->be = be;
@@ -114,22 +163,16 @@ result<session_ptr> make_session(const session_config& c) {
     s->auth_srtp = !c.unauthenticated_srtp;
     s->cryptex = c.cryptex;
     s->mki_len = static_cast<uint8_t>(c.keys.front().mki.size());
-    s->replay_window = (c.replay_window + 31u) / 32u * 32u;
+    s->replay_window = window;
     s->initial_roc = c.initial_roc;
     s->initial_srtcp_index = c.initial_srtcp_index & 0x7fffffffu;
     s->soft_margin = c.soft_limit_margin;
     for (auto id : c.encrypted_extension_ids) s->encrypted_ext[id] = true;
     s->any_encrypted_ext = !c.encrypted_extension_ids.empty();
 
-    // Keys: derive, then expand for the backend into one aligned block.
-    const std::size_t per_block = be->expanded_size(*t);
+    // Keys: derive, then expand for the backend into the block's key area.
     s->expanded_bytes = per_block * 2 * c.keys.size();
-    if (s->expanded_bytes) {
-        auto* mem = static_cast<std::byte*>(::operator new[](s->expanded_bytes, std::align_val_t{64}));
-        std::memset(mem, 0, s->expanded_bytes);
-        s->expanded = {mem, free_aligned};
-    }
-    s->keys.resize(c.keys.size());
+    if (s->expanded_bytes) s->expanded = mem + l.expanded;
     for (std::size_t i = 0; i < c.keys.size(); ++i) {
         auto& mk = s->keys[i];
         const auto& kc = c.keys[i];
@@ -141,34 +184,43 @@ result<session_ptr> make_session(const session_config& c) {
             if (auto r = derive_session_keys(*t, kc.key, kc.salt, false, mk.srtp.raw); !r) return r.err();
             if (auto r = derive_session_keys(*t, kc.key, kc.salt, true, mk.srtcp.raw); !r) return r.err();
         }
+        std::copy(mk.srtp.raw.k_s.begin(), mk.srtp.raw.k_s.end(), mk.srtp.salt.begin());
+        std::copy(mk.srtcp.raw.k_s.begin(), mk.srtcp.raw.k_s.end(), mk.srtcp.salt.begin());
         if (per_block) {
-            mk.srtp.expanded = s->expanded.get() + per_block * (2 * i);
-            mk.srtcp.expanded = s->expanded.get() + per_block * (2 * i + 1);
+            mk.srtp.expanded = s->expanded + per_block * (2 * i);
+            mk.srtcp.expanded = s->expanded + per_block * (2 * i + 1);
         }
         if (auto r = be->expand(*t, mk.srtp); !r) return r.err();
         if (auto r = be->expand(*t, mk.srtcp); !r) return r.err();
         mk.srtp_limit = lifetime_cap(kc.lifetime, srtp_max_lifetime);
         mk.srtcp_limit = lifetime_cap(kc.lifetime, srtcp_max_lifetime);
     }
+    s->hot_expanded = s->keys[0].srtp.expanded;
+    s->hot_lines = static_cast<uint8_t>(std::min<std::size_t>((be->hot_size(*t) + 63) / 64, per_block / 64));
 
     // Streams: all memory now, none on the data path.
-    const std::size_t n = c.max_streams;
-    s->streams.resize(n);
-    s->index.assign(std::bit_ceil(n * 2), 0);
-    const std::size_t words = std::bit_ceil(std::size_t{s->replay_window}) / 64;
-    s->replay_pool.assign(n * words * 2, 0);
-    s->free_list.reserve(n);
+    s->index = reinterpret_cast<uint16_t*>(mem + l.index);
+    s->index_mask = static_cast<uint32_t>(l.index_entries - 1);
+    s->free_list = reinterpret_cast<uint16_t*>(mem + l.free_list);
+    auto* pool = reinterpret_cast<uint64_t*>(mem + l.pool);
     for (std::size_t i = 0; i < n; ++i) {
         auto& st = s->streams[i];
-        st.rtp_replay = replay_window({s->replay_pool.data() + (2 * i) * words, words}, s->replay_window);
-        st.rtcp_replay = replay_window({s->replay_pool.data() + (2 * i + 1) * words, words}, s->replay_window);
-        s->free_list.push_back(static_cast<uint16_t>(n - 1 - i));
+        if (l.rtp_inline) {
+            st.rtp_replay = replay_window({st.rtp_bits.data(), l.words}, window);
+            st.rtcp_replay = replay_window({pool + i * l.words, l.words}, window);
+        } else {
+            st.rtp_replay = replay_window({pool + (2 * i) * l.words, l.words}, window);
+            st.rtcp_replay = replay_window({pool + (2 * i + 1) * l.words, l.words}, window);
+        }
+        s->free_list[s->n_free++] = static_cast<uint16_t>(n - 1 - i);
     }
     return s;
 }
 
-detail::stream* session_rt::find(uint32_t ssrc) noexcept {
-    for (std::size_t i = hash_ssrc(ssrc) & mask();; i = (i + 1) & mask()) {
+std::size_t session_memory(const session_rt& s) noexcept { return s.block_bytes; }
+
+detail::stream* session_rt::find_indexed(uint32_t ssrc) noexcept {
+    for (std::size_t i = hash_ssrc(ssrc) & index_mask;; i = (i + 1) & index_mask) {
         auto e = index[i];
         if (e == 0) return nullptr;
         auto& st = streams[e - 1u];
@@ -177,9 +229,8 @@ detail::stream* session_rt::find(uint32_t ssrc) noexcept {
 }
 
 detail::stream* session_rt::reserve(uint32_t ssrc) noexcept {
-    if (free_list.empty()) return nullptr;
-    auto n = free_list.back();
-    free_list.pop_back();
+    if (n_free == 0) return nullptr;
+    const auto n = free_list[--n_free];
     auto& st = streams[n];
     const auto rtp = st.rtp_replay, rtcp = st.rtcp_replay;
     st = stream{};
@@ -189,19 +240,19 @@ detail::stream* session_rt::reserve(uint32_t ssrc) noexcept {
     st.state = stream_state::pending;
     st.roc = initial_roc;
     st.next_srtcp_index = initial_srtcp_index;
-    std::size_t i = hash_ssrc(ssrc) & mask();
-    while (index[i] != 0) i = (i + 1) & mask();
+    std::size_t i = hash_ssrc(ssrc) & index_mask;
+    while (index[i] != 0) i = (i + 1) & index_mask;
     index[i] = static_cast<uint16_t>(n + 1);
     return &st;
 }
 
 void session_rt::release(detail::stream* s) noexcept {
     const auto n = static_cast<uint16_t>(s - streams.data());
-    std::size_t i = hash_ssrc(s->ssrc) & mask();
-    while (index[i] != n + 1) i = (i + 1) & mask();
+    std::size_t i = hash_ssrc(s->ssrc) & index_mask;
+    while (index[i] != n + 1) i = (i + 1) & index_mask;
     // Backward-shift deletion keeps every probe chain unbroken without tombstones.
-    for (std::size_t j = (i + 1) & mask(); index[j] != 0; j = (j + 1) & mask()) {
-        const std::size_t home = hash_ssrc(streams[index[j] - 1u].ssrc) & mask();
+    for (std::size_t j = (i + 1) & index_mask; index[j] != 0; j = (j + 1) & index_mask) {
+        const std::size_t home = hash_ssrc(streams[index[j] - 1u].ssrc) & index_mask;
         // Move j into the hole i if its home is not cyclically in (i, j].
         const bool stays = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
         if (!stays) {
@@ -211,7 +262,7 @@ void session_rt::release(detail::stream* s) noexcept {
     }
     index[i] = 0;
     s->state = stream_state::empty;
-    free_list.push_back(n);
+    free_list[n_free++] = n;
 }
 
 detail::master_key* session_rt::key_by_mki(const std::byte* mki) noexcept {

@@ -21,8 +21,11 @@ namespace srtpo::engine::detail {
 /// Derived keys of one master key for SRTP or SRTCP, plus the backend's expansion of them.
 /// Immutable after install; read by many workers at once.
 struct key_block {
+    // The first 24 octets are what the data path reads for every packet; they lead, so that they
+    // share the cache line of the master key's usage count (session_impl.hpp, ADR 0017).
+    std::byte* expanded = nullptr;   ///< backend-private, 64-byte aligned, owned by the session
+    std::array<std::byte, 16> salt{}; ///< copy of raw.k_s (14 octets used): every IV reads it
     session_keys raw;
-    std::byte* expanded = nullptr; ///< backend-private, 64-byte aligned, owned by the session
 };
 
 /// One packet's work in a group. `data` is transformed in place.
@@ -60,6 +63,9 @@ public:
     virtual bool supports(const suite_traits& t) const noexcept = 0;
     /// Octets of expanded key material per key_block, a multiple of 64.
     virtual std::size_t expanded_size(const suite_traits& t) const noexcept = 0;
+    /// Octets at the start of an expanded block that every packet of the suite reads (the burst
+    /// code prefetches them, ADR 0017); 0 when the backend keeps no expanded keys.
+    virtual std::size_t hot_size(const suite_traits& t) const noexcept = 0;
     /// Fills kb.expanded (already allocated, expanded_size octets) from kb.raw. Control path.
     virtual result<void> expand(const suite_traits& t, key_block& kb) const = 0;
     virtual result<std::unique_ptr<backend_worker>> make_worker() const = 0;

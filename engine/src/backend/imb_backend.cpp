@@ -36,39 +36,44 @@ namespace detail {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Expanded key layout (per key_block). The header-extension schedule (RFC 6904, k_he) sits at the
-// same offset for every suite, because the burst code runs RFC 6904 through keystream_xor with
-// AES-CM traits even for AEAD sessions (header_cipher_traits); `kind` and `key_len` let the data
-// path refuse a key block that does not match the traits it is given.
+// Expanded key layout (per key_block), hot lines first (ADR 0017): line 0 holds the layout tag
+// (`kind`, `key_len`, at the same offset in every layout, so that the data path can refuse a key
+// block that does not match the traits it is given) and, for AES-CM suites, the HMAC-SHA1 pads;
+// the AES schedule of k_e (or the GCM key data) follows from line 1. The RFC 6904 header-key
+// schedule (k_he), which only sessions with encrypted header extensions read, comes last. The
+// burst code runs RFC 6904 through keystream_xor with AES-CM traits even for AEAD sessions
+// (header_cipher_traits), so k_he is found through `kind`.
 
 inline constexpr std::size_t aes_sched_len = 16 * 15; // enough round keys for AES-256
 inline constexpr uint8_t layout_cm = 1;
 inline constexpr uint8_t layout_gcm = 2;
-
-struct alignas(64) common_part {
-    alignas(16) uint8_t k_he[aes_sched_len]; ///< AES encryption schedule of k_he
-    uint8_t kind;                            ///< layout_cm or layout_gcm
-    uint8_t key_len;                         ///< AES key length of k_e and k_he, octets
-};
+inline constexpr std::size_t tag_offset = 56; ///< kind at 56, key_len at 57, in every layout
 
 struct alignas(64) cm_layout {
-    common_part c;
-    alignas(16) uint8_t k_e[aes_sched_len]; ///< AES encryption schedule of k_e
-    alignas(16) uint8_t ipad[32];           ///< SHA-1 state after (k_a ⊕ 0x36…), 20 octets used
-    alignas(16) uint8_t opad[32];           ///< SHA-1 state after (k_a ⊕ 0x5c…)
+    alignas(16) uint8_t ipad[24];           ///< SHA-1 state after (k_a ⊕ 0x36…), 20 octets used
+    alignas(16) uint8_t opad[24];           ///< SHA-1 state after (k_a ⊕ 0x5c…)
+    uint8_t kind;                           ///< layout_cm
+    uint8_t key_len;                        ///< AES key length of k_e and k_he, octets
+    alignas(64) uint8_t k_e[aes_sched_len]; ///< AES encryption schedule of k_e
+    alignas(16) uint8_t k_he[aes_sched_len]; ///< AES encryption schedule of k_he (RFC 6904)
 };
 
 struct alignas(64) gcm_layout {
-    common_part c;
-    gcm_key_data gk; ///< AES schedule of k_e + GHASH key powers
+    uint8_t unused[tag_offset];
+    uint8_t kind;    ///< layout_gcm
+    uint8_t key_len;
+    alignas(64) gcm_key_data gk; ///< AES schedule of k_e + GHASH key powers
+    alignas(16) uint8_t k_he[aes_sched_len];
 };
 
-static_assert(sizeof(common_part) == 256);
+static_assert(offsetof(cm_layout, kind) == tag_offset && offsetof(gcm_layout, kind) == tag_offset);
+static_assert(offsetof(cm_layout, key_len) == tag_offset + 1 && offsetof(gcm_layout, key_len) == tag_offset + 1);
+static_assert(offsetof(cm_layout, k_e) == 64 && offsetof(gcm_layout, gk) == 64);
 static_assert(sizeof(cm_layout) % 64 == 0 && sizeof(gcm_layout) % 64 == 0);
-static_assert(offsetof(cm_layout, c) == 0 && offsetof(gcm_layout, c) == 0);
 static_assert(alignof(gcm_key_data) <= 64);
 
-const common_part& common_of(const key_block& kb) noexcept { return *reinterpret_cast<const common_part*>(kb.expanded); }
+uint8_t kind_of(const key_block& kb) noexcept { return static_cast<uint8_t>(kb.expanded[tag_offset]); }
+uint8_t key_len_of(const key_block& kb) noexcept { return static_cast<uint8_t>(kb.expanded[tag_offset + 1]); }
 const cm_layout& cm_of(const key_block& kb) noexcept { return *reinterpret_cast<const cm_layout*>(kb.expanded); }
 const gcm_layout& gcm_of(const key_block& kb) noexcept { return *reinterpret_cast<const gcm_layout*>(kb.expanded); }
 
@@ -220,7 +225,7 @@ public:
             j.failed = false;
             const key_block* kb = j.keys;
             // IPsec-MB refuses an empty message; SRTP/SRTCP always authenticate a header.
-            if (!kb || !kb->expanded || common_of(*kb).kind != layout_cm || !j.auth || !j.tag || j.auth_len == 0) {
+            if (!kb || !kb->expanded || kind_of(*kb) != layout_cm || !j.auth || !j.tag || j.auth_len == 0) {
                 j.failed = true;
                 continue;
             }
@@ -258,7 +263,7 @@ public:
             // The direct GCM functions report errors only through the process-wide imb_errno,
             // which other threads write too; so everything they could refuse is checked here.
             if (t.cipher != cipher_kind::aes_gcm || (t.master_key_len != 16 && t.master_key_len != 32) || !kb ||
-                !kb->expanded || common_of(*kb).kind != layout_gcm || common_of(*kb).key_len != t.master_key_len ||
+                !kb->expanded || kind_of(*kb) != layout_gcm || key_len_of(*kb) != t.master_key_len ||
                 !j.tag || (j.data_len && !j.data) || (j.auth_len && !j.auth)) {
                 j.failed = true;
                 continue;
@@ -289,10 +294,13 @@ private:
     static const uint8_t* ctr_schedule(const crypto_job& j, std::size_t key_len) noexcept {
         const key_block* kb = j.keys;
         if (!kb || !kb->expanded) return nullptr;
-        const common_part& c = common_of(*kb);
-        if (c.key_len != key_len) return nullptr;
-        if (j.header_keys) return c.k_he; // RFC 6904 §4.1: AES-CM under k_he, any suite
-        if (c.kind != layout_cm) return nullptr;
+        if (key_len_of(*kb) != key_len) return nullptr;
+        const uint8_t kind = kind_of(*kb);
+        if (j.header_keys) { // RFC 6904 §4.1: AES-CM under k_he, any suite
+            if (kind == layout_cm) return cm_of(*kb).k_he;
+            return kind == layout_gcm ? gcm_of(*kb).k_he : nullptr;
+        }
+        if (kind != layout_cm) return nullptr;
         return cm_of(*kb).k_e;
     }
 
@@ -377,6 +385,14 @@ public:
         return t.aead() ? sizeof(gcm_layout) : sizeof(cm_layout);
     }
 
+    std::size_t hot_size(const suite_traits& t) const noexcept override {
+        if (!supports(t)) return 0;
+        // Line 0 (tag, HMAC pads) and the AES rounds of k_e (Nr + 1 round keys, FIPS 197 §5.1).
+        const std::size_t rounds = t.master_key_len == 16 ? 11 : t.master_key_len == 24 ? 13 : 15;
+        // GCM also reads GHASH key powers after the schedule; the first two lines of them.
+        return 64 + rounds * 16 + (t.aead() ? 240 - rounds * 16 + 128 : 0);
+    }
+
     /// Control path. Thread-safe: the shared manager is used only for its stateless key
     /// expansion, one-block SHA-1 and GCM precompute functions.
     result<void> expand(const suite_traits& t, key_block& kb) const override {
@@ -385,24 +401,23 @@ public:
             return make_error(errc::backend_failure, "ipsec-mb: expanded key block missing or misaligned");
         IMB_MGR* m = _mgr.get();
         const std::size_t kl = t.master_key_len;
-        common_part* c;
+        // RFC 6904 §4.3: k_he has the length of k_e; SRTCP blocks carry a zero k_he, harmless.
         if (t.aead()) {
             auto* l = new (kb.expanded) gcm_layout{};
-            c = &l->c;
             if (kl == 16) IMB_AES128_GCM_PRE(m, kb.raw.k_e.data(), &l->gk);
             else IMB_AES256_GCM_PRE(m, kb.raw.k_e.data(), &l->gk);
+            if (!aes_keyexp(m, kb.raw.k_he.data(), kl, l->k_he))
+                return make_error(errc::backend_failure, "ipsec-mb: AES key expansion failed");
+            l->kind = layout_gcm;
+            l->key_len = static_cast<uint8_t>(kl);
         } else {
             auto* l = new (kb.expanded) cm_layout{};
-            c = &l->c;
-            if (!aes_keyexp(m, kb.raw.k_e.data(), kl, l->k_e))
+            if (!aes_keyexp(m, kb.raw.k_e.data(), kl, l->k_e) || !aes_keyexp(m, kb.raw.k_he.data(), kl, l->k_he))
                 return make_error(errc::backend_failure, "ipsec-mb: AES key expansion failed");
             hmac_pads(m, kb.raw.k_a.data(), kb.raw.k_a.size(), l->ipad, l->opad);
+            l->kind = layout_cm;
+            l->key_len = static_cast<uint8_t>(kl);
         }
-        // RFC 6904 §4.3: k_he has the length of k_e; SRTCP blocks carry a zero k_he, harmless.
-        if (!aes_keyexp(m, kb.raw.k_he.data(), kl, c->k_he))
-            return make_error(errc::backend_failure, "ipsec-mb: AES key expansion failed");
-        c->kind = t.aead() ? layout_gcm : layout_cm;
-        c->key_len = static_cast<uint8_t>(kl);
         return {};
     }
 

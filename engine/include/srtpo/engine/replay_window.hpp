@@ -25,8 +25,8 @@ public:
     /// bits: capacity words (64 bits each) owned by the caller, zeroed; size ≤ 64·bits.size().
     /// bits.size() must be a power of two, so that index → bit is a mask, not a division.
     replay_window(std::span<uint64_t> bits, uint32_t size) noexcept
-        : _bits(bits), _mask(bits.size() * 64 - 1), _size(size) {
-        assert(std::has_single_bit(bits.size()) && size <= bits.size() * 64);
+        : _bits(bits.data()), _mask(static_cast<uint32_t>(bits.size() * 64 - 1)), _size(size) {
+        assert(std::has_single_bit(bits.size()) && size <= bits.size() * 64 && bits.size() * 64 <= (uint64_t{1} << 31));
     }
 
     /// delta = candidate index − highest accepted index. Read-only.
@@ -49,7 +49,7 @@ public:
 
     /// Starts the window at `index` (the first accepted packet of a stream).
     void reset(uint64_t index) noexcept {
-        for (auto& w : _bits) w = 0;
+        for (auto& w : words()) w = 0;
         _highest = index;
         set(index);
     }
@@ -59,7 +59,7 @@ public:
     /// them as too old, so they must not become acceptable. No allocation; both windows keep
     /// their own memory.
     void assign(const replay_window& o) noexcept {
-        for (auto& w : _bits) w = 0;
+        for (auto& w : words()) w = 0;
         _highest = o._highest;
         for (uint64_t d = 0; d < _size && d <= _highest; ++d)
             if (d >= o._size || o.test(_highest - d)) set(_highest - d);
@@ -69,7 +69,8 @@ public:
     uint32_t size() const noexcept { return _size; }
 
 private:
-    std::size_t capacity() const noexcept { return _mask + 1; }
+    std::size_t capacity() const noexcept { return std::size_t{_mask} + 1; }
+    std::span<uint64_t> words() const noexcept { return {_bits, capacity() / 64}; }
     bool test(uint64_t i) const noexcept {
         auto b = i & _mask;
         return (_bits[b / 64] >> (b % 64)) & 1u;
@@ -88,7 +89,7 @@ private:
             return;
         }
         if (n >= capacity()) {
-            for (auto& w : _bits) w = 0;
+            for (auto& w : words()) w = 0;
             return;
         }
         for (uint64_t k = 0; k < n;) {
@@ -104,10 +105,11 @@ private:
         }
     }
 
-    std::span<uint64_t> _bits;
-    std::size_t _mask = 0; ///< capacity in bits − 1
-    uint64_t _highest = 0;
+    // 24 octets: the window sits in its stream's hot cache line (session_impl.hpp).
+    uint64_t* _bits = nullptr;
+    uint32_t _mask = 0; ///< capacity in bits − 1
     uint32_t _size = 0;
+    uint64_t _highest = 0;
 };
 
 } // namespace srtpo::engine

@@ -103,6 +103,9 @@ struct key_usage {
 };
 
 const suite_traits& session_suite(const session_rt& s) noexcept;
+/// Octets of memory the session owns: one block holding keys, key schedules and every stream
+/// (ADR 0017). Any thread.
+std::size_t session_memory(const session_rt& s) noexcept;
 direction session_direction(const session_rt& s) noexcept;
 backend_kind session_backend(const session_rt& s) noexcept;
 std::size_t session_stream_count(const session_rt& s) noexcept;
