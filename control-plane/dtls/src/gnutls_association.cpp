@@ -111,6 +111,17 @@ engine::result<std::unique_ptr<gnutls_association>> gnutls_association::create(s
     return a;
 }
 
+namespace {
+/// The alert GnuTLS last received, as an event. The description arrives off the wire: any octet,
+/// not only the enumerators GnuTLS names, so it is kept as an integer (never stored in the enum
+/// type) and an unknown one is named "unknown" (gnutls_alert_get_name returns null for it).
+alert received_alert(gnutls_session_t s, bool fatal) {
+    const unsigned raw = static_cast<unsigned>(gnutls_alert_get(s)) & 0xffu;
+    const char* name = gnutls_alert_get_name(static_cast<gnutls_alert_description_t>(raw));
+    return alert{true, fatal, static_cast<uint8_t>(raw), name ? name : "unknown"};
+}
+} // namespace
+
 void gnutls_association::drive(std::span<const std::byte> datagram) {
     _in = datagram;
     if (_state == endpoint_state::handshaking) {
@@ -118,8 +129,7 @@ void gnutls_association::drive(std::span<const std::byte> datagram) {
         if (rc == GNUTLS_E_SUCCESS) {
             on_handshake_complete();
         } else if (rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-            const auto d = gnutls_alert_get(_session);
-            _q.events->emplace_back(alert{true, false, static_cast<uint8_t>(d), gnutls_alert_get_name(d)});
+            _q.events->emplace_back(received_alert(_session, false));
         } else if (gnutls_error_is_fatal(rc)) {
             fail_from_gnutls(rc);
         }
@@ -137,16 +147,14 @@ void gnutls_association::read_records() {
         if (n > 0) continue;
         if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) break;
         if (n == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-            const auto d = gnutls_alert_get(_session);
-            _q.events->emplace_back(alert{true, false, static_cast<uint8_t>(d), gnutls_alert_get_name(d)});
+            _q.events->emplace_back(received_alert(_session, false));
             continue;
         }
         if (n == 0) {
             // RFC 5246 §7.2.1: answer close_notify with our own.
             gnutls_bye(_session, GNUTLS_SHUT_WR);
         } else if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-            const auto d = gnutls_alert_get(_session);
-            _q.events->emplace_back(alert{true, true, static_cast<uint8_t>(d), gnutls_alert_get_name(d)});
+            _q.events->emplace_back(received_alert(_session, true));
         } else if (!gnutls_error_is_fatal(static_cast<int>(n))) {
             continue; // e.g. a record that failed its MAC: DTLS drops it (RFC 6347 §4.1.2.7)
         }
@@ -188,9 +196,9 @@ void gnutls_association::on_handshake_complete() {
 
 void gnutls_association::fail_from_gnutls(int rc) {
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-        const auto d = gnutls_alert_get(_session);
-        const std::string name = gnutls_alert_get_name(d) ? gnutls_alert_get_name(d) : "unknown";
-        _q.events->emplace_back(alert{true, true, static_cast<uint8_t>(d), name});
+        const alert a = received_alert(_session, true);
+        const std::string name = a.text;
+        _q.events->emplace_back(a);
         fail(failure::alert_received, "peer sent fatal alert: " + name);
         return;
     }
