@@ -63,7 +63,10 @@ void BM_RegistryAdd(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         (void)table::unlink_shm(name);
-        auto t = table::sessions_mapping::create(name, batch);
+        table::sessions_options o;
+        o.capacity = batch;
+        o.prefault = true; // as srtpo-cp creates its table (ADR 0016)
+        auto t = table::sessions_mapping::create(name, o);
         cp::flow_registry reg(*t, 0);
         std::vector<cp::api::flow_spec> specs;
         for (const auto& f : req["flows"]) specs.push_back(std::move(cp::api::parse_flow(f, "f").value()));
@@ -81,7 +84,10 @@ void BM_ServiceHandle(benchmark::State& state) {
     for (auto _ : state) {
         state.PauseTiming();
         (void)table::unlink_shm(name);
-        auto t = table::sessions_mapping::create(name, batch);
+        table::sessions_options o;
+        o.capacity = batch;
+        o.prefault = true;
+        auto t = table::sessions_mapping::create(name, o);
         cp::flow_registry reg(*t, 0);
         cp::config cfg;
         cp::api_service svc(reg, *t, cfg);

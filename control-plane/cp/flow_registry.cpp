@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <tuple>
-#include <unordered_set>
 
 namespace srtpo::cp {
 
@@ -20,27 +19,52 @@ struct scoped_slot {
 };
 } // namespace
 
-std::size_t flow_registry::key_hash::operator()(const table::endpoint& e) const noexcept {
-    // Two multiplicative mixes of the address words and the port, then a final avalanche
-    // (the murmur3 fmix64 constants): cheap, and well spread for addresses that differ in a byte.
-    uint64_t hi = 0, lo = 0;
-    std::memcpy(&hi, e.addr.octets.data(), 8);
-    std::memcpy(&lo, e.addr.octets.data() + 8, 8);
-    uint64_t h = hi * 0x9e3779b97f4a7c15ull ^ (lo + e.port) * 0xc2b2ae3d27d4eb4full;
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 33;
-    return static_cast<std::size_t>(h);
-}
-
 flow_registry::flow_registry(table::sessions_mapping& t, uint16_t default_grace_ms)
-    : _table(t), _default_grace(default_grace_ms) {
+    : _table(t), _default_grace(default_grace_ms), _index(t.capacity()) {
     _free.reserve(t.capacity());
     for (uint32_t i = t.capacity(); i-- > 0;) _free.push_back(i);
+    // Address space for up to 1 Mi flows at once (pages are touched only as entries are
+    // constructed), so a bulk install into a table of that size never moves the entries; a larger
+    // table grows the vector geometrically past that.
+    _entries.reserve(std::min<uint32_t>(t.capacity(), uint32_t{1} << 20));
+}
+
+flow_registry::entry* flow_registry::find(const table::endpoint& match) noexcept {
+    const uint32_t s = _index.find(match, [this](uint32_t slot) -> const table::endpoint& { return _entries[slot].spec.match; });
+    return s == flow_index::npos ? nullptr : &_entries[s];
+}
+
+const flow_registry::entry* flow_registry::find(const table::endpoint& match) const noexcept {
+    return const_cast<flow_registry*>(this)->find(match);
+}
+
+void flow_registry::put(uint32_t slot, uint64_t generation, api::flow_spec&& spec) {
+    // The usual case in a bulk install is the next slot at the end: construct it in place
+    // rather than default-construct and then assign (each is a pass over ~300 cold octets).
+    if (slot > _entries.size()) _entries.resize(slot);
+    if (slot == _entries.size()) {
+        _entries.emplace_back(true, slot, generation, std::move(spec));
+    } else {
+        entry& e = _entries[slot];
+        e.used = true;
+        e.slot = slot;
+        e.generation = generation;
+        e.spec = std::move(spec);
+    }
+    _index.insert(_entries[slot].spec.match, slot);
+    ++_count;
+}
+
+void flow_registry::drop(entry& e) noexcept {
+    _index.erase(e.spec.match, e.slot);
+    e.used = false;
+    e.spec = api::flow_spec{}; // the legs' key_salt_buffers wipe the master keys
+    --_count;
 }
 
 std::size_t flow_registry::recover() {
-    _flows.clear();
+    for (auto& e : _entries)
+        if (e.used) drop(e);
     _free.clear();
     scoped_slot s;
     for (uint32_t i = _table.capacity(); i-- > 0;) {
@@ -49,10 +73,9 @@ std::size_t flow_registry::recover() {
             _free.push_back(i);
             continue;
         }
-        entry e{i, s.d.generation, spec_of(s.d)};
-        _flows.emplace(e.spec.match, std::move(e));
+        put(i, s.d.generation, spec_of(s.d));
     }
-    return _flows.size();
+    return _count;
 }
 
 api::api_result<uint64_t> flow_registry::install(uint32_t slot, const table::slot_data& image) {
@@ -67,20 +90,39 @@ api::api_result<uint64_t> flow_registry::write(uint32_t slot, const api::flow_sp
     return install(slot, s.d);
 }
 
+std::size_t flow_registry::first_duplicate(const std::vector<api::flow_spec>& flows) const {
+    // The first flow (in request order) whose match is a flow already or repeats an earlier one
+    // of the batch. Sorting (match, index) pairs finds the repeats without a hash set of nodes:
+    // in each run of equal matches every index but the lowest is a repeat.
+    std::size_t first = flows.size();
+    for (std::size_t i = 0; i < flows.size() && i < first; ++i)
+        if (find(flows[i].match)) first = i;
+    if (flows.size() < 2) return first;
+    std::vector<std::pair<const table::endpoint*, std::size_t>> order(flows.size());
+    for (std::size_t i = 0; i < flows.size(); ++i) order[i] = {&flows[i].match, i};
+    const auto less = [](const table::endpoint& a, const table::endpoint& b) {
+        if (const int c = std::memcmp(a.addr.octets.data(), b.addr.octets.data(), a.addr.octets.size()); c != 0) return c < 0;
+        return a.port < b.port;
+    };
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        if (less(*a.first, *b.first)) return true;
+        if (less(*b.first, *a.first)) return false;
+        return a.second < b.second;
+    });
+    for (std::size_t k = 1; k < order.size(); ++k)
+        if (*order[k].first == *order[k - 1].first) first = std::min(first, order[k].second);
+    return first;
+}
+
 api::api_result<std::vector<added_flow>> flow_registry::add(std::vector<api::flow_spec>&& flows) {
     const bool batch = flows.size() != 1;
     const auto field = [&](std::size_t i) { return batch ? "flows[" + std::to_string(i) + "]" : std::string("flow"); };
     // 1. Check everything, and build every slot image, before writing anything.
-    std::unordered_set<table::endpoint, key_hash> seen;
-    seen.reserve(flows.size());
-    for (std::size_t i = 0; i < flows.size(); ++i) {
-        const auto& m = flows[i].match;
-        if (_flows.count(m) || !seen.insert(m).second)
-            return make_api_error(api_errc::duplicate, field(i) + ".match", api::to_string(m) + " is already a flow");
-    }
+    if (const auto dup = first_duplicate(flows); dup < flows.size())
+        return make_api_error(api_errc::duplicate, field(dup) + ".match", api::to_string(flows[dup].match) + " is already a flow");
     if (flows.size() > _free.size())
         return make_api_error(api_errc::table_full, "",
-                              "table full: " + std::to_string(_flows.size()) + " of " + std::to_string(_table.capacity()) +
+                              "table full: " + std::to_string(_count) + " of " + std::to_string(_table.capacity()) +
                                   " slots in use, " + std::to_string(flows.size()) + " requested");
     std::vector<scoped_slot> images(flows.size());
     for (std::size_t i = 0; i < flows.size(); ++i)
@@ -100,7 +142,7 @@ api::api_result<std::vector<added_flow>> flow_registry::add(std::vector<api::flo
             for (const auto& a : out) {
                 (void)_table.erase(a.slot);
                 _free.push_back(a.slot);
-                _flows.erase(a.match);
+                drop(_entries[a.slot]);
             }
             auto e = g.err();
             e.field = field(i);
@@ -108,47 +150,46 @@ api::api_result<std::vector<added_flow>> flow_registry::add(std::vector<api::flo
         }
         _free.pop_back();
         out.push_back({flows[i].match, slot, *g});
-        const auto m = flows[i].match;
-        _flows.emplace(m, entry{slot, *g, std::move(flows[i])});
+        put(slot, *g, std::move(flows[i]));
     }
     return out;
 }
 
 api::api_result<flow_view> flow_registry::update(api::flow_spec&& f) {
-    auto it = _flows.find(f.match);
-    if (it == _flows.end()) return make_api_error(api_errc::not_found, "flow.match", api::to_string(f.match) + " is not a flow");
+    entry* e = find(f.match);
+    if (!e) return make_api_error(api_errc::not_found, "flow.match", api::to_string(f.match) + " is not a flow");
     scoped_slot cur;
-    if (_table.read(it->second.slot, cur.d) != table::read_outcome::ok)
-        return make_api_error(api_errc::internal, "", "slot " + std::to_string(it->second.slot) + " could not be read");
+    if (_table.read(e->slot, cur.d) != table::read_outcome::ok)
+        return make_api_error(api_errc::internal, "", "slot " + std::to_string(e->slot) + " could not be read");
     // A leg given without a key keeps the master key srtpo-cp holds (for reveal).
-    for (auto [nl, ol] : {std::pair{&f.in, &it->second.spec.in}, std::pair{&f.out, &it->second.spec.out}})
+    for (auto [nl, ol] : {std::pair{&f.in, &e->spec.in}, std::pair{&f.out, &e->spec.out}})
         if (*nl && (*nl)->key_salt.empty() && *ol && (*ol)->suite == (*nl)->suite) {
             (*nl)->key_salt = (*ol)->key_salt;
             (*nl)->mki = (*ol)->mki;
             (*nl)->mki_value = (*ol)->mki_value;
         }
-    auto g = write(it->second.slot, f, &cur.d);
+    auto g = write(e->slot, f, &cur.d);
     if (!g) return g.err();
-    it->second.generation = *g;
-    it->second.spec = std::move(f);
-    return view(it->second);
+    e->generation = *g;
+    e->spec = std::move(f);
+    return view(*e);
 }
 
 api::api_status flow_registry::remove(const table::endpoint& match) {
-    auto it = _flows.find(match);
-    if (it == _flows.end()) return make_api_error(api_errc::not_found, "match", api::to_string(match) + " is not a flow");
-    if (auto r = _table.erase(it->second.slot); !r)
+    entry* e = find(match);
+    if (!e) return make_api_error(api_errc::not_found, "match", api::to_string(match) + " is not a flow");
+    if (auto r = _table.erase(e->slot); !r)
         return make_api_error(api_errc::internal, "", "table erase refused: " + r.err().message);
-    _free.push_back(it->second.slot);
-    _flows.erase(it); // leg_spec's key_salt_buffer wipes the master keys
+    _free.push_back(e->slot);
+    drop(*e);
     return api::ok();
 }
 
 api::api_result<flow_view> flow_registry::rekey(rekey_request&& r, bool& make_before_break) {
-    auto it = _flows.find(r.match);
-    if (it == _flows.end()) return make_api_error(api_errc::not_found, "match", api::to_string(r.match) + " is not a flow");
+    entry* e = find(r.match);
+    if (!e) return make_api_error(api_errc::not_found, "match", api::to_string(r.match) + " is not a flow");
     if (!r.in && !r.out) return make_api_error(api_errc::invalid_argument, "", "rekey needs \"in\" and/or \"out\" with a new key");
-    api::flow_spec f = it->second.spec;
+    api::flow_spec f = e->spec;
     make_before_break = false;
     for (auto [nl, ol, side] : {std::tuple{&r.in, &f.in, "in"}, std::tuple{&r.out, &f.out, "out"}}) {
         if (!*nl) continue;
@@ -166,27 +207,27 @@ api::api_result<flow_view> flow_registry::rekey(rekey_request&& r, bool& make_be
     if (r.grace_ms) f.rekey_grace_ms = r.grace_ms;
     const uint16_t grace = make_before_break ? f.rekey_grace_ms.value_or(_default_grace) : 0;
     scoped_slot cur, s;
-    if (_table.read(it->second.slot, cur.d) != table::read_outcome::ok)
-        return make_api_error(api_errc::internal, "", "slot " + std::to_string(it->second.slot) + " could not be read");
+    if (_table.read(e->slot, cur.d) != table::read_outcome::ok)
+        return make_api_error(api_errc::internal, "", "slot " + std::to_string(e->slot) + " could not be read");
     if (auto b = build_slot(f, &cur.d, grace, s.d); !b) return b.err();
-    auto g = _table.install(it->second.slot, s.d);
+    auto g = _table.install(e->slot, s.d);
     if (!g) return make_api_error(api_errc::internal, "", "table install refused: " + g.err().message);
-    it->second.generation = *g;
-    it->second.spec = std::move(f);
-    return view(it->second);
+    e->generation = *g;
+    e->spec = std::move(f);
+    return view(*e);
 }
 
 std::optional<flow_view> flow_registry::get(const table::endpoint& match) const {
-    auto it = _flows.find(match);
-    if (it == _flows.end()) return std::nullopt;
-    return view(it->second);
+    const entry* e = find(match);
+    if (!e) return std::nullopt;
+    return view(*e);
 }
 
 std::vector<flow_view> flow_registry::list() const {
     std::vector<flow_view> v;
-    v.reserve(_flows.size());
-    for (const auto& [k, e] : _flows) v.push_back(view(e));
-    std::sort(v.begin(), v.end(), [](const flow_view& a, const flow_view& b) { return a.slot < b.slot; });
+    v.reserve(_count);
+    for (const auto& e : _entries) // in slot order
+        if (e.used) v.push_back(view(e));
     return v;
 }
 

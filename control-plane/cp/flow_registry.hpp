@@ -11,6 +11,7 @@
 //
 // Thread-safety: one thread (srtpo-cp's event loop) owns the registry and its table mapping.
 
+#include "flow_index.hpp"
 #include "slot_image.hpp"
 
 #include <srtpo/cp/api/api_error.hpp>
@@ -19,7 +20,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 namespace srtpo::cp {
@@ -71,26 +71,38 @@ public:
 
     std::optional<flow_view> get(const table::endpoint& match) const;
     std::vector<flow_view> list() const;
-    std::size_t size() const noexcept { return _flows.size(); }
+    std::size_t size() const noexcept { return _count; }
     uint32_t capacity() const noexcept { return _table.capacity(); }
     void set_default_grace(uint16_t ms) noexcept { _default_grace = ms; }
 
 private:
     struct entry {
+        bool used = false;
         uint32_t slot = 0;
         uint64_t generation = 0;
         api::flow_spec spec;
     };
-    struct key_hash {
-        std::size_t operator()(const table::endpoint& e) const noexcept;
-    };
+    entry* find(const table::endpoint& match) noexcept;
+    const entry* find(const table::endpoint& match) const noexcept;
+    /// Records a new flow in `slot` (free in the registry).
+    void put(uint32_t slot, uint64_t generation, api::flow_spec&& spec);
+    /// Forgets the flow in `e`'s slot; its master keys are wiped (key_salt_buffer).
+    void drop(entry& e) noexcept;
     api::api_result<uint64_t> write(uint32_t slot, const api::flow_spec& f, const table::slot_data* current);
     api::api_result<uint64_t> install(uint32_t slot, const table::slot_data& image);
+    /// Index of the first flow of `flows` whose match is taken (by a flow or an earlier item), or
+    /// flows.size() when none is.
+    std::size_t first_duplicate(const std::vector<api::flow_spec>& flows) const;
     flow_view view(const entry& e) const { return {e.slot, e.generation, e.spec}; }
 
     table::sessions_mapping& _table;
     uint16_t _default_grace;
-    std::unordered_map<table::endpoint, entry, key_hash> _flows;
+    /// Flows by slot (the slot ids srtpo-cp hands out are dense from 0). Space for the table's
+    /// capacity is reserved at start-up and entries are constructed as slots come into use, so it
+    /// never reallocates; no node per flow (ADR 0016).
+    std::vector<entry> _entries;
+    flow_index _index; ///< match -> slot
+    std::size_t _count = 0;
     std::vector<uint32_t> _free; ///< free slot ids, lowest on top
 };
 

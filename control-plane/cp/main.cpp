@@ -36,6 +36,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -105,11 +106,19 @@ int run(const overrides& o) {
     // file: 448 MiB for a million slots.
     const auto shm_name = table::normalize_shm_name(cfg->table_name);
     const bool existed = shm_name && ::access(("/dev/shm" + *shm_name).c_str(), F_OK) == 0;
+    // A new table's pages are allocated now rather than on the first write of each page during
+    // installs (one fault per 9 slots; docs/PERFORMANCE.md §6, ADR 0016).
+    so.prefault = true;
+    const auto t0 = std::chrono::steady_clock::now();
     auto sessions = table::sessions_mapping::open_or_create(cfg->table_name, so);
     if (!sessions) {
         log_err("session table " + cfg->table_name + ": " + sessions.err().message);
         return 1;
     }
+    if (!existed)
+        log_info("session table " + cfg->table_name + " created and its pages allocated in " +
+                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()) +
+                 " ms");
     if (sessions->repaired()) log_warn(std::to_string(sessions->repaired()) + " slots left mid-write by a previous writer were erased");
 
     flow_registry reg(*sessions, cfg->rekey_grace_ms);

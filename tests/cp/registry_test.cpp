@@ -237,3 +237,58 @@ TEST_F(table_fixture, DeleteZeroizesAndRecoverRebuilds) {
     ASSERT_TRUE(n);
     EXPECT_EQ(again.size(), 4u);
 }
+
+TEST_F(table_fixture, DuplicateReportedIsTheFirstInRequestOrder) {
+    flow_registry reg(*t, 0);
+    ASSERT_TRUE(reg.add({flow(6000)}));
+    const auto batch = [](std::initializer_list<int> ports) {
+        std::vector<api::flow_spec> v;
+        for (int p : ports) v.push_back(flow(p));
+        return v;
+    };
+    // A repeat inside the batch: the later occurrence is the one reported.
+    auto e = reg.add(batch({5000, 5002, 5004, 5002, 5000}));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.err().field, "flows[3].match");
+    EXPECT_EQ(e.err().message, "192.0.2.1:5002 is already a flow");
+    // A flow of the table before a repeat: the earlier problem wins.
+    e = reg.add(batch({5000, 6000, 5000}));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.err().field, "flows[1].match");
+    EXPECT_EQ(e.err().message, "192.0.2.1:6000 is already a flow");
+    // A repeat before a flow of the table.
+    e = reg.add(batch({5000, 5000, 6000}));
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.err().field, "flows[1].match");
+    EXPECT_EQ(reg.size(), 1u);
+    for (uint32_t i = 0; i < t->capacity(); ++i)
+        if (i != reg.list()[0].slot) {
+            EXPECT_EQ(t->peek_generation(i), 0u) << "slot " << i << " was written";
+        }
+}
+
+TEST_F(table_fixture, ChurnKeepsEveryFlowFindable) {
+    // Adds and deletes in varying order over the 8-slot table: the flat index (ADR 0016) must keep
+    // get(), list() and size() consistent with what was added and not deleted.
+    flow_registry reg(*t, 0);
+    std::vector<int> live;
+    for (int round = 0; round < 40; ++round) {
+        const int port = 5000 + 2 * ((round * 7) % 23);
+        const auto m = api::parse_endpoint("192.0.2.1:" + std::to_string(port), "m").value();
+        const bool present = std::find(live.begin(), live.end(), port) != live.end();
+        if (present) {
+            ASSERT_TRUE(reg.remove(m));
+            live.erase(std::find(live.begin(), live.end(), port));
+        } else if (live.size() < t->capacity()) {
+            ASSERT_TRUE(reg.add({flow(port)}));
+            live.push_back(port);
+        } else {
+            EXPECT_EQ(reg.add({flow(port)}).err().code, api::api_errc::table_full);
+        }
+        ASSERT_EQ(reg.size(), live.size());
+        for (int p : live) ASSERT_TRUE(reg.get(api::parse_endpoint("192.0.2.1:" + std::to_string(p), "m").value())) << p;
+        const auto l = reg.list();
+        ASSERT_EQ(l.size(), live.size());
+        for (std::size_t i = 1; i < l.size(); ++i) EXPECT_LT(l[i - 1].slot, l[i].slot) << "list() is in slot order";
+    }
+}

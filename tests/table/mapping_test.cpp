@@ -20,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace srtpo::table {
 namespace {
@@ -443,6 +444,41 @@ TEST(Status, ReopenKeepsEntries) {
 
 // Issue 5: capacity configurable, tested at 1 048 576. The file is sparse: only touched pages
 // cost memory, so this creates ~512 MiB of address space but touches a few pages.
+TEST(Sessions, PrefaultAllocatesEveryPageAtCreation) {
+    // srtpo-cp creates its table with prefault so installs take no first-touch page faults
+    // (ADR 0016): every page of the file must be resident right after create(), and the region
+    // must still read as a fresh, empty table.
+    const auto resident_pages = [](const sessions_mapping& m) {
+        const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+        const std::size_t n = (m.file().size() + page - 1) / page;
+        std::vector<unsigned char> v(n);
+        EXPECT_EQ(mincore(m.file().data(), m.file().size(), v.data()), 0) << std::strerror(errno);
+        std::size_t r = 0;
+        for (auto c : v) r += c & 1u;
+        return std::pair{r, n};
+    };
+    shm_name plain_name("noprefault");
+    auto plain = sessions_mapping::create(plain_name, 4096);
+    ASSERT_TRUE(plain) << plain.err().message;
+    const auto [pr, pn] = resident_pages(*plain);
+    EXPECT_LT(pr, pn / 2) << "without prefault only the touched pages (header) are resident";
+
+    shm_name n("prefault");
+    sessions_options o;
+    o.capacity = 4096;
+    o.prefault = true;
+    auto w = sessions_mapping::create(n, o);
+    ASSERT_TRUE(w) << w.err().message;
+    const auto [r, total] = resident_pages(*w);
+    EXPECT_EQ(r, total);
+    auto rd = sessions_mapping::attach(n, {4096});
+    ASSERT_TRUE(rd) << rd.err().message;
+    slot_data d;
+    ASSERT_EQ(rd->read(4095, d), read_outcome::ok);
+    EXPECT_EQ(d.state, slot_state::empty);
+    EXPECT_EQ(rd->peek_generation(4095), 0u);
+}
+
 TEST(Capacity, OneMebiFlows) {
     constexpr uint32_t cap = 1u << 20;
     shm_name n("1m");

@@ -100,6 +100,10 @@ struct sessions_options {
     uint32_t doorbell_size = default_doorbell_size; ///< power of two, 16..max_doorbell_size
     bool header_ext_keys = false;                 ///< allocate RFC 6904 records (+160 B per flow)
     mode_t mode = 0600;                           ///< keys inside: no bits beyond 0640 accepted
+    /// create() only: allocate every page of the new file up front (MADV_POPULATE_WRITE, or a
+    /// touch loop on kernels before 5.14), so that installs never take a first-touch page fault.
+    /// Costs start-up time and makes the whole region resident at once.
+    bool prefault = false;
 };
 
 enum class read_outcome : uint8_t {
