@@ -10,6 +10,7 @@
 // writes into the table are all inside the time. srtpo-cp runs on its own core when one is free.
 #include <srtpo/cp/api/client.hpp>
 
+#include "cp_process.hpp"
 #include "random_key.hpp"
 
 #include <benchmark/benchmark.h>
@@ -59,42 +60,13 @@ double cpu_seconds(pid_t pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-struct daemon {
-    pid_t pid = -1;
-    std::string table, sock;
-    daemon(uint32_t capacity) {
-        const char* cp = std::getenv("SRTPO_CP");
-        if (!cp) cp = "control-plane/srtpo-cp";
-        table = "srtpo-bench-" + std::to_string(::getpid());
-        sock = "/tmp/srtpo-bench-" + std::to_string(::getpid()) + ".sock";
-        pid = ::fork();
-        if (pid == 0) {
-            std::freopen("/dev/null", "w", stdout);
-            const std::string cap = std::to_string(capacity);
-            ::execl(cp, cp, "--table", table.c_str(), "--socket", sock.c_str(), "--capacity", cap.c_str(), nullptr);
-            std::_Exit(127);
-        }
-        for (int i = 0; i < 500; ++i) {
-            if (srtpo::cp::api::client::connect(sock)) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-    }
-    ~daemon() {
-        if (pid > 0) {
-            ::kill(pid, SIGTERM);
-            ::waitpid(pid, nullptr, 0);
-        }
-        ::unlink(("/dev/shm/" + table).c_str());
-    }
-};
-
 void BM_ApiInstall(benchmark::State& state) {
     const auto flows = static_cast<uint32_t>(state.range(0));
     const auto batch = static_cast<uint32_t>(state.range(1));
     const bool transcrypt = state.range(2) != 0;
     for (auto _ : state) {
         state.PauseTiming();
-        daemon d(flows);
+        srtpo::bench::cp_process d(flows);
         auto c = srtpo::cp::api::client::connect(d.sock);
         if (!c) {
             state.SkipWithError(("srtpo-cp did not start (set SRTPO_CP): " + c.err().message).c_str());
