@@ -16,6 +16,8 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+
 using namespace srtpo;
 using nlohmann::json;
 
@@ -65,7 +67,7 @@ void BM_RegistryAdd(benchmark::State& state) {
         (void)table::unlink_shm(name);
         table::sessions_options o;
         o.capacity = batch;
-        o.prefault = true; // as srtpo-cp creates its table (ADR 0016)
+        o.prefault = std::getenv("SRTPO_BENCH_NO_PREFAULT") == nullptr; // as srtpo-cp does (ADR 0016)
         auto t = table::sessions_mapping::create(name, o);
         cp::flow_registry reg(*t, 0);
         std::vector<cp::api::flow_spec> specs;

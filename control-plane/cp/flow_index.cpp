@@ -1,5 +1,6 @@
 #include "flow_index.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 

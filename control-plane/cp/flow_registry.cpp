@@ -43,7 +43,7 @@ void flow_registry::put(uint32_t slot, uint64_t generation, api::flow_spec&& spe
     // rather than default-construct and then assign (each is a pass over ~300 cold octets).
     if (slot > _entries.size()) _entries.resize(slot);
     if (slot == _entries.size()) {
-        _entries.emplace_back(true, slot, generation, std::move(spec));
+        _entries.push_back(entry{true, slot, generation, std::move(spec)}); // braces: clang 14 has no parenthesized aggregate init
     } else {
         entry& e = _entries[slot];
         e.used = true;

@@ -78,6 +78,16 @@ api::flow_spec flow(int port, int seed = 1, const char* mki = nullptr) {
     return std::move(f.value());
 }
 
+/// A refused request left the table as it was: one flow, and no other slot ever written.
+void expect_only_one_flow_written(const table::sessions_mapping& t, const flow_registry& reg) {
+    EXPECT_EQ(reg.size(), 1u);
+    const auto kept = reg.list().at(0).slot;
+    for (uint32_t i = 0; i < t.capacity(); ++i)
+        if (i != kept) {
+            EXPECT_EQ(t.peek_generation(i), 0u) << "slot " << i << " was written";
+        }
+}
+
 table::slot_data read_slot(const table::sessions_mapping& t, uint32_t id) {
     table::slot_data d{};
     EXPECT_EQ(t.read(id, d), table::read_outcome::ok);
@@ -128,11 +138,7 @@ TEST_F(table_fixture, BatchIsAllOrNothing) {
     e = reg.add(std::move(dup_table));
     ASSERT_FALSE(e);
     EXPECT_EQ(e.err().code, api::api_errc::duplicate);
-    EXPECT_EQ(reg.size(), 1u);
-    for (uint32_t i = 0; i < t->capacity(); ++i)
-        if (i != reg.list()[0].slot) {
-            EXPECT_EQ(t->peek_generation(i), 0u) << "slot " << i << " was written";
-        }
+    expect_only_one_flow_written(*t, reg);
 }
 
 TEST_F(table_fixture, TableFullRefusesTheWholeBatch) {
@@ -260,11 +266,7 @@ TEST_F(table_fixture, DuplicateReportedIsTheFirstInRequestOrder) {
     e = reg.add(batch({5000, 5000, 6000}));
     ASSERT_FALSE(e);
     EXPECT_EQ(e.err().field, "flows[1].match");
-    EXPECT_EQ(reg.size(), 1u);
-    for (uint32_t i = 0; i < t->capacity(); ++i)
-        if (i != reg.list()[0].slot) {
-            EXPECT_EQ(t->peek_generation(i), 0u) << "slot " << i << " was written";
-        }
+    expect_only_one_flow_written(*t, reg);
 }
 
 TEST_F(table_fixture, ChurnKeepsEveryFlowFindable) {
