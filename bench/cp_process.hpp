@@ -1,10 +1,12 @@
 #pragma once
 // srtpo-cp as a child process of a benchmark: its own session table (shm) and control socket,
 // started on construction, stopped (SIGTERM) and its table unlinked on destruction. Benchmark
-// set-up only (forks, allocates). SRTPO_CP names the binary (default control-plane/srtpo-cp).
+// set-up only (forks, allocates). SRTPO_CP names the binary (default control-plane/srtpo-cp);
+// SRTPO_CP_CPU=N pins it to CPU N (the benchmark's own affinity is inherited otherwise).
 
 #include <srtpo/cp/api/client.hpp>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -33,6 +35,12 @@ struct cp_process {
         if (pid == 0) {
             ::prctl(PR_SET_PDEATHSIG, SIGTERM); // a benchmark that dies takes srtpo-cp with it
             std::freopen("/dev/null", "w", stdout);
+            if (const char* cpu = std::getenv("SRTPO_CP_CPU")) {
+                cpu_set_t set;
+                CPU_ZERO(&set);
+                CPU_SET(std::atoi(cpu), &set);
+                ::sched_setaffinity(0, sizeof set, &set);
+            }
             const std::string cap = std::to_string(capacity);
             ::execl(cp, cp, "--table", table.c_str(), "--socket", sock.c_str(), "--capacity", cap.c_str(), nullptr);
             std::_Exit(127);
