@@ -48,8 +48,11 @@ struct rekey_request {
 class flow_registry {
 public:
     /// Borrows a writable mapping, which must outlive the registry. `default_grace_ms` applies to
-    /// flows and rekeys that do not give their own.
-    flow_registry(table::sessions_mapping& t, uint16_t default_grace_ms);
+    /// flows and rekeys that do not give their own. With `prefault`, the entries' storage for the
+    /// table's capacity (up to 1 Mi flows, ~330 MiB there) is allocated now, on transparent huge
+    /// pages where the kernel has them, instead of page by page during installs (srtpo-cp does
+    /// this, as it does for the table; docs/PERFORMANCE.md §6.2).
+    flow_registry(table::sessions_mapping& t, uint16_t default_grace_ms, bool prefault = false);
 
     /// Rebuilds the flows from the table's active slots (srtpo-cp restart). Returns their number.
     std::size_t recover();

@@ -121,7 +121,7 @@ int run(const overrides& o) {
                  " ms");
     if (sessions->repaired()) log_warn(std::to_string(sessions->repaired()) + " slots left mid-write by a previous writer were erased");
 
-    flow_registry reg(*sessions, cfg->rekey_grace_ms);
+    flow_registry reg(*sessions, cfg->rekey_grace_ms, /*prefault=*/true);
     const std::size_t recovered = existed ? reg.recover() : 0;
     // Logged before the control socket exists, so a client that can connect can also see it.
     if (existed) log_notice(std::to_string(recovered) + " flows recovered from the session table");

@@ -1,4 +1,5 @@
 #include <srtpo/cp/api/endpoint_text.hpp>
+#include <srtpo/cp/api/flow_fields.hpp>
 #include <srtpo/cp/api/flow_spec.hpp>
 
 #include <srtpo/engine/kdf.hpp>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <initializer_list>
+#include <optional>
 #include <limits>
 #include <string_view>
 
@@ -21,48 +23,113 @@ api_error bad_request(const std::string& field, const std::string& msg) {
 }
 
 /// Refuses fields the API does not define: a typo ("send-to") must not silently do nothing.
-std::optional<api_error> only_known(const json& j, const std::string& field, std::initializer_list<std::string_view> known) {
-    for (const auto& [k, v] : j.items()) {
-        bool found = false;
-        for (auto n : known) found = found || k == n;
-        if (!found) return bad_request(field + "." + k, "unknown field '" + k + "'");
-    }
-    return std::nullopt;
+template <class Fields>
+std::optional<api_error> only_known(const Fields& f, const std::string& field) {
+    if (!f.has_unknown) return std::nullopt;
+    const std::string k(f.first_unknown);
+    return bad_request(field + "." + k, "unknown field '" + k + "'");
 }
 
 template <class T>
-std::optional<api_error> get_uint(const json& j, const char* name, const std::string& field, uint64_t lo, uint64_t hi,
+std::optional<api_error> get_uint(const raw_value& v, const char* name, const std::string& field, uint64_t lo, uint64_t hi,
                                   T& out) {
-    auto it = j.find(name);
-    if (it == j.end()) return std::nullopt;
-    const std::string f = field + "." + name;
-    if (!it->is_number_unsigned() && !(it->is_number_integer() && it->template get<int64_t>() >= 0))
-        return bad_request(f, std::string(name) + " must be a non-negative integer");
-    const uint64_t v = it->template get<uint64_t>();
-    if (v < lo || v > hi)
-        return make_api_error(api_errc::invalid_argument, f,
-                              std::string(name) + " " + std::to_string(v) + " is outside " + std::to_string(lo) + ".." +
+    if (!v.present()) return std::nullopt;
+    if (v.k != raw_value::kind::unsigned_int)
+        return bad_request(field + "." + name, std::string(name) + " must be a non-negative integer");
+    if (v.u < lo || v.u > hi)
+        return make_api_error(api_errc::invalid_argument, field + "." + name,
+                              std::string(name) + " " + std::to_string(v.u) + " is outside " + std::to_string(lo) + ".." +
                                   std::to_string(hi));
-    out = static_cast<T>(v);
+    out = static_cast<T>(v.u);
     return std::nullopt;
 }
 
-std::optional<api_error> get_bool(const json& j, const char* name, const std::string& field, bool& out) {
-    auto it = j.find(name);
-    if (it == j.end()) return std::nullopt;
-    if (!it->is_boolean()) return bad_request(field + "." + name, std::string(name) + " must be true or false");
-    out = it->get<bool>();
+std::optional<api_error> get_bool(const raw_value& v, const char* name, const std::string& field, bool& out) {
+    if (!v.present()) return std::nullopt;
+    if (v.k != raw_value::kind::boolean) return bad_request(field + "." + name, std::string(name) + " must be true or false");
+    out = v.b;
     return std::nullopt;
 }
 
-api_result<std::optional<table::endpoint>> get_endpoint(const json& j, const char* name, const std::string& field) {
-    auto it = j.find(name);
-    if (it == j.end() || it->is_null()) return std::optional<table::endpoint>{};
+api_result<std::optional<table::endpoint>> get_endpoint(const raw_value& v, const char* name, const std::string& field) {
+    if (!v.present() || v.k == raw_value::kind::null) return std::optional<table::endpoint>{};
     const std::string f = field + "." + name;
-    if (!it->is_string()) return bad_request(f, std::string(name) + " must be a string \"address:port\"");
-    auto e = parse_endpoint(it->get_ref<const std::string&>(), f);
+    if (v.k != raw_value::kind::string) return bad_request(f, std::string(name) + " must be a string \"address:port\"");
+    auto e = parse_endpoint(v.str, f);
     if (!e) return e.err();
     return std::optional<table::endpoint>{*e};
+}
+
+// --- the DOM's view of a flow as raw fields ---
+
+raw_value raw_of(const json& v) {
+    raw_value r;
+    switch (v.type()) {
+    case json::value_t::null: r.k = raw_value::kind::null; break;
+    case json::value_t::string:
+        r.k = raw_value::kind::string;
+        r.str = v.get_ref<const std::string&>();
+        break;
+    case json::value_t::boolean:
+        r.k = raw_value::kind::boolean;
+        r.b = v.get<bool>();
+        break;
+    case json::value_t::number_unsigned:
+        r.k = raw_value::kind::unsigned_int;
+        r.u = v.get<uint64_t>();
+        break;
+    case json::value_t::number_integer: // a json built in code holds non-negative ints here too
+        if (v.get<int64_t>() < 0) r.k = raw_value::kind::negative_int;
+        else {
+            r.k = raw_value::kind::unsigned_int;
+            r.u = static_cast<uint64_t>(v.get<int64_t>());
+        }
+        break;
+    case json::value_t::number_float: r.k = raw_value::kind::number_float; break;
+    case json::value_t::object: r.k = raw_value::kind::object; break;
+    default: r.k = raw_value::kind::array; break; // array, binary, discarded: none is valid anywhere
+    }
+    return r;
+}
+
+leg_fields leg_fields_of(const json& j) {
+    leg_fields l;
+    if (!j.is_object()) return l;
+    for (const auto& [k, v] : j.items()) {
+        raw_value* slot = k == "suite"                  ? &l.suite
+                          : k == "key"                  ? &l.key
+                          : k == "window"               ? &l.window
+                          : k == "roc"                  ? &l.roc
+                          : k == "unencrypted_srtp"     ? &l.unencrypted_srtp
+                          : k == "unencrypted_srtcp"    ? &l.unencrypted_srtcp
+                          : k == "unauthenticated_srtp" ? &l.unauthenticated_srtp
+                                                        : nullptr;
+        if (slot) *slot = raw_of(v);
+        else note_unknown(l.has_unknown, l.first_unknown, k);
+    }
+    return l;
+}
+
+flow_fields flow_fields_of(const json& j) {
+    flow_fields f;
+    if (!j.is_object()) return f;
+    for (const auto& [k, v] : j.items()) {
+        if (k == "in" || k == "out") {
+            (k == "in" ? f.in_v : f.out_v) = raw_of(v);
+            (k == "in" ? f.in : f.out) = leg_fields_of(v);
+            continue;
+        }
+        raw_value* slot = k == "match"               ? &f.match
+                          : k == "authenticate_only" ? &f.authenticate_only
+                          : k == "rtcp_mux"          ? &f.rtcp_mux
+                          : k == "send_from"         ? &f.send_from
+                          : k == "send_to"           ? &f.send_to
+                          : k == "rekey_grace_ms"    ? &f.rekey_grace_ms
+                                                     : nullptr;
+        if (slot) *slot = raw_of(v);
+        else note_unknown(f.has_unknown, f.first_unknown, k);
+    }
+    return f;
 }
 
 } // namespace
@@ -75,29 +142,26 @@ table::leg_action action_of(const flow_spec& f) noexcept {
     return table::leg_action::tap;
 }
 
-api_result<leg_spec> parse_leg(const json& j, const std::string& field, bool key_required) {
-    if (!j.is_object()) return bad_request(field, "must be an object {\"suite\": ..., \"key\": ...}");
-    if (auto e = only_known(j, field, {"suite", "key", "window", "roc", "unencrypted_srtp", "unencrypted_srtcp",
-                                       "unauthenticated_srtp"}))
-        return *e;
+api_result<leg_spec> parse_leg_fields(const raw_value& v, const leg_fields& j, const std::string& field, bool key_required) {
+    if (v.k != raw_value::kind::object) return bad_request(field, "must be an object {\"suite\": ..., \"key\": ...}");
+    if (auto e = only_known(j, field)) return *e;
     leg_spec l;
-    auto s = j.find("suite");
-    if (s == j.end()) return bad_request(field + ".suite", "suite is missing");
-    if (!s->is_string()) return bad_request(field + ".suite", "suite must be a string");
-    const auto& name = s->get_ref<const std::string&>();
+    if (!j.suite.present()) return bad_request(field + ".suite", "suite is missing");
+    if (j.suite.k != raw_value::kind::string) return bad_request(field + ".suite", "suite must be a string");
+    const std::string_view name = j.suite.str;
     auto id = engine::suite_from_name(name);
     if (!id)
         return make_api_error(api_errc::unknown_suite, field + ".suite",
-                              "unknown suite '" + name + "' (SDES names, e.g. AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM)");
+                              "unknown suite '" + std::string(name) +
+                                  "' (SDES names, e.g. AES_CM_128_HMAC_SHA1_80, AEAD_AES_128_GCM)");
     l.suite = *id;
     const auto& t = engine::traits(l.suite);
 
-    auto k = j.find("key");
-    if (k == j.end()) {
+    if (!j.key.present()) {
         if (key_required) return bad_request(field + ".key", "key is missing (SDES key-param: inline:BASE64[|lifetime][|mki:len])");
     } else {
-        if (!k->is_string()) return bad_request(field + ".key", "key must be a string");
-        auto p = engine::parse_sdes_inline(k->get_ref<const std::string&>());
+        if (j.key.k != raw_value::kind::string) return bad_request(field + ".key", "key must be a string");
+        auto p = engine::parse_sdes_inline(j.key.str);
         if (!p) {
             const auto c = p.err().code == engine::errc::bad_key_length ? api_errc::bad_key_length : api_errc::invalid_argument;
             return make_api_error(c, field + ".key", p.err().message);
@@ -119,56 +183,61 @@ api_result<leg_spec> parse_leg(const json& j, const std::string& field, bool key
         l.key_salt = std::move(p->key_salt);
         l.lifetime = p->lifetime;
     }
-    if (auto e = get_uint(j, "window", field, engine::min_replay_window, engine::max_replay_window, l.window)) return *e;
-    if (auto e = get_uint(j, "roc", field, 0, std::numeric_limits<uint32_t>::max(), l.roc)) return *e;
-    if (auto e = get_bool(j, "unencrypted_srtp", field, l.unencrypted_srtp)) return *e;
-    if (auto e = get_bool(j, "unencrypted_srtcp", field, l.unencrypted_srtcp)) return *e;
-    if (auto e = get_bool(j, "unauthenticated_srtp", field, l.unauthenticated_srtp)) return *e;
+    if (auto e = get_uint(j.window, "window", field, engine::min_replay_window, engine::max_replay_window, l.window)) return *e;
+    if (auto e = get_uint(j.roc, "roc", field, 0, std::numeric_limits<uint32_t>::max(), l.roc)) return *e;
+    if (auto e = get_bool(j.unencrypted_srtp, "unencrypted_srtp", field, l.unencrypted_srtp)) return *e;
+    if (auto e = get_bool(j.unencrypted_srtcp, "unencrypted_srtcp", field, l.unencrypted_srtcp)) return *e;
+    if (auto e = get_bool(j.unauthenticated_srtp, "unauthenticated_srtp", field, l.unauthenticated_srtp)) return *e;
     if (l.unauthenticated_srtp && t.aead())
         return make_api_error(api_errc::unsupported, field + ".unauthenticated_srtp",
                               "UNAUTHENTICATED_SRTP is not allowed with an AEAD suite (RFC 7714 §13)");
     return l;
 }
 
-api_result<flow_spec> parse_flow(const json& j, const std::string& field, bool keys_required) {
-    if (!j.is_object()) return bad_request(field, "a flow must be a JSON object");
-    if (auto e = only_known(j, field, {"match", "in", "out", "authenticate_only", "rtcp_mux", "send_from", "send_to",
-                                       "rekey_grace_ms"}))
-        return *e;
+api_result<leg_spec> parse_leg(const json& j, const std::string& field, bool key_required) {
+    return parse_leg_fields(raw_of(j), leg_fields_of(j), field, key_required);
+}
+
+api_result<flow_spec> parse_flow_fields(const flow_fields& j, bool is_object, const std::string& field, bool keys_required) {
+    if (!is_object) return bad_request(field, "a flow must be a JSON object");
+    if (auto e = only_known(j, field)) return *e;
     flow_spec f;
-    auto m = j.find("match");
-    if (m == j.end()) return bad_request(field + ".match", "match is missing (the local \"address:port\" media arrives on)");
-    if (!m->is_string()) return bad_request(field + ".match", "match must be a string \"address:port\"");
-    auto me = parse_endpoint(m->get_ref<const std::string&>(), field + ".match");
+    if (!j.match.present()) return bad_request(field + ".match", "match is missing (the local \"address:port\" media arrives on)");
+    if (j.match.k != raw_value::kind::string) return bad_request(field + ".match", "match must be a string \"address:port\"");
+    auto me = parse_endpoint(j.match.str, field + ".match");
     if (!me) return me.err();
     f.match = *me;
-    for (const char* side : {"in", "out"}) {
-        auto it = j.find(side);
-        if (it == j.end() || it->is_null()) continue;
-        auto l = parse_leg(*it, field + "." + side, keys_required);
+    for (const bool in : {true, false}) {
+        const raw_value& v = in ? j.in_v : j.out_v;
+        if (!v.present() || v.k == raw_value::kind::null) continue;
+        auto l = parse_leg_fields(v, in ? j.in : j.out, field + (in ? ".in" : ".out"), keys_required);
         if (!l) return l.err();
-        (std::string_view(side) == "in" ? f.in : f.out) = std::move(l.value());
+        (in ? f.in : f.out) = std::move(l.value());
     }
-    if (auto e = get_bool(j, "authenticate_only", field, f.authenticate_only)) return *e;
-    if (auto e = get_bool(j, "rtcp_mux", field, f.rtcp_mux)) return *e;
+    if (auto e = get_bool(j.authenticate_only, "authenticate_only", field, f.authenticate_only)) return *e;
+    if (auto e = get_bool(j.rtcp_mux, "rtcp_mux", field, f.rtcp_mux)) return *e;
     if (f.authenticate_only && (!f.in || f.out))
         return make_api_error(api_errc::invalid_argument, field + ".authenticate_only",
                               "authenticate_only needs an \"in\" leg and no \"out\" leg");
     if (!f.rtcp_mux && f.match.port == 65535)
         return make_api_error(api_errc::invalid_argument, field + ".match",
                               "port 65535 has no port + 1 for RTCP: set rtcp_mux or use another port");
-    auto sf = get_endpoint(j, "send_from", field);
+    auto sf = get_endpoint(j.send_from, "send_from", field);
     if (!sf) return sf.err();
     f.send_from = *sf;
-    auto st = get_endpoint(j, "send_to", field);
+    auto st = get_endpoint(j.send_to, "send_to", field);
     if (!st) return st.err();
     f.send_to = *st;
     uint16_t grace = 0;
-    if (j.contains("rekey_grace_ms")) {
-        if (auto e = get_uint(j, "rekey_grace_ms", field, 0, 60000, grace)) return *e;
+    if (j.rekey_grace_ms.present()) {
+        if (auto e = get_uint(j.rekey_grace_ms, "rekey_grace_ms", field, 0, 60000, grace)) return *e;
         f.rekey_grace_ms = grace;
     }
     return f;
+}
+
+api_result<flow_spec> parse_flow(const json& j, const std::string& field, bool keys_required) {
+    return parse_flow_fields(flow_fields_of(j), j.is_object(), field, keys_required);
 }
 
 namespace {
