@@ -3,6 +3,7 @@
 #include "log.hpp"
 
 #include <srtpo/cp/api/endpoint_text.hpp>
+#include <srtpo/cp/api/flow_fields.hpp>
 
 #include <time.h>
 
@@ -63,13 +64,12 @@ uint64_t monotonic_ns() noexcept {
 api_service::api_service(flow_registry& reg, table::sessions_mapping& sessions, const config& cfg)
     : _reg(reg), _sessions(sessions), _cfg(cfg) {}
 
-json api_service::handle(const json& req, const peer_identity& who) {
-    json resp = json::object();
-    if (req.is_object())
-        if (auto id = req.find("id"); id != req.end()) resp["id"] = *id;
+namespace {
+/// Runs `op` and turns what it returns or throws into the response object.
+template <class Op>
+json respond(json resp, Op&& op) {
     try {
-        if (!req.is_object()) throw refused{make_api_error(api_errc::bad_request, "", "a request is a JSON object with \"op\"")};
-        resp["result"] = dispatch(req, who);
+        resp["result"] = op();
         resp["ok"] = true;
     } catch (const refused& r) {
         resp.erase("result");
@@ -81,6 +81,36 @@ json api_service::handle(const json& req, const peer_identity& who) {
         resp["ok"] = false;
         resp["error"] = error_body(make_api_error(api_errc::bad_request, "", std::string("malformed request: ") + e.what()));
     }
+    return resp;
+}
+} // namespace
+
+json api_service::handle(const json& req, const peer_identity& who) {
+    json resp = json::object();
+    if (req.is_object())
+        if (auto id = req.find("id"); id != req.end()) resp["id"] = *id;
+    return respond(std::move(resp), [&] {
+        if (!req.is_object()) throw refused{make_api_error(api_errc::bad_request, "", "a request is a JSON object with \"op\"")};
+        return dispatch(req, who);
+    });
+}
+
+std::optional<json> api_service::handle_batch_line(std::string_view line, const peer_identity&) {
+    try {
+        if (_batch.read(line) != api::flow_batch_reader::outcome::read) return std::nullopt;
+    } catch (const std::exception&) { // allocation failure: the DOM path answers
+        _batch.clear();
+        return std::nullopt;
+    }
+    json resp = respond(json::object(), [&] {
+        const auto items = _batch.flows();
+        std::vector<api::flow_spec> flows;
+        flows.reserve(items.size());
+        for (std::size_t i = 0; i < items.size(); ++i)
+            flows.push_back(value_or_throw(api::parse_flow_fields(items[i], true, "flows[" + std::to_string(i) + "]", true)));
+        return install_flows(std::move(flows), true);
+    });
+    _batch.clear();
     return resp;
 }
 
@@ -117,6 +147,10 @@ json api_service::op_add(const json& req) {
     } else {
         flows.push_back(value_or_throw(api::parse_flow(req["flow"], "flow")));
     }
+    return install_flows(std::move(flows), batch);
+}
+
+json api_service::install_flows(std::vector<api::flow_spec>&& flows, bool batch) {
     auto added = value_or_throw(_reg.add(std::move(flows)));
     if (!batch) {
         log_info("flow add " + api::to_string(added[0].match) + " slot " + std::to_string(added[0].slot));

@@ -12,6 +12,8 @@
 #include "config.hpp"
 #include "flow_registry.hpp"
 
+#include <srtpo/cp/api/flow_batch_reader.hpp>
+
 #include <srtpo/table/mapping.hpp>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +25,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -44,6 +47,13 @@ public:
     /// Ownership: `req` may hold key material (base64); the caller wipes its text afterwards.
     nlohmann::json handle(const nlohmann::json& req, const peer_identity& who);
 
+    /// Handles a request line when it is a flow.add batch of the plain shape
+    /// ({"op": "flow.add", "flows": [...]}), read without a JSON DOM (api::flow_batch_reader);
+    /// the answer is the one handle() would give. Returns nullopt for any other line, which the
+    /// caller parses and passes to handle(). Never throws.
+    /// Ownership: `line` holds key material; the caller wipes it afterwards.
+    std::optional<nlohmann::json> handle_batch_line(std::string_view line, const peer_identity& who);
+
     /// Attaches the pmd's status region if it exists and is not attached yet, or re-attaches when
     /// the pmd recreated it; connects the doorbell consumer. Called on a timer and before stats.
     void refresh_status();
@@ -64,6 +74,7 @@ public:
 private:
     nlohmann::json dispatch(const nlohmann::json& req, const peer_identity& who);
     nlohmann::json op_add(const nlohmann::json& req);
+    nlohmann::json install_flows(std::vector<api::flow_spec>&& flows, bool batch);
     nlohmann::json op_update(const nlohmann::json& req);
     nlohmann::json op_delete(const nlohmann::json& req);
     nlohmann::json op_get(const nlohmann::json& req, const peer_identity& who);
@@ -74,6 +85,7 @@ private:
     nlohmann::json live_json(const flow_view& v) const;
 
     flow_registry& _reg;
+    api::flow_batch_reader _batch; ///< reused: its arena and flow list keep their capacity
     table::sessions_mapping& _sessions;
     config _cfg;
     std::optional<table::status_mapping> _status;

@@ -169,13 +169,19 @@ void control_socket::serve_lines(int fd, connection& c) {
         std::string_view line(c.in.data() + start, nl - start);
         json resp;
         if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
-            json req = json::parse(line, nullptr, false);
-            if (req.is_discarded())
-                resp = json{{"ok", false},
-                            {"error", {{"code", "bad_request"}, {"message", "the request line is not valid JSON"}}}};
-            else
-                resp = _svc.handle(req, c.who);
-            wipe_strings(req);
+            // A bulk flow.add is read without a DOM (api::flow_batch_reader); every other line,
+            // and every answer the batch reader leaves to it, takes the DOM path.
+            if (auto fast = _svc.handle_batch_line(line, c.who)) {
+                resp = std::move(*fast);
+            } else {
+                json req = json::parse(line, nullptr, false);
+                if (req.is_discarded())
+                    resp = json{{"ok", false},
+                                {"error", {{"code", "bad_request"}, {"message", "the request line is not valid JSON"}}}};
+                else
+                    resp = _svc.handle(req, c.who);
+                wipe_strings(req);
+            }
             c.out += resp.dump();
             c.out += '\n';
         }
