@@ -5,6 +5,7 @@
 #include "flow_registry.hpp"
 #include "slot_image.hpp"
 
+#include <srtpo/cp/api/flow_batch_reader.hpp>
 #include <srtpo/cp/api/flow_spec.hpp>
 #include <srtpo/table/mapping.hpp>
 
@@ -48,6 +49,21 @@ void BM_ParseFlow(benchmark::State& state) {
     const json req = json::parse(batch_line());
     for (auto _ : state)
         for (const auto& f : req["flows"]) benchmark::DoNotOptimize(cp::api::parse_flow(f, "f"));
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
+}
+
+/// The streaming reader of a batch line (what srtpo-cp runs for flow.add batches instead of the
+/// two stages above): read without a DOM, then the same validation.
+void BM_BatchReadAndParse(benchmark::State& state) {
+    const std::string line = batch_line();
+    cp::api::flow_batch_reader r;
+    for (auto _ : state) {
+        if (r.read(line) != cp::api::flow_batch_reader::outcome::read) {
+            state.SkipWithError("the batch reader refused the line");
+            return;
+        }
+        for (const auto& f : r.flows()) benchmark::DoNotOptimize(cp::api::parse_flow_fields(f, true, "f", true));
+    }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * batch);
 }
 
@@ -106,6 +122,7 @@ void BM_ServiceHandle(benchmark::State& state) {
 BENCHMARK(BM_ServiceHandle)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_JsonParse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ParseFlow)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BatchReadAndParse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildSlot)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RegistryAdd)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
