@@ -60,8 +60,9 @@ void cm_hmac(benchmark::State& state) {
             x.iv = ivs[k].data();
             x.iv_len_in_bytes = 16;
         }
-        if (payload) IMB_SUBMIT_CIPHER_BURST(m.get(), jobs.data(), static_cast<uint32_t>(burst), IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT,
-                                             IMB_KEY_128_BYTES);
+        // Unchecked bursts, as the engine's backend submits them: the floor is the crypto alone.
+        if (payload) IMB_SUBMIT_CIPHER_BURST_NOCHECK(m.get(), jobs.data(), static_cast<uint32_t>(burst), IMB_CIPHER_CNTR,
+                                                     IMB_DIR_ENCRYPT, IMB_KEY_128_BYTES);
         for (std::size_t k = 0; k < burst; ++k) {
             IMB_JOB& x = jobs[k];
             x.src = reinterpret_cast<const uint8_t*>(work.data() + k * rtp_pool::stride);
@@ -72,7 +73,7 @@ void cm_hmac(benchmark::State& state) {
             x.u.HMAC._hashed_auth_key_xor_ipad = ipad;
             x.u.HMAC._hashed_auth_key_xor_opad = opad;
         }
-        IMB_SUBMIT_HASH_BURST(m.get(), jobs.data(), static_cast<uint32_t>(burst), IMB_AUTH_HMAC_SHA_1);
+        IMB_SUBMIT_HASH_BURST_NOCHECK(m.get(), jobs.data(), static_cast<uint32_t>(burst), IMB_AUTH_HMAC_SHA_1);
         benchmark::DoNotOptimize(tags.data());
         packets += burst;
         next += burst;
