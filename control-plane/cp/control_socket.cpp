@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -164,7 +165,7 @@ void control_socket::read_from(int fd, connection& c) {
 void control_socket::serve_lines(int fd, connection& c) {
     std::size_t start = 0;
     for (;;) {
-        const auto nl = c.in.find('\n', start);
+        const auto nl = c.in.find('\n', std::max(start, c.scanned));
         if (nl == std::string::npos) break;
         std::string_view line(c.in.data() + start, nl - start);
         json resp;
@@ -189,9 +190,11 @@ void control_socket::serve_lines(int fd, connection& c) {
     }
     engine::secure_zero(c.in.data(), start);
     c.in.erase(0, start);
+    c.scanned = c.in.size();
     if (c.in.size() > _cfg.max_request_bytes) {
         engine::secure_zero(c.in.data(), c.in.size());
         c.in.clear();
+        c.scanned = 0;
         c.out += json{{"ok", false},
                       {"error",
                        {{"code", "too_large"},

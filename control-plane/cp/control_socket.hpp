@@ -38,6 +38,7 @@ public:
 private:
     struct connection {
         std::string in;
+        std::size_t scanned = 0; ///< in[0, scanned) holds no newline: a long line is searched once, not on every read
         std::string out;
         peer_identity who;
     };
