@@ -127,13 +127,7 @@ public:
                 _pending_leg = k == "in" ? 1 : 2;
                 return true;
             }
-            _pending = k == "match"               ? &f.match
-                       : k == "authenticate_only" ? &f.authenticate_only
-                       : k == "rtcp_mux"          ? &f.rtcp_mux
-                       : k == "send_from"         ? &f.send_from
-                       : k == "send_to"           ? &f.send_to
-                       : k == "rekey_grace_ms"    ? &f.rekey_grace_ms
-                                                  : nullptr;
+            _pending = f.field(k);
             if (_pending) return true;
             std::string_view name;
             if (!copy(k, name)) return false;
@@ -143,14 +137,7 @@ public:
         }
         case ctx::leg: {
             leg_fields& l = *_leg;
-            _pending = k == "suite"                  ? &l.suite
-                       : k == "key"                  ? &l.key
-                       : k == "window"               ? &l.window
-                       : k == "roc"                  ? &l.roc
-                       : k == "unencrypted_srtp"     ? &l.unencrypted_srtp
-                       : k == "unencrypted_srtcp"    ? &l.unencrypted_srtcp
-                       : k == "unauthenticated_srtp" ? &l.unauthenticated_srtp
-                                                     : nullptr;
+            _pending = l.field(k);
             if (_pending) return true;
             std::string_view name;
             if (!copy(k, name)) return false;

@@ -96,14 +96,7 @@ leg_fields leg_fields_of(const json& j) {
     leg_fields l;
     if (!j.is_object()) return l;
     for (const auto& [k, v] : j.items()) {
-        raw_value* slot = k == "suite"                  ? &l.suite
-                          : k == "key"                  ? &l.key
-                          : k == "window"               ? &l.window
-                          : k == "roc"                  ? &l.roc
-                          : k == "unencrypted_srtp"     ? &l.unencrypted_srtp
-                          : k == "unencrypted_srtcp"    ? &l.unencrypted_srtcp
-                          : k == "unauthenticated_srtp" ? &l.unauthenticated_srtp
-                                                        : nullptr;
+        raw_value* slot = l.field(k);
         if (slot) *slot = raw_of(v);
         else note_unknown(l.has_unknown, l.first_unknown, k);
     }
@@ -119,13 +112,7 @@ flow_fields flow_fields_of(const json& j) {
             (k == "in" ? f.in : f.out) = leg_fields_of(v);
             continue;
         }
-        raw_value* slot = k == "match"               ? &f.match
-                          : k == "authenticate_only" ? &f.authenticate_only
-                          : k == "rtcp_mux"          ? &f.rtcp_mux
-                          : k == "send_from"         ? &f.send_from
-                          : k == "send_to"           ? &f.send_to
-                          : k == "rekey_grace_ms"    ? &f.rekey_grace_ms
-                                                     : nullptr;
+        raw_value* slot = f.field(k);
         if (slot) *slot = raw_of(v);
         else note_unknown(f.has_unknown, f.first_unknown, k);
     }

@@ -44,6 +44,18 @@ struct leg_fields {
     raw_value suite, key, window, roc, unencrypted_srtp, unencrypted_srtcp, unauthenticated_srtp;
     bool has_unknown = false;
     std::string_view first_unknown;
+
+    /// The record of field `name`, or nullptr when the API defines no such leg field.
+    raw_value* field(std::string_view name) noexcept {
+        return name == "suite"                  ? &suite
+               : name == "key"                  ? &key
+               : name == "window"               ? &window
+               : name == "roc"                  ? &roc
+               : name == "unencrypted_srtp"     ? &unencrypted_srtp
+               : name == "unencrypted_srtcp"    ? &unencrypted_srtcp
+               : name == "unauthenticated_srtp" ? &unauthenticated_srtp
+                                                : nullptr;
+    }
 };
 
 /// The fields of a flow object. `in` / `out` hold the leg's fields when in_v / out_v is an object.
@@ -53,6 +65,18 @@ struct flow_fields {
     leg_fields in, out;
     bool has_unknown = false;
     std::string_view first_unknown;
+
+    /// The record of scalar field `name`, or nullptr for "in", "out" (see in_v / out_v) and for
+    /// names the API does not define.
+    raw_value* field(std::string_view name) noexcept {
+        return name == "match"               ? &match
+               : name == "authenticate_only" ? &authenticate_only
+               : name == "rtcp_mux"          ? &rtcp_mux
+               : name == "send_from"         ? &send_from
+               : name == "send_to"           ? &send_to
+               : name == "rekey_grace_ms"    ? &rekey_grace_ms
+                                             : nullptr;
+    }
 };
 
 /// Notes an unknown field name, keeping the one that sorts first.
