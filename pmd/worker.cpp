@@ -207,7 +207,8 @@ bool worker::poll(const queue_io& q) noexcept {
     for (unsigned k = 0; k < nkeys && k < prefetch_distance; ++k) prefetch_sessions(entries[k]);
 
     // 3. ops, grouped into the four classes.
-    std::array<std::array<engine::op, engine::max_burst>, cls_count> ops;
+    static_assert(std::tuple_size_v<decltype(_ops)> == cls_count);
+    auto& ops = _ops;
     std::array<uint8_t, cls_count> nops{};
     for (unsigned k = 0; k < nkeys; ++k) {
         if (k + prefetch_distance < nkeys) prefetch_sessions(entries[k + prefetch_distance]);

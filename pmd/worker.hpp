@@ -88,6 +88,9 @@ private:
     std::array<flow_entry*, engine::max_burst> _touched{};
     unsigned _ntouched = 0;
     std::unique_ptr<engine::worker_ctx> _ctx;
+    /// The burst's ops by class (unprotect RTP/RTCP, protect RTP/RTCP). A member, not a local:
+    /// every op is written before it is read, so the 8 KiB need no per-burst initialisation.
+    std::array<std::array<engine::op, engine::max_burst>, 4> _ops;
     worker_stats _st;
     stats_publisher _pub{_st};
     std::vector<std::byte> _scratch; ///< burst x scratch_bytes
