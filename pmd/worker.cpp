@@ -109,8 +109,11 @@ worker::worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::wo
     _st.ports.resize(_cfg.nb_ports);
     _st.flows.resize(_cfg.n_static);
     _scratch.resize(engine::max_burst * scratch_bytes);
+    _slots = std::make_unique<slot[]>(engine::max_burst);
     _pub.reset(_st);
 }
+
+worker::~worker() = default;
 
 void worker::to_exception(rte_mbuf* m) noexcept {
     if (!_cfg.exception_port) {
@@ -156,8 +159,8 @@ bool worker::poll(const queue_io& q) noexcept {
     _st.rx += n;
     _st.ports[q.rx_port].rx += n;
 
-    std::array<slot, engine::max_burst> slots;
-    std::array<flow_key, engine::max_burst> keys;
+    slot* const slots = _slots.get();
+    auto& keys = _keys;
     std::array<const flow_key*, engine::max_burst> key_ptrs;
     std::array<uint8_t, engine::max_burst> key_slot;
     unsigned nkeys = 0;
@@ -172,6 +175,7 @@ bool worker::poll(const queue_io& q) noexcept {
     for (uint16_t i = 0; i < n; ++i) {
         if (i + prefetch_distance < n) prefetch_frame(*pkts[i + prefetch_distance]);
         slot& s = slots[i];
+        s = slot{};
         s.m = pkts[i];
         if (s.m->nb_segs != 1) {
             _st.drop(drop_reason::multi_seg);

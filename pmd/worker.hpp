@@ -52,6 +52,7 @@ public:
     /// Allocates everything the loop needs (control path). `reg` outlives the worker; the worker
     /// is the single owner of the sessions of the flows whose packets it receives.
     worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::worker_ctx> ctx, unsigned lcore);
+    ~worker(); // out of line: slot is complete only in worker.cpp
 
     /// Polls until `stop` is set or the idle timeout expires. Reports an RCU quiescent state once
     /// per loop iteration (it holds no entry pointer between bursts) and goes offline on return.
@@ -91,6 +92,10 @@ private:
     /// The burst's ops by class (unprotect RTP/RTCP, protect RTP/RTCP). A member, not a local:
     /// every op is written before it is read, so the 8 KiB need no per-burst initialisation.
     std::array<std::array<engine::op, engine::max_burst>, 4> _ops;
+    /// The burst's frames (max_burst slots, allocated once): each used slot is reset as its frame
+    /// is taken, so a burst of n frames no longer value-initialises all max_burst of them.
+    std::unique_ptr<slot[]> _slots;
+    std::array<flow_key, engine::max_burst> _keys; ///< written before read, like _ops
     worker_stats _st;
     stats_publisher _pub{_st};
     std::vector<std::byte> _scratch; ///< burst x scratch_bytes
