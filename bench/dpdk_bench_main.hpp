@@ -20,7 +20,10 @@ inline int run_dpdk_benchmarks(int argc, char** argv, const char* name, const ch
     const std::string prefix = std::string("--file-prefix=srtpo-") + name + "-" + std::to_string(getpid());
     std::vector<std::string> eal = {name, "--no-pci", "-m", memory_mb, "--no-shconf", prefix, "-l", "0", "--log-level=warning",
                                     "--no-telemetry"};
-    if (!std::getenv("SRTPO_HUGEPAGES")) eal.insert(eal.begin() + 1, "--no-huge");
+    // On hugepages, the page files are unlinked as soon as they are mapped: without that, each run
+    // left its files (and pages) in /dev/hugepages, and the next run silently got too few pages and
+    // measured on whatever memory EAL fell back to (docs/PERFORMANCE.md §7).
+    eal.insert(eal.begin() + 1, std::getenv("SRTPO_HUGEPAGES") ? "--huge-unlink" : "--no-huge");
     std::vector<char*> eargv;
     for (auto& a : eal) eargv.push_back(a.data());
     if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
