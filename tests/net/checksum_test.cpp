@@ -9,7 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 namespace srtpo::net {
 namespace {
@@ -38,14 +40,14 @@ constexpr uint16_t v6_udp_checksum = 0xa506; // tshark udp.checksum_calculated
 TEST(Checksum, Rfc1071Example) {
     // RFC 1071 §3: the sum of 0001 f203 f4f5 f6f7 is 2ddf0, folded ddf2.
     auto b = test::bytes_of({0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7});
-    EXPECT_EQ(checksum_add(b), 0x2ddf0u);
     EXPECT_EQ(checksum_fold(checksum_add(b)), 0xddf2);
+    EXPECT_EQ(checksum_fold(checksum_add(b, 0x2)), 0xddf4); // chained onto an earlier partial sum
     EXPECT_EQ(internet_checksum(b), 0x220d);
 }
 
 TEST(Checksum, OddLengthPadsRight) {
     auto b = test::bytes_of({0x00, 0x01, 0xf2});
-    EXPECT_EQ(checksum_add(b), 0xf201u);
+    EXPECT_EQ(checksum_fold(checksum_add(b)), 0xf201u);
     EXPECT_EQ(internet_checksum(b), 0x0dfe);
     EXPECT_EQ(internet_checksum({}), 0xffff);
 }
@@ -54,6 +56,32 @@ TEST(Checksum, ChainingEvenChunks) {
     auto b = test::payload_of(101);
     std::span<const std::byte> s(b);
     EXPECT_EQ(checksum_fold(checksum_add(s.subspan(40), checksum_add(s.first(40)))), checksum_fold(checksum_add(s)));
+}
+
+/// RFC 1071 §4.1 done the slow way: big-endian 16-bit words, one at a time.
+uint16_t reference_sum(std::span<const std::byte> b, uint64_t acc = 0) {
+    std::size_t i = 0;
+    for (; i + 1 < b.size(); i += 2) acc += std::to_integer<unsigned>(b[i]) << 8 | std::to_integer<unsigned>(b[i + 1]);
+    if (i < b.size()) acc += std::to_integer<unsigned>(b[i]) << 8;
+    return checksum_fold(acc);
+}
+
+TEST(Checksum, WordSumAgreesWithWordByWordSum) {
+    // Every length across the 8/4/2/1-octet tails, data that carries out of 64 bits (all ones),
+    // all zeros (the only sum that folds to 0), and chaining onto partial sums.
+    std::mt19937 rng(7);
+    for (std::size_t n = 0; n <= 300; ++n) {
+        std::vector<std::byte> rnd(n), ones(n, std::byte{0xff}), zeros(n);
+        for (auto& x : rnd) x = std::byte(rng() & 0xff);
+        for (const auto* v : {&rnd, &ones, &zeros}) {
+            EXPECT_EQ(checksum_fold(checksum_add(*v)), reference_sum(*v)) << n;
+            EXPECT_EQ(checksum_fold(checksum_add(*v, 0x1fffe)), reference_sum(*v, 0x1fffe)) << n;
+            const std::size_t half = n / 2 & ~std::size_t{1};
+            std::span<const std::byte> s(*v);
+            EXPECT_EQ(checksum_fold(checksum_add(s.subspan(half), checksum_add(s.first(half)))), reference_sum(s)) << n;
+        }
+        EXPECT_EQ(checksum_fold(checksum_add(zeros)), 0) << n;
+    }
 }
 
 TEST(Checksum, FoldCarriesRepeatedly) {

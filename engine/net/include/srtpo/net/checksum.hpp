@@ -15,13 +15,23 @@
 namespace srtpo::net {
 
 /// Adds `data` to `acc` as big-endian 16-bit words (RFC 1071 §4.1); an odd final byte is padded
-/// with a zero byte on the right. When chaining, only the last chunk may have odd length.
+/// with a zero byte on the right. When chaining, only the last chunk may have odd length, and
+/// every chunk must start at an even offset of the summed region. The result is a partial sum:
+/// only checksum_fold() of it is defined (the unfolded value depends on how the data is added up;
+/// it is 0 exactly when `acc` is 0 and every octet of `data` is 0). Thread-safety: pure.
 uint64_t checksum_add(std::span<const std::byte> data, uint64_t acc = 0) noexcept;
 
 /// Folds the carries of `acc` back in (end-around carry, RFC 1071 §2(B)) to 16 bits. Not
 /// complemented: a correct datagram including its checksum folds to 0xffff.
 constexpr uint16_t checksum_fold(uint64_t acc) noexcept {
-    while (acc >> 16) acc = (acc & 0xffff) + (acc >> 16);
+    // A fixed number of steps, no loop: 64 -> 33 -> 33 bits (the second step's value is at most
+    // 2^32), then 33 -> 18 -> 17 -> 16 bits. Each step keeps the value modulo 2^16 - 1, and a
+    // non-zero value stays non-zero.
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffffffu) + (acc >> 32);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    acc = (acc & 0xffffu) + (acc >> 16);
+    acc = (acc & 0xffffu) + (acc >> 16);
     return static_cast<uint16_t>(acc);
 }
 
