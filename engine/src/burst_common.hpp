@@ -2,11 +2,10 @@
 // Shared machinery of the four burst functions: grouping by (backend, suite), running a group
 // through its backend, and constant-time tag comparison.
 
+#include "ct_equal.hpp"
 #include "worker_ctx_impl.hpp"
 
 #include <srtpo/engine/burst.hpp>
-
-#include <openssl/crypto.h>
 
 #include <algorithm>
 #include <cstring>
@@ -76,7 +75,7 @@ inline void copy_small(std::byte* d, const std::byte* s, std::size_t n) noexcept
 }
 
 /// Constant-time tag comparison (RFC 3711 §9.5 asks for no timing oracle on authentication).
-inline bool tags_equal(const void* a, const void* b, std::size_t n) noexcept { return CRYPTO_memcmp(a, b, n) == 0; }
+inline bool tags_equal(const void* a, const void* b, std::size_t n) noexcept { return ct_equal(a, b, n); }
 
 /// Tag length actually on the wire for SRTP of this session.
 inline std::size_t srtp_tag_len(const session_rt& s) noexcept { return s.auth_srtp ? s.traits->srtp_tag_len : 0; }
