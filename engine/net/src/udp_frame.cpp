@@ -3,6 +3,7 @@
 #include "byte_order.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 namespace srtpo::net {
 
@@ -51,9 +52,46 @@ ip_address load_address(std::span<const std::byte> f, std::size_t at, ip_family 
     return a;
 }
 
+/// The shape of nearly every media packet: Ethernet II without VLAN tags, IPv4 without options
+/// (IHL 5), not a fragment, UDP. Fills `r` and returns true only when the frame has that shape
+/// and passes every check the general parser makes; anything else (including every error) is
+/// left to the general parser, so both give the same answer for every frame (the unit tests and
+/// the udp_frame fuzzer compare them).
+bool parse_ethernet_ipv4_udp(std::span<const std::byte> f, udp_frame& r) noexcept {
+    constexpr std::size_t l3 = ethernet_header_len, l4 = l3 + ipv4_min_header_len;
+    if (f.size() < l4 + udp_header_len) return false;
+    const auto* p = reinterpret_cast<const uint8_t*>(f.data());
+    const auto be16 = [p](std::size_t at) noexcept { return static_cast<uint16_t>(p[at] << 8 | p[at + 1]); };
+    if (be16(12) != ethertype_ipv4 || p[l3] != 0x45 || p[l3 + 9] != proto_udp) return false;
+    if ((be16(l3 + 6) & 0x3fff) != 0) return false; // MF or a fragment offset (RFC 791 §3.2)
+    const std::size_t total = be16(l3 + 2);
+    if (total < ipv4_min_header_len + udp_header_len || total > f.size() - l3) return false;
+    const std::size_t udp_len = be16(l4 + 4);
+    if (udp_len < udp_header_len || udp_len > total - ipv4_min_header_len) return false;
+    r.ip_version = 4;
+    r.l3_offset = l3;
+    r.l4_offset = l4;
+    r.payload_offset = l4 + udp_header_len;
+    r.payload_len = static_cast<uint32_t>(udp_len - udp_header_len);
+    r.frame_len = static_cast<uint32_t>(l3 + total);
+    r.src.family = r.dst.family = ip_family::ipv4;
+    std::memcpy(r.src.bytes.data(), p + l3 + 12, 4);
+    std::memcpy(r.dst.bytes.data(), p + l3 + 16, 4);
+    r.src_port = be16(l4);
+    r.dst_port = be16(l4 + 2);
+    r.status = parse_status::ok;
+    return true;
+}
+
 } // namespace
 
 udp_frame parse_udp_frame(std::span<const std::byte> f, link_type link) noexcept {
+    udp_frame r;
+    if (link == link_type::ethernet && parse_ethernet_ipv4_udp(f, r)) return r;
+    return detail::parse_udp_frame_general(f, link);
+}
+
+udp_frame detail::parse_udp_frame_general(std::span<const std::byte> f, link_type link) noexcept {
     udp_frame r;
     std::size_t off = 0;
     uint16_t ethertype = 0;

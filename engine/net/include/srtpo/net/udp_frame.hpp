@@ -87,6 +87,7 @@ struct udp_frame {
     uint16_t dst_port = 0;
 
     bool ok() const noexcept { return status == parse_status::ok; }
+    friend bool operator==(const udp_frame&, const udp_frame&) = default;
 };
 
 /// Parses `frame` (captured bytes, link header first) as `link` down to the UDP payload.
@@ -97,5 +98,11 @@ struct udp_frame {
 /// Thread-safety: pure function, safe from any thread. Ownership: reads `frame` only during the
 /// call and keeps no reference. Failures: reported in `status`; never reads past `frame`.
 udp_frame parse_udp_frame(std::span<const std::byte> frame, link_type link) noexcept;
+
+namespace detail {
+/// parse_udp_frame without its fast path for Ethernet/IPv4(IHL 5)/UDP frames: the reference the
+/// tests and the fuzzer compare the fast path against. Same contract as parse_udp_frame.
+udp_frame parse_udp_frame_general(std::span<const std::byte> frame, link_type link) noexcept;
+} // namespace detail
 
 } // namespace srtpo::net
