@@ -26,6 +26,7 @@
 #include <srtpo/engine/session.hpp>
 #include <srtpo/engine/suite.hpp>
 #include <srtpo/engine/worker_ctx.hpp>
+#include <srtpo/net/checksum.hpp>
 
 #include "dpdk_bench_main.hpp"
 #include "flow_addresses.hpp"
@@ -153,6 +154,10 @@ const traffic& traffic_for(uint32_t active) {
         put16(p + 16, static_cast<uint16_t>(20 + udp));
         put16(p + 38, udp);
         fr.resize(l2l3l4 + o.pkt.len);
+        // Real senders fill both checksums (Linux always sends UDP checksums over IPv4), and the
+        // worker must then recompute the UDP one over the whole datagram after the transform.
+        put16(p + 24, net::ipv4_header_checksum({p + 14, 20}));
+        put16(p + 40, net::udp_checksum(fr, net::parse_udp_frame(fr, net::link_type::ethernet)));
     }
     return t;
 }

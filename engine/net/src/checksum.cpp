@@ -37,9 +37,11 @@ uint64_t frame_sum(const udp_frame& f, std::span<const std::byte> udp) noexcept 
 /// Pseudo-header sum + UDP datagram with its checksum field taken as zero, complemented.
 uint16_t udp_checksum_from(uint64_t pseudo, std::span<const std::byte> udp) noexcept {
     if (udp.size() < 8) return 0;
-    uint64_t acc = checksum_add(udp.first(udp_checksum_at), pseudo);
-    acc = checksum_add(udp.subspan(udp_checksum_at + 2), acc);
-    const auto c = static_cast<uint16_t>(~checksum_fold(acc));
+    // One pass over the datagram, the stored checksum field subtracted by adding its complement
+    // (RFC 1624 §3); the pseudo-header's protocol word keeps the sum non-zero, so this equals a
+    // sum that skips the field.
+    const uint16_t stored = detail::load_be16(udp, udp_checksum_at);
+    const auto c = static_cast<uint16_t>(~checksum_fold(checksum_add(udp, pseudo + static_cast<uint16_t>(~stored))));
     // RFC 768: "If the computed checksum is zero, it is transmitted as all ones" (0 and 0xffff
     // are the same value in one's complement arithmetic).
     return c == 0 ? uint16_t{0xffff} : c;
@@ -63,7 +65,8 @@ uint64_t checksum_add(std::span<const std::byte> data, uint64_t acc) noexcept {
     for (; n >= 8; p += 8, n -= 8) {
         uint64_t v;
         std::memcpy(&v, p, 8);
-        add(v);
+        add(v); // of the variants tried under callgrind (this; a 128-bit accumulator; 4-way
+                // unrolled), the fewest instructions with g++ 12 -O2
     }
     if (n >= 4) {
         uint32_t v;
@@ -103,8 +106,9 @@ bool ipv4_header_checksum_ok(std::span<const std::byte> h) noexcept {
 
 uint64_t pseudo_header_sum_ipv4(std::span<const std::byte, 4> src, std::span<const std::byte, 4> dst,
                                 uint16_t udp_len) noexcept {
-    uint64_t acc = checksum_add(src);
-    acc = checksum_add(dst, acc);
+    // Four big-endian words, added directly: cheaper than two calls of checksum_add.
+    const uint64_t acc = uint64_t{detail::load_be16(src, 0)} + detail::load_be16(src, 2) + detail::load_be16(dst, 0) +
+                         detail::load_be16(dst, 2);
     return acc + proto_udp + udp_len; // zero byte + protocol form one word
 }
 
