@@ -98,6 +98,8 @@ public:
     uint8_t mki_len = 0;
     uint8_t active_key = 0;
     uint8_t hot_lines = 0;   ///< cache lines of hot_expanded every packet reads
+    uint8_t tail_lines = 0;  ///< and a second run of lines at tail_line (crypto_backend::hot_tail)
+    uint16_t tail_line = 0;  ///< in lines from hot_expanded
 
     // ---- cold: set-up, new SSRCs, SRTCP, RFC 6904, introspection ----
     const detail::crypto_backend* be = nullptr;
@@ -141,7 +143,8 @@ inline void prefetch_session(const session_rt* s) noexcept {
 }
 
 /// Stage 2, once line 0 is (likely) in: master key 0's hot line, stream 0's two lines and the
-/// first hot_lines lines of the SRTP expanded block. Reads only line 0 of the session.
+/// first hot_lines lines of the SRTP expanded block, then its tail_lines at tail_line. Reads only
+/// line 0 of the session.
 inline void prefetch_hot(const session_rt* s) noexcept {
     if (!s) return;
     __builtin_prefetch(s->keys.data(), 1, 3);
@@ -151,6 +154,7 @@ inline void prefetch_hot(const session_rt* s) noexcept {
     const auto* e = reinterpret_cast<const char*>(s->hot_expanded);
     if (!e) return;
     for (unsigned i = 0; i < s->hot_lines; ++i) __builtin_prefetch(e + 64 * i, 0, 3);
+    for (unsigned i = 0; i < s->tail_lines; ++i) __builtin_prefetch(e + 64 * (s->tail_line + i), 0, 3);
 }
 
 } // namespace detail

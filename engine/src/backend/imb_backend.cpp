@@ -362,6 +362,10 @@ public:
             return;
         }
         _arch = a;
+        // The AVX-512 manager runs GCM on VAES + VPCLMULQDQ code where the CPU has them, with
+        // its own layout of the GHASH keys (hot_tail).
+        const uint64_t vaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
+        _vaes_gcm = a == IMB_ARCH_AVX512 && (_mgr.get()->features & vaes) == vaes;
         if (!self_test()) {
             _why = "known-answer self-test failed";
             return;
@@ -394,8 +398,23 @@ public:
         if (!supports(t)) return 0;
         // Line 0 (tag, HMAC pads) and the AES rounds of k_e (Nr + 1 round keys, FIPS 197 §5.1).
         const std::size_t rounds = t.master_key_len == 16 ? 11 : t.master_key_len == 24 ? 13 : 15;
-        // GCM also reads GHASH key powers after the schedule; the first two lines of them.
-        return 64 + rounds * 16 + (t.aead() ? 240 - rounds * 16 + 128 : 0);
+        if (!t.aead() || _vaes_gcm) return 64 + rounds * 16;
+        // GCM without VAES stores HashKey^8 ... HashKey^1 right after the 15-round-key area
+        // (gcm_key_data's sse_avx / avx2_avx512 layouts): two lines of them.
+        return 64 + 240 + 128;
+    }
+
+    hot_range hot_tail(const suite_traits& t) const noexcept override {
+        if (!supports(t) || !t.aead() || !_vaes_gcm) return {};
+        // The VAES layout keeps 48 powers, HashKey^48 first and HashKey^1 last, ending at octet
+        // 1008 of gcm_key_data (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey_n at 16·(63 - n)).
+        // A message of n blocks is hashed with HashKey^n ... HashKey^1, so a voice packet (160
+        // octets of payload: 10 blocks, plus AAD and length) needs only the last lines: the
+        // last four hold HashKey^13 ... HashKey^1. (The first lines after the schedule, which
+        // the non-VAES layouts use, hold HashKey^48 ... and are never read for such a packet.)
+        constexpr std::size_t last_line = (sizeof(gcm_key_data) - 1) / 64 * 64; // gk is 64-aligned
+        static_assert(offsetof(gcm_layout, gk) == 64 && sizeof(gcm_key_data) >= 16 * 63);
+        return {64 + last_line - 3 * 64, 4 * 64};
     }
 
     /// Control path. Thread-safe: the shared manager is used only for its stateless key
@@ -479,6 +498,7 @@ private:
 
     owned_mgr _mgr;
     IMB_ARCH _arch = IMB_ARCH_NONE;
+    bool _vaes_gcm = false; ///< GCM runs the VAES code, with the VAES layout of gcm_key_data
     bool _ok = false;
     const char* _why = "";
 };
