@@ -410,7 +410,7 @@ public:
         // 1008 of gcm_key_data (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey_n at 16·(63 - n)).
         // A message of n blocks is hashed with HashKey^n ... HashKey^1, so a voice packet (160
         // octets of payload: 10 blocks, plus AAD and length) needs only the last lines: the
-        // last four hold HashKey^13 ... HashKey^1. (The first lines after the schedule, which
+        // last four hold HashKey^15 ... HashKey^1. (The first lines after the schedule, which
         // the non-VAES layouts use, hold HashKey^48 ... and are never read for such a packet.)
         constexpr std::size_t last_line = (sizeof(gcm_key_data) - 1) / 64 * 64; // gk is 64-aligned
         static_assert(offsetof(gcm_layout, gk) == 64 && sizeof(gcm_key_data) >= 16 * 63);
