@@ -62,26 +62,18 @@ uint64_t checksum_add(std::span<const std::byte> data, uint64_t acc) noexcept {
         sum += v;
         sum += sum < v ? 1u : 0u;
     };
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t v;
-        std::memcpy(&v, p, 8);
-        add(v); // of the variants tried under callgrind (this; a 128-bit accumulator; 4-way
-                // unrolled), the fewest instructions with g++ 12 -O2
-    }
-    if (n >= 4) {
-        uint32_t v;
-        std::memcpy(&v, p, 4);
-        add(v);
-        p += 4;
-        n -= 4;
-    }
-    if (n >= 2) {
-        uint16_t v;
-        std::memcpy(&v, p, 2);
-        add(v);
-        p += 2;
-        n -= 2;
-    }
+    // Adds the next word of type W (native order) and steps past it.
+    const auto take = [&](auto word) noexcept {
+        std::memcpy(&word, p, sizeof word);
+        add(word);
+        p += sizeof word;
+        n -= sizeof word;
+    };
+    // Of the variants tried under callgrind (this; a 128-bit accumulator; 4-way unrolled), this
+    // loop had the fewest instructions with g++ 12 -O2.
+    while (n >= 8) take(uint64_t{});
+    if (n >= 4) take(uint32_t{});
+    if (n >= 2) take(uint16_t{});
     if (n) add(std::to_integer<uint64_t>(*p)); // the low octet of a little-endian word: padded on the right
     const uint16_t folded = checksum_fold((sum & 0xffffffffu) + (sum >> 32));
     return acc + static_cast<uint16_t>(folded << 8 | folded >> 8);
