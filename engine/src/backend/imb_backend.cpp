@@ -175,7 +175,30 @@ IMB_KEY_SIZE_BYTES key_size_of(std::size_t len) noexcept {
 
 class imb_worker final : public backend_worker {
 public:
-    explicit imb_worker(IMB_ARCH arch) : _arch(arch) {}
+    explicit imb_worker(IMB_ARCH arch) : _arch(arch) {
+        // The fields every job of a burst shares are set once here, not per packet: the burst
+        // functions write only a job's status, so they stay (docs/PERFORMANCE.md §3, "constant
+        // job fields"). Per packet the loops below write keys, pointers, lengths and status.
+        for (auto& x : _cjobs) {
+            x.cipher_start_src_offset_in_bytes = 0;
+            // RFC 3711 §4.1.1: the 16-octet IV is the whole initial counter block. With
+            // iv_len 16 IPsec-MB takes it as such (with 12 it would append 0x00000001).
+            x.iv_len_in_bytes = 16;
+            x.cipher_mode = IMB_CIPHER_CNTR;
+            x.cipher_direction = IMB_DIR_ENCRYPT;
+            x.hash_alg = IMB_AUTH_NULL;
+            x.chain_order = IMB_ORDER_CIPHER_HASH;
+        }
+        for (auto& x : _hjobs) {
+            x.hash_start_src_offset_in_bytes = 0;
+            x.auth_tag_output_len_in_bytes = hmac_out_len;
+            x.key_len_in_bytes = 0;
+            x.cipher_mode = IMB_CIPHER_NULL;
+            x.cipher_direction = IMB_DIR_ENCRYPT;
+            x.hash_alg = IMB_AUTH_HMAC_SHA_1;
+            x.chain_order = IMB_ORDER_HASH_CIPHER;
+        }
+    }
     ~imb_worker() override { wipe_scratch(); }
 
     bool init() { return _mgr.init(_arch); }
@@ -193,25 +216,16 @@ public:
             if (j.data_len == 0) continue;
             const uint8_t* sched = ctr_schedule(j, t.master_key_len);
             if (!sched || !j.data) { j.failed = true; continue; }
-            IMB_JOB& x = _burst[n];
+            IMB_JOB& x = _cjobs[n];
             x.enc_keys = sched;
-            x.dec_keys = sched;
             x.key_len_in_bytes = ks;
             x.src = reinterpret_cast<const uint8_t*>(j.data);
             x.dst = reinterpret_cast<uint8_t*>(j.data);
-            x.cipher_start_src_offset_in_bytes = 0;
             x.msg_len_to_cipher_in_bytes = j.data_len;
-            // RFC 3711 §4.1.1: the 16-octet IV is the whole initial counter block. With
-            // iv_len 16 IPsec-MB takes it as such (with 12 it would append 0x00000001).
             x.iv = j.iv.data();
-            x.iv_len_in_bytes = 16;
-            x.cipher_mode = IMB_CIPHER_CNTR;
-            x.cipher_direction = IMB_DIR_ENCRYPT;
-            x.hash_alg = IMB_AUTH_NULL;
-            x.chain_order = IMB_ORDER_CIPHER_HASH;
             x.status = IMB_STATUS_BEING_PROCESSED;
             _owner[n] = &j;
-            if (++n == _burst.size()) {
+            if (++n == _cjobs.size()) {
                 run_cipher_burst(n, ks);
                 n = 0;
             }
@@ -230,22 +244,15 @@ public:
                 continue;
             }
             const cm_layout& l = cm_of(*kb);
-            IMB_JOB& x = _burst[n];
+            IMB_JOB& x = _hjobs[n];
             x.src = reinterpret_cast<const uint8_t*>(j.auth);
-            x.hash_start_src_offset_in_bytes = 0;
             x.msg_len_to_hash_in_bytes = j.auth_len;
             x.auth_tag_output = reinterpret_cast<uint8_t*>(j.tag);
-            x.auth_tag_output_len_in_bytes = hmac_out_len;
             x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
             x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
-            x.key_len_in_bytes = 0;
-            x.cipher_mode = IMB_CIPHER_NULL;
-            x.cipher_direction = IMB_DIR_ENCRYPT;
-            x.hash_alg = IMB_AUTH_HMAC_SHA_1;
-            x.chain_order = IMB_ORDER_HASH_CIPHER;
             x.status = IMB_STATUS_BEING_PROCESSED;
             _owner[n] = &j;
-            if (++n == _burst.size()) {
+            if (++n == _hjobs.size()) {
                 run_hash_burst(n);
                 n = 0;
             }
@@ -309,27 +316,30 @@ private:
         // would (no schedule, no data, empty message; the key size, IV length and mode are
         // constants here), and the check cost ~35 instructions per job (docs/PERFORMANCE.md §3),
         // as in DPDK's aesni_mb PMD, which submits unchecked outside debug builds.
-        const uint32_t done = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr.get(), _burst.data(), static_cast<uint32_t>(n),
+        const uint32_t done = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr.get(), _cjobs.data(), static_cast<uint32_t>(n),
                                                               IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
         if (done != n) {
             // Should a job not complete all the same, run the rest one by one through the checked
-            // burst (which, on a bad job, processes none), so only the bad job fails.
+            // burst (which, on a bad job, processes none), so only the bad job fails. The check
+            // wants a decryption schedule too; CTR never reads it.
             for (std::size_t k = 0; k < n; ++k)
-                if (_burst[k].status != IMB_STATUS_COMPLETED)
-                    (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_burst[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
+                if (_cjobs[k].status != IMB_STATUS_COMPLETED) {
+                    _cjobs[k].dec_keys = _cjobs[k].enc_keys;
+                    (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_cjobs[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
+                }
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _burst[k].status != IMB_STATUS_COMPLETED;
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
     }
 
     void run_hash_burst(std::size_t n) noexcept {
         // Unchecked, as for the cipher burst: hmac_sha1() refused what the check would.
-        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _burst.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
+        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _hjobs.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
         if (done != n) {
             for (std::size_t k = 0; k < n; ++k)
-                if (_burst[k].status != IMB_STATUS_COMPLETED)
-                    (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_burst[k], 1, IMB_AUTH_HMAC_SHA_1);
+                if (_hjobs[k].status != IMB_STATUS_COMPLETED)
+                    (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _burst[k].status != IMB_STATUS_COMPLETED;
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
     }
 
     void wipe_scratch() noexcept {
@@ -339,8 +349,9 @@ private:
 
     IMB_ARCH _arch;
     owned_mgr _mgr;
-    std::array<IMB_JOB, max_burst> _burst{};        ///< contiguous, for the sync burst API
-    std::array<crypto_job*, max_burst> _owner{};    ///< _burst[k] works for *_owner[k]
+    std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
+    std::array<IMB_JOB, max_burst> _hjobs{};        ///< HMAC-SHA1 jobs, likewise
+    std::array<crypto_job*, max_burst> _owner{};    ///< _cjobs[k] or _hjobs[k] works for *_owner[k]
     gcm_context_data _gctx{};
     alignas(16) std::array<uint8_t, 16> _tag{};     ///< GCM tag computed on open
 };
