@@ -27,6 +27,7 @@ struct op_scratch {
     bool encrypted = true;     ///< SRTCP E flag / whether SRTP payload is encrypted
     bool cryptex = false;      ///< this packet's header extension is under RFC 9335
     bool garbled = false;      ///< AEAD open failed after decrypting in place (ciphertext lost)
+    bool padding = false;      ///< RTP P bit (unprotect: checked after decryption)
     std::array<std::byte, 16> saved_tag{}; ///< received tag, moved aside before the ROC is written
     std::array<std::byte, 4> saved_tail{};  ///< octets the ROC overwrote, restored on failure
 
@@ -42,6 +43,7 @@ struct op_scratch {
         encrypted = true;
         cryptex = false;
         garbled = false;
+        padding = false;
     }
 };
 
