@@ -212,6 +212,65 @@ status prepare_protect(op& o, op_scratch& sc) noexcept {
     return status::ok;
 }
 
+/// Octets of HMAC-SHA1 the backend writes at a packet's tag (it computes 12 and the wire keeps
+/// 10 or 4, RFC 3711 §4.2.1; IPsec-MB 1.3 refuses to truncate to 10).
+inline constexpr std::size_t hmac_written = 12;
+
+/// AES-CM with HMAC-SHA1, the common suites: one pass from the prepared ops to the backend's
+/// packet list (ADR 0019), encrypt-then-MAC in one backend call, the tag written straight into
+/// the packet where its tailroom holds the 12 computed octets. False, with nothing changed that
+/// the general path does not redo, if an op uses cryptex (its rotated header must be restored
+/// between the keystream and the HMAC).
+bool protect_cm_hmac(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx, const suite_traits& t,
+                     backend_worker& bw) noexcept {
+    std::size_t n = 0;
+    for (auto i : idx) {
+        const op& o = ops[i];
+        if (o.st != status::ok) continue;
+        const op_scratch& sc = w.ops[i];
+        if (sc.cryptex) return false;
+        const session_rt& s = *o.session;
+        std::byte* p = o.pkt.data;
+        const std::size_t len = std::size_t{sc.hdr_len} + sc.body_len;
+        auto& j = w.cm[n];
+        j.keys = &sc.key->srtp;
+        j.pkt = p;
+        j.index = sc.index;
+        j.ssrc = sc.st->ssrc;
+        j.cipher_off = sc.hdr_len;
+        j.cipher_len = s.encrypt_srtp ? sc.body_len : 0;
+        j.op = i;
+        if (s.auth_srtp) {
+            // Authenticated portion ‖ ROC, made contiguous by writing the ROC where MKI/tag go
+            // (RFC 3711 §4.2: M = authenticated portion ‖ ROC).
+            put32(p + len, sc.roc);
+            j.auth_len = static_cast<uint16_t>(len + 4);
+            j.tag = o.pkt.capacity - len - s.mki_len >= hmac_written ? p + len + s.mki_len : w.tags[n].data();
+        } else {
+            j.auth_len = 0;
+            j.tag = nullptr;
+        }
+        ++n;
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        if (j.failed) {
+            o.st = status::backend_error;
+            continue;
+        }
+        const auto& sc = w.ops[j.op];
+        const session_rt& s = *o.session;
+        std::byte* end = o.pkt.data + sc.hdr_len + sc.body_len;
+        copy_small(end, sc.key->mki.data(), s.mki_len); // after the HMAC: it overwrites the ROC
+        const std::size_t tag = s.auth_srtp ? t.srtp_tag_len : 0;
+        if (tag && j.tag != end + s.mki_len) copy_small(end + s.mki_len, j.tag, tag);
+        o.pkt.len = static_cast<uint16_t>(sc.hdr_len + sc.body_len + s.mki_len + tag);
+    }
+    return true;
+}
+
 void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx) noexcept {
     const session_rt& s0 = *ops[idx[0]].session;
     const suite_traits& t = *s0.traits;
@@ -248,7 +307,10 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
         return;
     }
 
-    // AES-CM / F8 / NULL with HMAC-SHA1: encrypt, then authenticate (RFC 3711 §3.3 steps 5-7).
+    if (t.cipher == cipher_kind::aes_cm && protect_cm_hmac(w, ops, idx, t, bw)) return;
+
+    // F8 / NULL (and AES-CM with cryptex) with HMAC-SHA1: encrypt, then authenticate (RFC 3711
+    // §3.3 steps 5-7).
     for (auto i : idx) {
         if (ops[i].st != status::ok || !ops[i].session->encrypt_srtp) continue;
         auto& j = w.jobs[n++];
@@ -385,10 +447,12 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     sc.cryptex = s.cryptex && h.extension &&
                  (h.ext_profile == ext_profile_cryptex_one_byte || h.ext_profile == ext_profile_cryptex_two_byte);
     if (tag_len && !s.traits->aead()) {
-        // Move the received tag aside and write the ROC in its place, so that the HMAC input
-        // (authenticated portion ‖ ROC, RFC 3711 §4.2) is contiguous. Undone on failure.
+        // Write the ROC after the authenticated portion, so that the HMAC input (authenticated
+        // portion ‖ ROC, RFC 3711 §4.2) is contiguous; the 4 octets it covers are put back once
+        // the HMAC ran. AES-CM compares the received tag in place after that; the general path
+        // (F8, NULL) moves it aside first.
         std::byte* tail = p + h.header_len + body;
-        copy_small(sc.saved_tag.data(), tail + s.mki_len, tag_len);
+        if (s.traits->cipher != cipher_kind::aes_cm) copy_small(sc.saved_tag.data(), tail + s.mki_len, tag_len);
         std::memcpy(sc.saved_tail.data(), tail, 4);
         put32(tail, sc.roc);
     }
@@ -404,6 +468,58 @@ void cryptex_unmark(std::byte* p, const op_scratch& sc) noexcept {
     rtp_header_view h;
     if (parse_rtp_header({p, sc.new_len}, h) != status::ok) return;
     put16(p + h.ext_offset, h.ext_profile == ext_profile_cryptex_two_byte ? ext_profile_two_byte : ext_profile_one_byte);
+}
+
+/// AES-CM with HMAC-SHA1 (ADR 0019): HMAC of every op in one backend call, the received tag
+/// compared where it lies (the ROC's 4 octets put back first), then the keystream of what
+/// authenticated in a second call (RFC 3711 §3.3 receiver steps 5-6: decrypt only what passed).
+void unprotect_cm_hmac(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx, const suite_traits& t,
+                       backend_worker& bw) noexcept {
+    std::size_t n = 0;
+    for (auto i : idx) {
+        const op_scratch& sc = w.ops[i];
+        auto& j = w.cm[n];
+        j.keys = &sc.key->srtp;
+        j.pkt = ops[i].pkt.data;
+        j.index = sc.index;
+        j.ssrc = sc.st->ssrc;
+        j.cipher_len = 0;
+        j.auth_len = ops[i].session->auth_srtp ? static_cast<uint16_t>(sc.hdr_len + sc.body_len + 4) : 0;
+        j.tag = w.tags[n].data();
+        j.op = i;
+        ++n;
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        auto& sc = w.ops[j.op];
+        if (j.auth_len) {
+            restore_tail(o, sc);
+            const std::byte* received = o.pkt.data + sc.hdr_len + sc.body_len + o.session->mki_len;
+            if (j.failed) o.st = status::backend_error;
+            else if (!tags_equal(j.tag, received, t.srtp_tag_len)) o.st = status::auth_fail;
+        } else if (j.failed) {
+            o.st = status::backend_error;
+        }
+        j.auth_len = 0;
+        j.cipher_len = 0;
+        if (o.st != status::ok || !o.session->encrypt_srtp) continue;
+        // The payload, or with cryptex the rotated CSRCs + extension data + payload (RFC 9335
+        // §5.2), rotated back below.
+        std::byte* p = o.pkt.data;
+        if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
+        j.cipher_off = sc.cryptex ? 16 : sc.hdr_len;
+        j.cipher_len = static_cast<uint16_t>(sc.hdr_len + sc.body_len - j.cipher_off);
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        if (o.st != status::ok || !o.session->encrypt_srtp) continue;
+        if (w.ops[j.op].cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
+        if (j.failed) o.st = status::backend_error;
+    }
 }
 
 void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx) noexcept {
@@ -430,6 +546,8 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
                 sc.garbled = true;
             }
         }
+    } else if (t.cipher == cipher_kind::aes_cm) {
+        unprotect_cm_hmac(w, ops, idx, t, bw);
     } else {
         for (auto i : idx) {
             if (!ops[i].session->auth_srtp) continue;

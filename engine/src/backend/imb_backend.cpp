@@ -25,6 +25,7 @@
 
 #include <srtpo/engine/worker_ctx.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -227,10 +228,14 @@ public:
             _owner[n] = &j;
             if (++n == _cjobs.size()) {
                 run_cipher_burst(n, ks);
+                cipher_results(n);
                 n = 0;
             }
         }
-        if (n) run_cipher_burst(n, ks);
+        if (n) {
+            run_cipher_burst(n, ks);
+            cipher_results(n);
+        }
     }
 
     void hmac_sha1(const suite_traits&, std::span<crypto_job> jobs) noexcept override {
@@ -254,10 +259,64 @@ public:
             _owner[n] = &j;
             if (++n == _hjobs.size()) {
                 run_hash_burst(n);
+                hash_results(n);
                 n = 0;
             }
         }
-        if (n) run_hash_burst(n);
+        if (n) {
+            run_hash_burst(n);
+            hash_results(n);
+        }
+    }
+
+    /// One pass from the prepared packets to IPsec-MB's jobs (ADR 0019): the CTR job and its IV
+    /// and the HMAC job of a packet are built together, straight from what the burst code knows.
+    void srtp_cm_hmac(const suite_traits& t, std::span<cm_hmac_job> jobs) noexcept override {
+        const IMB_KEY_SIZE_BYTES ks = key_size_of(t.master_key_len);
+        for (std::size_t b = 0; b < jobs.size(); b += max_burst) {
+            const auto part = jobs.subspan(b, std::min(max_burst, jobs.size() - b));
+            std::size_t nc = 0, nh = 0;
+            for (auto& j : part) {
+                const key_block* kb = j.keys;
+                // The same refusals as keystream_xor and hmac_sha1 (the bursts run unchecked).
+                j.failed = t.cipher != cipher_kind::aes_cm || !kb || !kb->expanded || kind_of(*kb) != layout_cm ||
+                           key_len_of(*kb) != t.master_key_len || !j.pkt || (j.auth_len && !j.tag);
+                if (j.failed) continue;
+                const cm_layout& l = cm_of(*kb);
+                if (j.cipher_len) { // IPsec-MB refuses zero-length CTR jobs; nothing to XOR anyway
+                    aes_cm_iv(_iv[nc], kb->salt.data(), 14, j.ssrc, j.index);
+                    IMB_JOB& x = _cjobs[nc];
+                    x.enc_keys = l.k_e;
+                    x.key_len_in_bytes = ks;
+                    x.src = reinterpret_cast<const uint8_t*>(j.pkt + j.cipher_off);
+                    x.dst = reinterpret_cast<uint8_t*>(j.pkt + j.cipher_off);
+                    x.msg_len_to_cipher_in_bytes = j.cipher_len;
+                    x.iv = _iv[nc].data();
+                    x.status = IMB_STATUS_BEING_PROCESSED;
+                    _cm_c[nc++] = &j;
+                }
+                if (j.auth_len) {
+                    IMB_JOB& y = _hjobs[nh];
+                    y.src = reinterpret_cast<const uint8_t*>(j.pkt);
+                    y.msg_len_to_hash_in_bytes = j.auth_len;
+                    y.auth_tag_output = reinterpret_cast<uint8_t*>(j.tag);
+                    y.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
+                    y.u.HMAC._hashed_auth_key_xor_opad = l.opad;
+                    y.status = IMB_STATUS_BEING_PROCESSED;
+                    _cm_h[nh++] = &j;
+                }
+            }
+            // Encrypt, then MAC (RFC 3711 §3.3): the hash burst reads the ciphertext.
+            if (nc) {
+                run_cipher_burst(nc, ks);
+                for (std::size_t k = 0; k < nc; ++k) _cm_c[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
+            }
+            if (nh) {
+                run_hash_burst(nh);
+                // A packet whose keystream failed keeps its failure.
+                for (std::size_t k = 0; k < nh; ++k) _cm_h[k]->failed |= _hjobs[k].status != IMB_STATUS_COMPLETED;
+            }
+        }
     }
 
     void gcm(const suite_traits& t, bool encrypt, std::span<crypto_job> jobs) noexcept override {
@@ -311,6 +370,13 @@ private:
         return cm_of(*kb).k_e;
     }
 
+    void cipher_results(std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
+    }
+    void hash_results(std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
+    }
+
     void run_cipher_burst(std::size_t n, IMB_KEY_SIZE_BYTES ks) noexcept {
         // The unchecked burst: keystream_xor() has already refused every job IPsec-MB's own check
         // would (no schedule, no data, empty message; the key size, IV length and mode are
@@ -328,7 +394,6 @@ private:
                     (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_cjobs[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
                 }
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
     }
 
     void run_hash_burst(std::size_t n) noexcept {
@@ -339,7 +404,6 @@ private:
                 if (_hjobs[k].status != IMB_STATUS_COMPLETED)
                     (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
     }
 
     void wipe_scratch() noexcept {
@@ -352,6 +416,9 @@ private:
     std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
     std::array<IMB_JOB, max_burst> _hjobs{};        ///< HMAC-SHA1 jobs, likewise
     std::array<crypto_job*, max_burst> _owner{};    ///< _cjobs[k] or _hjobs[k] works for *_owner[k]
+    std::array<cm_hmac_job*, max_burst> _cm_c{};    ///< srtp_cm_hmac: _cjobs[k] works for *_cm_c[k]
+    std::array<cm_hmac_job*, max_burst> _cm_h{};    ///< srtp_cm_hmac: _hjobs[k] works for *_cm_h[k]
+    std::array<std::array<uint8_t, 16>, max_burst> _iv{}; ///< srtp_cm_hmac: counter blocks
     gcm_context_data _gctx{};
     alignas(16) std::array<uint8_t, 16> _tag{};     ///< GCM tag computed on open
 };
