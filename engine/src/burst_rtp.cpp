@@ -89,7 +89,7 @@ bool crypt_header_extension(worker_ctx::impl& w, const session_rt& s, const key_
 
 /// Validates the RFC 8285 element list when the session encrypts some elements: a malformed
 /// list would make sender and receiver disagree on which octets are encrypted.
-status check_extension_elements(const session_rt& s, std::span<const std::byte> pkt, const rtp_header_view& h) noexcept {
+inline status check_extension_elements(const session_rt& s, std::span<const std::byte> pkt, const rtp_header_view& h) noexcept {
     bool two = false;
     if (!s.any_encrypted_ext || !h.extension || !is_rfc8285(h.ext_profile, two)) return status::ok;
     return for_each_extension_element(pkt, h, two, [](uint8_t, std::size_t, std::size_t) {});
@@ -363,9 +363,10 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
 
 std::size_t protect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     prefetch_sessions(ops);
+    // No scratch reset: phase 2 reads the scratch of ops that prepared successfully only, and
+    // prepare_protect writes every field it reads on that path.
     for (std::size_t i = 0; i < ops.size(); ++i) {
         prefetch_ahead(ops, i);
-        w.ops[i].reset();
         ops[i].st = prepare_protect(ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
@@ -393,7 +394,7 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     const auto body = static_cast<uint16_t>(o.pkt.len - h.header_len - tag_len - s.mki_len);
     std::byte* p = o.pkt.data;
     const std::byte* mki = p + h.header_len + body + (s.traits->aead() ? tag_len : 0);
-    master_key* key = s.key_by_mki(mki);
+    master_key* key = s.mki_len == 0 ? &s.keys[0] : s.key_by_mki(mki); // no MKI: key 0 (session.cpp)
     if (!key) return status::mki_unknown;
     if (auto r = check_extension_elements(s, o.pkt.bytes(), h); r != status::ok) return r;
     if (key_exhausted(key->srtp_used, key->srtp_limit)) return status::key_expired;
@@ -443,6 +444,7 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     sc.body_len = body;
     sc.new_len = static_cast<uint16_t>(h.header_len + body);
     sc.padding = h.padding;
+    sc.garbled = false;
     sc.group = group_of(s);
     sc.cryptex = s.cryptex && h.extension &&
                  (h.ext_profile == ext_profile_cryptex_one_byte || h.ext_profile == ext_profile_cryptex_two_byte);
@@ -624,16 +626,20 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
     ++w.epoch;
     w.n_pending = 0;
     prefetch_sessions(ops);
+    // Only the stream pointer is cleared: the commit loop skips ops without one, and every other
+    // field it or phase 2 reads is written by prepare_unprotect on the paths that set it.
     for (std::size_t i = 0; i < ops.size(); ++i) {
         prefetch_ahead(ops, i);
-        w.ops[i].reset();
+        w.ops[i].st = nullptr;
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
     for_each_group(w, [&](std::size_t, std::span<const uint16_t> idx) { unprotect_group(w, ops, idx); });
 
     // Commit in packet order against the real state (RFC 3711 §3.3.1 update of ROC and s_l,
-    // §3.3.2 window update) — only for packets that authenticated.
+    // §3.3.2 window update) — only for packets that authenticated. Counts what ends ok: every
+    // such op reaches the end of the loop body, or comes back ok from the nested retry.
+    std::size_t ok = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
         auto& o = ops[i];
         auto& sc = w.ops[i];
@@ -650,7 +656,7 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
                 // nested call reserves none; it only resets the count of this chunk's reservations.
                 if (sc.garbled) ungarble(w, o, sc);
                 const auto n_pending = w.n_pending;
-                unprotect_rtp_chunk(w, {&o, 1}); // reuses scratch slot 0; ops before i are done
+                ok += unprotect_rtp_chunk(w, {&o, 1}); // reuses scratch slot 0; ops before i are done
                 w.n_pending = n_pending;
             } else {
                 o.st = replay_status(st, truth, status::auth_fail);
@@ -694,13 +700,11 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
         ++st.srtp_packets;
         st.srtp_octets += sc.body_len;
         o.pkt.len = sc.new_len;
+        ++ok;
     }
     // A new SSRC whose packets all failed leaves no trace (libsrtp: a stream is created from the
     // template only once a packet authenticated).
     release_unused(w);
-
-    std::size_t ok = 0;
-    for (const auto& o : ops) ok += o.st == status::ok;
     return ok;
 }
 
