@@ -103,8 +103,9 @@ void gcm_job(crypto_job& j, const op& o, const op_scratch& sc) noexcept {
     std::byte* p = o.pkt.data;
     if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
     const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
-    j = crypto_job{};
+    // Every field gcm() reads is written here (no clearing of the whole job: this runs per packet).
     j.keys = &sc.key->srtp;
+    j.header_keys = false;
     gcm_srtp_iv(j.iv, sc.key->srtp.salt.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
     j.auth = p;
     j.auth_len = aad;
