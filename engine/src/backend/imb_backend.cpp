@@ -239,15 +239,11 @@ public:
             x.status = IMB_STATUS_BEING_PROCESSED;
             _owner[n] = &j;
             if (++n == _cjobs.size()) {
-                run_cipher_burst(n, ks);
-                cipher_results(n);
+                if (!run_cipher_burst(n, ks)) cipher_results(n);
                 n = 0;
             }
         }
-        if (n) {
-            run_cipher_burst(n, ks);
-            cipher_results(n);
-        }
+        if (n && !run_cipher_burst(n, ks)) cipher_results(n);
     }
 
     void hmac_sha1(const suite_traits&, std::span<crypto_job> jobs) noexcept override {
@@ -270,28 +266,25 @@ public:
             x.status = IMB_STATUS_BEING_PROCESSED;
             _owner[n] = &j;
             if (++n == _hjobs.size()) {
-                run_hash_burst(n);
-                hash_results(n);
+                if (!run_hash_burst(n)) hash_results(n);
                 n = 0;
             }
         }
-        if (n) {
-            run_hash_burst(n);
-            hash_results(n);
-        }
+        if (n && !run_hash_burst(n)) hash_results(n);
     }
 
     /// One pass from the prepared packets to IPsec-MB's jobs (ADR 0019): the CTR job and its IV
     /// and the HMAC job of a packet are built together, straight from what the burst code knows.
     void srtp_cm_hmac(const suite_traits& t, std::span<cm_hmac_job> jobs) noexcept override {
         const IMB_KEY_SIZE_BYTES ks = key_size_of(t.master_key_len);
+        const bool suite_ok = t.cipher == cipher_kind::aes_cm; // once per group, not per packet
         for (std::size_t b = 0; b < jobs.size(); b += max_burst) {
             const auto part = jobs.subspan(b, std::min(max_burst, jobs.size() - b));
             std::size_t nc = 0, nh = 0;
             for (auto& j : part) {
                 const key_block* kb = j.keys;
                 // The same refusals as keystream_xor and hmac_sha1 (the bursts run unchecked).
-                j.failed = t.cipher != cipher_kind::aes_cm || !kb || !kb->expanded || kind_of(*kb) != layout_cm ||
+                j.failed = !suite_ok || !kb || !kb->expanded || kind_of(*kb) != layout_cm ||
                            key_len_of(*kb) != t.master_key_len || !j.pkt || (j.auth_len && !j.tag);
                 if (j.failed) continue;
                 const cm_layout& l = cm_of(*kb);
@@ -319,15 +312,11 @@ public:
                 }
             }
             // Encrypt, then MAC (RFC 3711 §3.3): the hash burst reads the ciphertext.
-            if (nc) {
-                run_cipher_burst(nc, ks);
+            if (nc && !run_cipher_burst(nc, ks))
                 for (std::size_t k = 0; k < nc; ++k) _cm_c[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
-            }
-            if (nh) {
-                run_hash_burst(nh);
-                // A packet whose keystream failed keeps its failure.
+            // A packet whose keystream failed keeps its failure.
+            if (nh && !run_hash_burst(nh))
                 for (std::size_t k = 0; k < nh; ++k) _cm_h[k]->failed |= _hjobs[k].status != IMB_STATUS_COMPLETED;
-            }
         }
     }
 
@@ -390,7 +379,9 @@ private:
         for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
     }
 
-    void run_cipher_burst(std::size_t n, IMB_KEY_SIZE_BYTES ks) noexcept {
+    /// True when IPsec-MB completed all n jobs (the common case: the jobs' `failed`, cleared when
+    /// they were built, stand); false after the fallback below, when each job's status tells.
+    bool run_cipher_burst(std::size_t n, IMB_KEY_SIZE_BYTES ks) noexcept {
         // The unchecked burst: keystream_xor() has already refused every job IPsec-MB's own check
         // would (no schedule, no data, empty message; the key size, IV length and mode are
         // constants here), and the check cost ~35 instructions per job (docs/PERFORMANCE.md §3),
@@ -407,9 +398,11 @@ private:
                     (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_cjobs[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
                 }
         }
+        return done == n;
     }
 
-    void run_hash_burst(std::size_t n) noexcept {
+    /// As run_cipher_burst.
+    bool run_hash_burst(std::size_t n) noexcept {
         // Unchecked, as for the cipher burst: hmac_sha1() refused what the check would.
         const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _hjobs.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
         if (done != n) {
@@ -417,6 +410,7 @@ private:
                 if (_hjobs[k].status != IMB_STATUS_COMPLETED)
                     (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
         }
+        return done == n;
     }
 
     void wipe_scratch() noexcept {
