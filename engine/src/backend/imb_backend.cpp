@@ -229,14 +229,7 @@ public:
             if (j.data_len == 0) continue;
             const uint8_t* sched = ctr_schedule(j, t.master_key_len);
             if (!sched || !j.data) { j.failed = true; continue; }
-            IMB_JOB& x = _cjobs[n];
-            x.enc_keys = sched;
-            x.key_len_in_bytes = ks;
-            x.src = reinterpret_cast<const uint8_t*>(j.data);
-            x.dst = reinterpret_cast<uint8_t*>(j.data);
-            x.msg_len_to_cipher_in_bytes = j.data_len;
-            x.iv = j.iv.data();
-            x.status = IMB_STATUS_BEING_PROCESSED;
+            ctr_job(_cjobs[n], sched, ks, j.data, j.data_len, j.iv.data());
             _owner[n] = &j;
             if (++n == _cjobs.size()) {
                 if (!run_cipher_burst(n, ks)) cipher_results(n);
@@ -257,13 +250,7 @@ public:
                 continue;
             }
             const cm_layout& l = cm_of(*kb);
-            IMB_JOB& x = _hjobs[n];
-            x.src = reinterpret_cast<const uint8_t*>(j.auth);
-            x.msg_len_to_hash_in_bytes = j.auth_len;
-            x.auth_tag_output = reinterpret_cast<uint8_t*>(j.tag);
-            x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
-            x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
-            x.status = IMB_STATUS_BEING_PROCESSED;
+            hmac_job(_hjobs[n], l, j.auth, j.auth_len, j.tag);
             _owner[n] = &j;
             if (++n == _hjobs.size()) {
                 if (!run_hash_burst(n)) hash_results(n);
@@ -290,24 +277,11 @@ public:
                 const cm_layout& l = cm_of(*kb);
                 if (j.cipher_len) { // IPsec-MB refuses zero-length CTR jobs; nothing to XOR anyway
                     aes_cm_iv(_iv[nc], kb->salt.data(), 14, j.ssrc, j.index);
-                    IMB_JOB& x = _cjobs[nc];
-                    x.enc_keys = l.k_e;
-                    x.key_len_in_bytes = ks;
-                    x.src = reinterpret_cast<const uint8_t*>(j.pkt + j.cipher_off);
-                    x.dst = reinterpret_cast<uint8_t*>(j.pkt + j.cipher_off);
-                    x.msg_len_to_cipher_in_bytes = j.cipher_len;
-                    x.iv = _iv[nc].data();
-                    x.status = IMB_STATUS_BEING_PROCESSED;
+                    ctr_job(_cjobs[nc], l.k_e, ks, j.pkt + j.cipher_off, j.cipher_len, _iv[nc].data());
                     _cm_c[nc++] = &j;
                 }
                 if (j.auth_len) {
-                    IMB_JOB& y = _hjobs[nh];
-                    y.src = reinterpret_cast<const uint8_t*>(j.pkt);
-                    y.msg_len_to_hash_in_bytes = j.auth_len;
-                    y.auth_tag_output = reinterpret_cast<uint8_t*>(j.tag);
-                    y.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
-                    y.u.HMAC._hashed_auth_key_xor_opad = l.opad;
-                    y.status = IMB_STATUS_BEING_PROCESSED;
+                    hmac_job(_hjobs[nh], l, j.pkt, j.auth_len, j.tag);
                     _cm_h[nh++] = &j;
                 }
             }
@@ -358,6 +332,29 @@ public:
     }
 
 private:
+    /// The per-packet fields of a CTR job, in place over `data` (the shared ones are set once, in
+    /// the constructor).
+    static void ctr_job(IMB_JOB& x, const uint8_t* sched, IMB_KEY_SIZE_BYTES ks, std::byte* data, uint32_t len,
+                        const uint8_t* iv) noexcept {
+        x.enc_keys = sched;
+        x.key_len_in_bytes = ks;
+        x.src = reinterpret_cast<const uint8_t*>(data);
+        x.dst = reinterpret_cast<uint8_t*>(data);
+        x.msg_len_to_cipher_in_bytes = len;
+        x.iv = iv;
+        x.status = IMB_STATUS_BEING_PROCESSED;
+    }
+
+    /// The per-packet fields of an HMAC-SHA1 job (precomputed ipad/opad from the key block).
+    static void hmac_job(IMB_JOB& x, const cm_layout& l, const std::byte* msg, uint32_t len, std::byte* tag) noexcept {
+        x.src = reinterpret_cast<const uint8_t*>(msg);
+        x.msg_len_to_hash_in_bytes = len;
+        x.auth_tag_output = reinterpret_cast<uint8_t*>(tag);
+        x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
+        x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
+        x.status = IMB_STATUS_BEING_PROCESSED;
+    }
+
     /// The CTR schedule a job asks for, or nullptr if its key block does not fit the traits.
     static const uint8_t* ctr_schedule(const crypto_job& j, std::size_t key_len) noexcept {
         const key_block* kb = j.keys;
