@@ -21,21 +21,19 @@ inline uint8_t group_of(const session_rt& s) noexcept {
 /// group ops keep their order. Returns the number of ops sorted.
 inline std::size_t sort_by_group(worker_ctx::impl& w, std::span<op> ops) noexcept {
     // Common case first: every surviving op in one group (one suite on one backend) needs no
-    // sort, just the list of survivors.
-    int only = -1;
-    bool single = true;
-    for (std::size_t i = 0; i < ops.size() && single; ++i)
+    // sort, just the list of survivors, made in the same pass that finds out.
+    std::size_t n = 0;
+    unsigned mixed = 0;
+    uint8_t only = 0;
+    for (std::size_t i = 0; i < ops.size(); ++i)
         if (ops[i].st == status::ok) {
-            if (only < 0) only = w.ops[i].group;
-            else single = w.ops[i].group == only;
+            if (n == 0) only = w.ops[i].group;
+            mixed |= static_cast<unsigned>(w.ops[i].group ^ only);
+            w.order[n++] = static_cast<uint16_t>(i);
         }
-    if (single) {
-        std::size_t n = 0;
-        for (std::size_t i = 0; i < ops.size(); ++i)
-            if (ops[i].st == status::ok) w.order[n++] = static_cast<uint16_t>(i);
+    if (!mixed) {
         w.group_start.fill(0);
-        const std::size_t g = only < 0 ? 0 : static_cast<std::size_t>(only);
-        for (std::size_t k = g + 1; k <= max_groups; ++k) w.group_start[k] = static_cast<uint16_t>(n);
+        for (std::size_t k = std::size_t{only} + 1; k <= max_groups; ++k) w.group_start[k] = static_cast<uint16_t>(n);
         return n;
     }
     std::array<uint16_t, max_groups + 1> count{};
@@ -43,12 +41,8 @@ inline std::size_t sort_by_group(worker_ctx::impl& w, std::span<op> ops) noexcep
         if (ops[i].st == status::ok) ++count[w.ops[i].group + 1u];
     for (std::size_t g = 1; g <= max_groups; ++g) count[g] = static_cast<uint16_t>(count[g] + count[g - 1]);
     w.group_start = count;
-    std::size_t n = 0;
     for (std::size_t i = 0; i < ops.size(); ++i)
-        if (ops[i].st == status::ok) {
-            w.order[count[w.ops[i].group]++] = static_cast<uint16_t>(i);
-            ++n;
-        }
+        if (ops[i].st == status::ok) w.order[count[w.ops[i].group]++] = static_cast<uint16_t>(i);
     return n;
 }
 

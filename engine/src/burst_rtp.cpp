@@ -24,6 +24,38 @@ void put16(std::byte* p, uint16_t v) noexcept {
     p[1] = std::byte(v & 0xff);
 }
 
+/// The RTP header of nearly every packet: V=2, no CSRC, no extension (RFC 3550 §5.1), parsed
+/// inline; anything else goes through the general parser, which gives the same answers (and the
+/// precise error). Runs once per packet, where a call to the general parser cost ~50 instructions.
+inline status parse_header(std::span<const std::byte> pkt, rtp_header_view& h) noexcept {
+    const auto* b = reinterpret_cast<const uint8_t*>(pkt.data());
+    // Byte 0 is V(2) P(1) X(1) CC(4): V=2, X=0, CC=0 whatever P is.
+    if (pkt.size() < rtp_fixed_header_len || pkt.size() > 0xffff || (b[0] & 0xdf) != 0x80) return parse_rtp_header(pkt, h);
+    h.header_len = rtp_fixed_header_len;
+    h.cc = 0;
+    h.padding = (b[0] & 0x20) != 0;
+    h.extension = false;
+    h.marker = (b[1] & 0x80) != 0;
+    h.pt = b[1] & 0x7f;
+    h.seq = static_cast<uint16_t>(b[2] << 8 | b[3]);
+    h.timestamp = load_be32(b + 4);
+    h.ssrc = load_be32(b + 8);
+    h.ext_offset = 0;
+    h.ext_profile = 0;
+    h.ext_data_len = 0;
+    return status::ok;
+}
+
+/// RFC 3550 §5.1 padding of a plaintext packet whose header is `hdr_len` octets and whose P bit
+/// is `padding`: the last octet counts the padding octets, at least 1 and at most the payload.
+/// Same rule as check_rtp_padding, without a header view (unprotect knows both from phase 1).
+inline bool padding_ok(const std::byte* pkt, std::size_t len, std::size_t hdr_len, bool padding) noexcept {
+    if (!padding) return true;
+    const std::size_t payload = len - hdr_len;
+    const std::size_t n = static_cast<uint8_t>(pkt[len - 1]);
+    return payload != 0 && n != 0 && n <= payload;
+}
+
 bool is_rfc8285(uint16_t profile, bool& two_byte) noexcept {
     two_byte = (profile & ext_profile_two_byte_mask) == ext_profile_two_byte;
     return two_byte || profile == ext_profile_one_byte;
@@ -57,7 +89,7 @@ bool crypt_header_extension(worker_ctx::impl& w, const session_rt& s, const key_
 
 /// Validates the RFC 8285 element list when the session encrypts some elements: a malformed
 /// list would make sender and receiver disagree on which octets are encrypted.
-status check_extension_elements(const session_rt& s, std::span<const std::byte> pkt, const rtp_header_view& h) noexcept {
+inline status check_extension_elements(const session_rt& s, std::span<const std::byte> pkt, const rtp_header_view& h) noexcept {
     bool two = false;
     if (!s.any_encrypted_ext || !h.extension || !is_rfc8285(h.ext_profile, two)) return status::ok;
     return for_each_extension_element(pkt, h, two, [](uint8_t, std::size_t, std::size_t) {});
@@ -79,6 +111,21 @@ void gcm_job(crypto_job& j, const op& o, const op_scratch& sc) noexcept {
     j.data = p + aad;
     j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
     j.tag = p + sc.hdr_len + sc.body_len;
+}
+
+/// The AEAD packet of one op for srtp_gcm (RFC 7714 §8), as gcm_job describes it.
+inline void gcm_packet(gcm_srtp_job& j, const op& o, const op_scratch& sc, uint16_t i) noexcept {
+    std::byte* p = o.pkt.data;
+    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
+    const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
+    j.keys = &sc.key->srtp;
+    j.pkt = p;
+    j.ssrc = sc.st->ssrc;
+    j.roc = sc.roc;
+    j.seq = static_cast<uint16_t>(sc.index);
+    j.aad_len = aad;
+    j.data_len = static_cast<uint16_t>(sc.hdr_len + sc.body_len - aad);
+    j.op = i;
 }
 
 /// The AES-CM or AES-f8 job of one SRTP packet (RFC 3711 §4.1): the payload, or with cryptex the
@@ -122,8 +169,8 @@ status prepare_protect(op& o, op_scratch& sc) noexcept {
     session_rt& s = *o.session;
     if (s.dir != direction::protect) return status::wrong_direction;
     rtp_header_view h;
-    if (auto r = parse_rtp_header(o.pkt.bytes(), h); r != status::ok) return r;
-    if (auto r = check_rtp_padding(o.pkt.bytes(), h); r != status::ok) return r;
+    if (auto r = parse_header(o.pkt.bytes(), h); r != status::ok) return r;
+    if (!padding_ok(o.pkt.data, o.pkt.len, h.header_len, h.padding)) return status::bad_padding;
     if (auto r = check_extension_elements(s, o.pkt.bytes(), h); r != status::ok) return r;
     const std::size_t tail = s.mki_len + srtp_tag_len(s);
     if (o.pkt.tailroom() < tail) return status::no_tailroom;
@@ -180,6 +227,65 @@ status prepare_protect(op& o, op_scratch& sc) noexcept {
     return status::ok;
 }
 
+/// Octets of HMAC-SHA1 the backend writes at a packet's tag (it computes 12 and the wire keeps
+/// 10 or 4, RFC 3711 §4.2.1; IPsec-MB 1.3 refuses to truncate to 10).
+inline constexpr std::size_t hmac_written = 12;
+
+/// AES-CM with HMAC-SHA1, the common suites: one pass from the prepared ops to the backend's
+/// packet list (ADR 0019), encrypt-then-MAC in one backend call, the tag written straight into
+/// the packet where its tailroom holds the 12 computed octets. False, with nothing changed that
+/// the general path does not redo, if an op uses cryptex (its rotated header must be restored
+/// between the keystream and the HMAC).
+bool protect_cm_hmac(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx, const suite_traits& t,
+                     backend_worker& bw) noexcept {
+    std::size_t n = 0;
+    for (auto i : idx) {
+        const op& o = ops[i];
+        if (o.st != status::ok) continue;
+        const op_scratch& sc = w.ops[i];
+        if (sc.cryptex) return false;
+        const session_rt& s = *o.session;
+        std::byte* p = o.pkt.data;
+        const std::size_t len = std::size_t{sc.hdr_len} + sc.body_len;
+        auto& j = w.cm[n];
+        j.keys = &sc.key->srtp;
+        j.pkt = p;
+        j.index = sc.index;
+        j.ssrc = sc.st->ssrc;
+        j.cipher_off = sc.hdr_len;
+        j.cipher_len = s.encrypt_srtp ? sc.body_len : 0;
+        j.op = i;
+        if (s.auth_srtp) {
+            // Authenticated portion ‖ ROC, made contiguous by writing the ROC where MKI/tag go
+            // (RFC 3711 §4.2: M = authenticated portion ‖ ROC).
+            put32(p + len, sc.roc);
+            j.auth_len = static_cast<uint16_t>(len + 4);
+            j.tag = o.pkt.capacity - len - s.mki_len >= hmac_written ? p + len + s.mki_len : w.tags[n].data();
+        } else {
+            j.auth_len = 0;
+            j.tag = nullptr;
+        }
+        ++n;
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        if (j.failed) {
+            o.st = status::backend_error;
+            continue;
+        }
+        const auto& sc = w.ops[j.op];
+        const session_rt& s = *o.session;
+        std::byte* end = o.pkt.data + sc.hdr_len + sc.body_len;
+        copy_small(end, sc.key->mki.data(), s.mki_len); // after the HMAC: it overwrites the ROC
+        const std::size_t tag = s.auth_srtp ? t.srtp_tag_len : 0;
+        if (tag && j.tag != end + s.mki_len) copy_small(end + s.mki_len, j.tag, tag);
+        o.pkt.len = static_cast<uint16_t>(sc.hdr_len + sc.body_len + s.mki_len + tag);
+    }
+    return true;
+}
+
 void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx) noexcept {
     const session_rt& s0 = *ops[idx[0]].session;
     const suite_traits& t = *s0.traits;
@@ -195,15 +301,11 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
     }
 
     if (t.aead()) {
-        for (auto i : idx) {
-            if (ops[i].st != status::ok) continue;
-            auto& j = w.jobs[n++];
-            gcm_job(j, ops[i], w.ops[i]);
-            j.op = i;
-        }
-        bw.gcm(t, true, {w.jobs.data(), n});
+        for (auto i : idx)
+            if (ops[i].st == status::ok) gcm_packet(w.gcm[n++], ops[i], w.ops[i], i);
+        bw.srtp_gcm(t, true, {w.gcm.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
-            auto& j = w.jobs[k];
+            const auto& j = w.gcm[k];
             auto& o = ops[j.op];
             auto& sc = w.ops[j.op];
             if (sc.cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
@@ -216,7 +318,10 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
         return;
     }
 
-    // AES-CM / F8 / NULL with HMAC-SHA1: encrypt, then authenticate (RFC 3711 §3.3 steps 5-7).
+    if (t.cipher == cipher_kind::aes_cm && protect_cm_hmac(w, ops, idx, t, bw)) return;
+
+    // F8 / NULL (and AES-CM with cryptex) with HMAC-SHA1: encrypt, then authenticate (RFC 3711
+    // §3.3 steps 5-7).
     for (auto i : idx) {
         if (ops[i].st != status::ok || !ops[i].session->encrypt_srtp) continue;
         auto& j = w.jobs[n++];
@@ -269,9 +374,10 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
 
 std::size_t protect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     prefetch_sessions(ops);
+    // No scratch reset: phase 2 reads the scratch of ops that prepared successfully only, and
+    // prepare_protect writes every field it reads on that path.
     for (std::size_t i = 0; i < ops.size(); ++i) {
         prefetch_ahead(ops, i);
-        w.ops[i].reset();
         ops[i].st = prepare_protect(ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
@@ -293,13 +399,13 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     session_rt& s = *o.session;
     if (s.dir != direction::unprotect) return status::wrong_direction;
     rtp_header_view h;
-    if (auto r = parse_rtp_header(o.pkt.bytes(), h); r != status::ok) return r;
+    if (auto r = parse_header(o.pkt.bytes(), h); r != status::ok) return r;
     const std::size_t tag_len = srtp_tag_len(s);
     if (o.pkt.len < std::size_t{h.header_len} + tag_len + s.mki_len) return status::too_short;
     const auto body = static_cast<uint16_t>(o.pkt.len - h.header_len - tag_len - s.mki_len);
     std::byte* p = o.pkt.data;
     const std::byte* mki = p + h.header_len + body + (s.traits->aead() ? tag_len : 0);
-    master_key* key = s.key_by_mki(mki);
+    master_key* key = s.mki_len == 0 ? &s.keys[0] : s.key_by_mki(mki); // no MKI: key 0 (session.cpp)
     if (!key) return status::mki_unknown;
     if (auto r = check_extension_elements(s, o.pkt.bytes(), h); r != status::ok) return r;
     if (key_exhausted(key->srtp_used, key->srtp_limit)) return status::key_expired;
@@ -348,14 +454,18 @@ status prepare_unprotect(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
     sc.hdr_len = h.header_len;
     sc.body_len = body;
     sc.new_len = static_cast<uint16_t>(h.header_len + body);
+    sc.padding = h.padding;
+    sc.garbled = false;
     sc.group = group_of(s);
     sc.cryptex = s.cryptex && h.extension &&
                  (h.ext_profile == ext_profile_cryptex_one_byte || h.ext_profile == ext_profile_cryptex_two_byte);
     if (tag_len && !s.traits->aead()) {
-        // Move the received tag aside and write the ROC in its place, so that the HMAC input
-        // (authenticated portion ‖ ROC, RFC 3711 §4.2) is contiguous. Undone on failure.
+        // Write the ROC after the authenticated portion, so that the HMAC input (authenticated
+        // portion ‖ ROC, RFC 3711 §4.2) is contiguous; the 4 octets it covers are put back once
+        // the HMAC ran. AES-CM compares the received tag in place after that; the general path
+        // (F8, NULL) moves it aside first.
         std::byte* tail = p + h.header_len + body;
-        copy_small(sc.saved_tag.data(), tail + s.mki_len, tag_len);
+        if (s.traits->cipher != cipher_kind::aes_cm) copy_small(sc.saved_tag.data(), tail + s.mki_len, tag_len);
         std::memcpy(sc.saved_tail.data(), tail, 4);
         put32(tail, sc.roc);
     }
@@ -373,6 +483,58 @@ void cryptex_unmark(std::byte* p, const op_scratch& sc) noexcept {
     put16(p + h.ext_offset, h.ext_profile == ext_profile_cryptex_two_byte ? ext_profile_two_byte : ext_profile_one_byte);
 }
 
+/// AES-CM with HMAC-SHA1 (ADR 0019): HMAC of every op in one backend call, the received tag
+/// compared where it lies (the ROC's 4 octets put back first), then the keystream of what
+/// authenticated in a second call (RFC 3711 §3.3 receiver steps 5-6: decrypt only what passed).
+void unprotect_cm_hmac(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx, const suite_traits& t,
+                       backend_worker& bw) noexcept {
+    std::size_t n = 0;
+    for (auto i : idx) {
+        const op_scratch& sc = w.ops[i];
+        auto& j = w.cm[n];
+        j.keys = &sc.key->srtp;
+        j.pkt = ops[i].pkt.data;
+        j.index = sc.index;
+        j.ssrc = sc.st->ssrc;
+        j.cipher_len = 0;
+        j.auth_len = ops[i].session->auth_srtp ? static_cast<uint16_t>(sc.hdr_len + sc.body_len + 4) : 0;
+        j.tag = w.tags[n].data();
+        j.op = i;
+        ++n;
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        auto& sc = w.ops[j.op];
+        if (j.auth_len) {
+            restore_tail(o, sc);
+            const std::byte* received = o.pkt.data + sc.hdr_len + sc.body_len + o.session->mki_len;
+            if (j.failed) o.st = status::backend_error;
+            else if (!tags_equal(j.tag, received, t.srtp_tag_len)) o.st = status::auth_fail;
+        } else if (j.failed) {
+            o.st = status::backend_error;
+        }
+        j.auth_len = 0;
+        j.cipher_len = 0;
+        if (o.st != status::ok || !o.session->encrypt_srtp) continue;
+        // The payload, or with cryptex the rotated CSRCs + extension data + payload (RFC 9335
+        // §5.2), rotated back below.
+        std::byte* p = o.pkt.data;
+        if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
+        j.cipher_off = sc.cryptex ? 16 : sc.hdr_len;
+        j.cipher_len = static_cast<uint16_t>(sc.hdr_len + sc.body_len - j.cipher_off);
+    }
+    bw.srtp_cm_hmac(t, {w.cm.data(), n});
+    for (std::size_t k = 0; k < n; ++k) {
+        const auto& j = w.cm[k];
+        auto& o = ops[j.op];
+        if (o.st != status::ok || !o.session->encrypt_srtp) continue;
+        if (w.ops[j.op].cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
+        if (j.failed) o.st = status::backend_error;
+    }
+}
+
 void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint16_t> idx) noexcept {
     const session_rt& s0 = *ops[idx[0]].session;
     const suite_traits& t = *s0.traits;
@@ -380,14 +542,10 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
     std::size_t n = 0;
 
     if (t.aead()) {
-        for (auto i : idx) {
-            auto& j = w.jobs[n++];
-            gcm_job(j, ops[i], w.ops[i]);
-            j.op = i;
-        }
-        bw.gcm(t, false, {w.jobs.data(), n});
+        for (auto i : idx) gcm_packet(w.gcm[n++], ops[i], w.ops[i], i);
+        bw.srtp_gcm(t, false, {w.gcm.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
-            auto& j = w.jobs[k];
+            const auto& j = w.gcm[k];
             auto& o = ops[j.op];
             auto& sc = w.ops[j.op];
             if (sc.cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
@@ -397,6 +555,8 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
                 sc.garbled = true;
             }
         }
+    } else if (t.cipher == cipher_kind::aes_cm) {
+        unprotect_cm_hmac(w, ops, idx, t, bw);
     } else {
         for (auto i : idx) {
             if (!ops[i].session->auth_srtp) continue;
@@ -473,16 +633,20 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
     ++w.epoch;
     w.n_pending = 0;
     prefetch_sessions(ops);
+    // Only the stream pointer is cleared: the commit loop skips ops without one, and every other
+    // field it or phase 2 reads is written by prepare_unprotect on the paths that set it.
     for (std::size_t i = 0; i < ops.size(); ++i) {
         prefetch_ahead(ops, i);
-        w.ops[i].reset();
+        w.ops[i].st = nullptr;
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }
     sort_by_group(w, ops);
     for_each_group(w, [&](std::size_t, std::span<const uint16_t> idx) { unprotect_group(w, ops, idx); });
 
     // Commit in packet order against the real state (RFC 3711 §3.3.1 update of ROC and s_l,
-    // §3.3.2 window update) — only for packets that authenticated.
+    // §3.3.2 window update) — only for packets that authenticated. Counts what ends ok: every
+    // such op reaches the end of the loop body, or comes back ok from the nested retry.
+    std::size_t ok = 0;
     for (std::size_t i = 0; i < ops.size(); ++i) {
         auto& o = ops[i];
         auto& sc = w.ops[i];
@@ -499,7 +663,7 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
                 // nested call reserves none; it only resets the count of this chunk's reservations.
                 if (sc.garbled) ungarble(w, o, sc);
                 const auto n_pending = w.n_pending;
-                unprotect_rtp_chunk(w, {&o, 1}); // reuses scratch slot 0; ops before i are done
+                ok += unprotect_rtp_chunk(w, {&o, 1}); // reuses scratch slot 0; ops before i are done
                 w.n_pending = n_pending;
             } else {
                 o.st = replay_status(st, truth, status::auth_fail);
@@ -519,9 +683,10 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
             if (v == replay_verdict::too_old) { o.st = status::replay_old; continue; }
         }
         if (key_exhausted(sc.key->srtp_used, sc.key->srtp_limit)) { o.st = status::key_expired; continue; }
-        rtp_header_view h;
-        if (parse_rtp_header({o.pkt.data, sc.new_len}, h) != status::ok ||
-            check_rtp_padding({o.pkt.data, sc.new_len}, h) != status::ok) {
+        // The P bit and the header length are not encrypted (RFC 3711 §3.1; RFC 9335 leaves the
+        // extension's length word in the clear), so phase 1's parse still holds: only the
+        // decrypted last octet is new.
+        if (!padding_ok(o.pkt.data, sc.new_len, sc.hdr_len, sc.padding)) {
             o.st = status::bad_padding;
             continue;
         }
@@ -542,13 +707,11 @@ std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept
         ++st.srtp_packets;
         st.srtp_octets += sc.body_len;
         o.pkt.len = sc.new_len;
+        ++ok;
     }
     // A new SSRC whose packets all failed leaves no trace (libsrtp: a stream is created from the
     // template only once a packet authenticated).
     release_unused(w);
-
-    std::size_t ok = 0;
-    for (const auto& o : ops) ok += o.st == status::ok;
     return ok;
 }
 

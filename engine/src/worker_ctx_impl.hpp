@@ -27,7 +27,8 @@ struct op_scratch {
     bool encrypted = true;     ///< SRTCP E flag / whether SRTP payload is encrypted
     bool cryptex = false;      ///< this packet's header extension is under RFC 9335
     bool garbled = false;      ///< AEAD open failed after decrypting in place (ciphertext lost)
-    std::array<std::byte, 16> saved_tag{}; ///< received tag, moved aside before the ROC is written
+    bool padding = false;      ///< RTP P bit (unprotect: checked after decryption)
+    std::array<std::byte, 16> saved_tag{}; ///< received tag, moved aside before the ROC is written (F8, NULL)
     std::array<std::byte, 4> saved_tail{};  ///< octets the ROC overwrote, restored on failure
 
     /// Clears what phase 1 relies on; the saved_* arrays are always written before being read,
@@ -42,6 +43,7 @@ struct op_scratch {
         encrypted = true;
         cryptex = false;
         garbled = false;
+        padding = false;
     }
 };
 
@@ -53,6 +55,8 @@ struct worker_ctx::impl {
     uint64_t epoch = 0;
     std::array<op_scratch, max_burst> ops{};
     std::array<detail::crypto_job, max_burst> jobs{};
+    std::array<detail::cm_hmac_job, max_burst> cm{}; ///< AES-CM + HMAC-SHA1 packets (ADR 0019)
+    std::array<detail::gcm_srtp_job, max_burst> gcm{}; ///< AEAD packets (ADR 0019)
     std::array<std::array<std::byte, 32>, max_burst> tags{};
     std::array<uint16_t, max_burst> order{}; ///< op indices sorted by group
     std::array<uint16_t, max_groups + 1> group_start{};

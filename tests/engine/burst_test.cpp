@@ -220,6 +220,40 @@ INSTANTIATE_TEST_SUITE_P(suites, burst_equivalence,
                          ::testing::Values(suite::aes_cm_128_hmac_sha1_80, suite::aead_aes_128_gcm, suite::aead_aes_256_gcm),
                          [](const auto& i) { return std::string(engine::traits(i.param).name); });
 
+// The AES-CM path writes the 12 computed HMAC octets straight into the packet when its tailroom
+// holds them, and into scratch when it holds only the wire's MKI and tag (ADR 0019): the wire
+// bytes must not depend on which, on either backend, with and without MKI.
+TEST(burst, tag_placement_does_not_depend_on_tailroom) {
+    std::mt19937 rng(21);
+    for (const auto b : {engine::backend_kind::openssl, engine::backend_kind::ipsec_mb}) {
+        if (!engine::backend_available(b)) continue;
+        for (const suite s : {suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32}) {
+            for (const bytes& mki : {bytes{}, bytes{std::byte{7}, std::byte{9}}}) {
+                SCOPED_TRACE(std::string(engine::traits(s).name) + " mki " + std::to_string(mki.size()));
+                const auto k = random_key(rng, s, mki);
+                auto tx_exact = make(s, direction::protect, {k}, b);
+                auto tx_roomy = make(s, direction::protect, {k}, b);
+                auto rx = make(s, direction::unprotect, {k}, b);
+                auto w = make_worker();
+                const std::size_t wire_tail = mki.size() + engine::traits(s).srtp_tag_len;
+                for (std::size_t len : {0u, 1u, 160u}) {
+                    rtp_spec spec;
+                    spec.payload_len = len;
+                    spec.seq = static_cast<uint16_t>(300 + len);
+                    const auto plain = make_rtp(spec);
+                    pkt_buf exact(plain, wire_tail), roomy(plain);
+                    ASSERT_EQ(protect_one(*w, tx_exact.get(), exact), status::ok);
+                    ASSERT_EQ(protect_one(*w, tx_roomy.get(), roomy), status::ok);
+                    EXPECT_EQ(exact.contents(), roomy.contents());
+                    EXPECT_EQ(exact.contents().size(), plain.size() + wire_tail);
+                    ASSERT_EQ(unprotect_one(*w, rx.get(), exact), status::ok);
+                    EXPECT_EQ(exact.contents(), plain);
+                }
+            }
+        }
+    }
+}
+
 TEST(burst, mki_selects_the_key_and_unknown_mki_is_named) {
     std::mt19937 rng(3);
     const suite s = suite::aes_cm_128_hmac_sha1_80;

@@ -5,14 +5,18 @@
 // never per packet (no per-packet virtual call). Key material is expanded once, at install, into
 // a block the backend owns the layout of (AES schedules, HMAC ipad/opad, GCM hash keys).
 
+#include "../iv.hpp"
+
 #include <srtpo/engine/backend.hpp>
 #include <srtpo/engine/kdf.hpp>
 #include <srtpo/engine/result.hpp>
 #include <srtpo/engine/suite.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 
@@ -43,6 +47,37 @@ struct crypto_job {
     alignas(16) std::array<uint8_t, 16> iv{}; ///< AES-CM counter block, F8 IV, or GCM nonce (12)
 };
 
+/// One SRTP packet of an AES-CM + HMAC-SHA1 suite (RFC 3711 §4.1.1, §4.2.1), as the burst code
+/// prepared it: the backend builds its own jobs from this, IV included, in one pass (ADR 0019),
+/// where crypto_job would be built first and converted after.
+struct cm_hmac_job {
+    const key_block* keys = nullptr;
+    std::byte* pkt = nullptr;     ///< the packet; the HMAC message starts at pkt[0]
+    std::byte* tag = nullptr;     ///< out: the first 12 octets of HMAC-SHA1 (room for 12 needed)
+    uint64_t index = 0;           ///< SRTP packet index (48 bits): the IV's i
+    uint32_t ssrc = 0;            ///< the IV's SSRC
+    uint16_t cipher_off = 0;      ///< AES-CM keystream goes over pkt[cipher_off, + cipher_len)
+    uint16_t cipher_len = 0;      ///< 0: no keystream for this packet
+    uint16_t auth_len = 0;        ///< HMAC over pkt[0, auth_len); 0: no HMAC for this packet
+    uint16_t op = 0;              ///< index of the op in the caller's chunk
+    bool failed = false;          ///< out: the backend refused the packet
+};
+
+/// One SRTP packet of an AEAD_AES_*_GCM suite (RFC 7714 §8), as the burst code prepared it: the
+/// backend builds the nonce and its call from this directly (ADR 0019).
+struct gcm_srtp_job {
+    const key_block* keys = nullptr;
+    std::byte* pkt = nullptr;     ///< AAD = pkt[0, aad_len), data = the data_len octets after it
+    uint32_t ssrc = 0;            ///< nonce (RFC 7714 §8.1): SSRC, ROC, SEQ, XOR the salt
+    uint32_t roc = 0;
+    uint16_t seq = 0;
+    uint16_t aad_len = 0;
+    uint16_t data_len = 0;        ///< the 16-octet tag follows the data (written, or read to check)
+    uint16_t op = 0;              ///< index of the op in the caller's chunk
+    bool failed = false;          ///< out: the backend refused the packet
+    bool auth_ok = false;         ///< out (open): the received tag verified
+};
+
 class backend_worker {
 public:
     virtual ~backend_worker() = default;
@@ -53,6 +88,80 @@ public:
     /// AES-GCM (RFC 7714): encrypt=true seals data and writes the tag; encrypt=false decrypts
     /// data and checks the received tag held in `tag` in constant time, setting auth_ok.
     virtual void gcm(const suite_traits& t, bool encrypt, std::span<crypto_job> jobs) noexcept = 0;
+
+    /// AEAD_AES_*_GCM over SRTP packets (RFC 7714 §8): seals (encrypt) or opens each job in place,
+    /// the tag right after the data; an open decrypts even when the tag fails (the burst code
+    /// restores the ciphertext when it must retry). This default builds crypto_jobs and runs
+    /// gcm(); a backend may override it to skip that step. Not thread-safe (one per worker).
+    virtual void srtp_gcm(const suite_traits& t, bool encrypt, std::span<gcm_srtp_job> jobs) noexcept {
+        constexpr std::size_t chunk = 16; // bounds the stack scratch
+        std::array<crypto_job, chunk> c;
+        for (std::size_t b = 0; b < jobs.size(); b += chunk) {
+            const auto part = jobs.subspan(b, std::min(chunk, jobs.size() - b));
+            for (std::size_t k = 0; k < part.size(); ++k) {
+                const auto& j = part[k];
+                c[k] = crypto_job{};
+                c[k].keys = j.keys;
+                c[k].auth = j.pkt;
+                c[k].auth_len = j.aad_len;
+                c[k].data = j.pkt ? j.pkt + j.aad_len : nullptr;
+                c[k].data_len = j.data_len;
+                c[k].tag = j.pkt ? j.pkt + j.aad_len + j.data_len : nullptr;
+                if (j.keys) gcm_srtp_iv(c[k].iv, j.keys->salt.data(), j.ssrc, j.roc, j.seq);
+            }
+            gcm(t, encrypt, {c.data(), part.size()});
+            for (std::size_t k = 0; k < part.size(); ++k) {
+                part[k].failed = c[k].failed || !part[k].keys;
+                part[k].auth_ok = c[k].auth_ok;
+            }
+        }
+    }
+
+    /// AES-CM suites (t.cipher == aes_cm): first the keystream of every job with cipher_len > 0,
+    /// with IV = (k_s · 2^16) ⊕ (SSRC · 2^64) ⊕ (i · 2^16) from keys->salt (RFC 3711 §4.1.1),
+    /// then HMAC-SHA1 with k_a over every job with auth_len > 0, 12 octets to `tag` (the caller
+    /// keeps 10 or 4, RFC 3711 §4.2.1). `tag` may lie right after the message, over the ROC the
+    /// message ends with: the tag is written only once the message was read. Encrypt-then-MAC
+    /// in one call for protect; unprotect calls it twice (HMAC only, then keystream only).
+    /// This default builds crypto_jobs and runs keystream_xor and hmac_sha1; a backend that can
+    /// build its own jobs straight from these overrides it. Not thread-safe (one per worker).
+    virtual void srtp_cm_hmac(const suite_traits& t, std::span<cm_hmac_job> jobs) noexcept {
+        constexpr std::size_t chunk = 16; // bounds the stack scratch
+        std::array<crypto_job, chunk> c;
+        std::array<std::array<std::byte, 20>, chunk> tags;
+        std::array<cm_hmac_job*, chunk> owner;
+        for (std::size_t b = 0; b < jobs.size(); b += chunk) {
+            const auto part = jobs.subspan(b, std::min(chunk, jobs.size() - b));
+            std::size_t n = 0;
+            for (auto& j : part) {
+                j.failed = !j.keys || !j.pkt;
+                if (j.failed || !j.cipher_len) continue;
+                c[n] = crypto_job{};
+                c[n].keys = j.keys;
+                c[n].data = j.pkt + j.cipher_off;
+                c[n].data_len = j.cipher_len;
+                aes_cm_iv(c[n].iv, j.keys->salt.data(), 14, j.ssrc, j.index);
+                owner[n++] = &j;
+            }
+            if (n) keystream_xor(t, {c.data(), n});
+            for (std::size_t k = 0; k < n; ++k) owner[k]->failed = c[k].failed;
+            n = 0;
+            for (auto& j : part) {
+                if (j.failed || !j.auth_len) continue;
+                c[n] = crypto_job{};
+                c[n].keys = j.keys;
+                c[n].auth = j.pkt;
+                c[n].auth_len = j.auth_len;
+                c[n].tag = tags[n].data(); // hmac_sha1 may write all 20 octets
+                owner[n++] = &j;
+            }
+            if (n) hmac_sha1(t, {c.data(), n});
+            for (std::size_t k = 0; k < n; ++k) {
+                owner[k]->failed = c[k].failed;
+                if (!c[k].failed) std::memcpy(owner[k]->tag, tags[k].data(), 12);
+            }
+        }
+    }
 };
 
 class crypto_backend {

@@ -19,12 +19,12 @@
 
 #include "crypto_backend.hpp"
 
-#include <openssl/crypto.h>
 
 #include <intel-ipsec-mb.h>
 
 #include <srtpo/engine/worker_ctx.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -81,6 +81,19 @@ const gcm_layout& gcm_of(const key_block& kb) noexcept { return *reinterpret_cas
 /// let the burst code take the 4 or 10 it needs (jobs' tag buffers hold at least 20).
 inline constexpr uint64_t hmac_out_len = 12;
 inline constexpr uint64_t gcm_tag_len = 16; // RFC 7714 §5: 16-octet tags only
+
+/// Constant-time equality of two 16-octet GCM tags (RFC 3711 §9.5, RFC 7714 §5.2.2: no timing
+/// oracle): both words are always compared and their differences OR-ed before the one test, so
+/// the time does not depend on where they differ. Inline, where CRYPTO_memcmp cost ~80
+/// instructions per packet as a library call over a byte loop.
+inline bool tag16_equal(const void* a, const void* b) noexcept {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, static_cast<const uint8_t*>(a) + 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, static_cast<const uint8_t*>(b) + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
 
 const char* arch_name(IMB_ARCH a) noexcept {
     switch (a) {
@@ -175,7 +188,30 @@ IMB_KEY_SIZE_BYTES key_size_of(std::size_t len) noexcept {
 
 class imb_worker final : public backend_worker {
 public:
-    explicit imb_worker(IMB_ARCH arch) : _arch(arch) {}
+    explicit imb_worker(IMB_ARCH arch) : _arch(arch) {
+        // The fields every job of a burst shares are set once here, not per packet: the burst
+        // functions write only a job's status, so they stay (docs/PERFORMANCE.md §3, "constant
+        // job fields"). Per packet the loops below write keys, pointers, lengths and status.
+        for (auto& x : _cjobs) {
+            x.cipher_start_src_offset_in_bytes = 0;
+            // RFC 3711 §4.1.1: the 16-octet IV is the whole initial counter block. With
+            // iv_len 16 IPsec-MB takes it as such (with 12 it would append 0x00000001).
+            x.iv_len_in_bytes = 16;
+            x.cipher_mode = IMB_CIPHER_CNTR;
+            x.cipher_direction = IMB_DIR_ENCRYPT;
+            x.hash_alg = IMB_AUTH_NULL;
+            x.chain_order = IMB_ORDER_CIPHER_HASH;
+        }
+        for (auto& x : _hjobs) {
+            x.hash_start_src_offset_in_bytes = 0;
+            x.auth_tag_output_len_in_bytes = hmac_out_len;
+            x.key_len_in_bytes = 0;
+            x.cipher_mode = IMB_CIPHER_NULL;
+            x.cipher_direction = IMB_DIR_ENCRYPT;
+            x.hash_alg = IMB_AUTH_HMAC_SHA_1;
+            x.chain_order = IMB_ORDER_HASH_CIPHER;
+        }
+    }
     ~imb_worker() override { wipe_scratch(); }
 
     bool init() { return _mgr.init(_arch); }
@@ -193,30 +229,14 @@ public:
             if (j.data_len == 0) continue;
             const uint8_t* sched = ctr_schedule(j, t.master_key_len);
             if (!sched || !j.data) { j.failed = true; continue; }
-            IMB_JOB& x = _burst[n];
-            x.enc_keys = sched;
-            x.dec_keys = sched;
-            x.key_len_in_bytes = ks;
-            x.src = reinterpret_cast<const uint8_t*>(j.data);
-            x.dst = reinterpret_cast<uint8_t*>(j.data);
-            x.cipher_start_src_offset_in_bytes = 0;
-            x.msg_len_to_cipher_in_bytes = j.data_len;
-            // RFC 3711 §4.1.1: the 16-octet IV is the whole initial counter block. With
-            // iv_len 16 IPsec-MB takes it as such (with 12 it would append 0x00000001).
-            x.iv = j.iv.data();
-            x.iv_len_in_bytes = 16;
-            x.cipher_mode = IMB_CIPHER_CNTR;
-            x.cipher_direction = IMB_DIR_ENCRYPT;
-            x.hash_alg = IMB_AUTH_NULL;
-            x.chain_order = IMB_ORDER_CIPHER_HASH;
-            x.status = IMB_STATUS_BEING_PROCESSED;
+            ctr_job(_cjobs[n], sched, ks, j.data, j.data_len, j.iv.data());
             _owner[n] = &j;
-            if (++n == _burst.size()) {
-                run_cipher_burst(n, ks);
+            if (++n == _cjobs.size()) {
+                if (!run_cipher_burst(n, ks)) cipher_results(n);
                 n = 0;
             }
         }
-        if (n) run_cipher_burst(n, ks);
+        if (n && !run_cipher_burst(n, ks)) cipher_results(n);
     }
 
     void hmac_sha1(const suite_traits&, std::span<crypto_job> jobs) noexcept override {
@@ -230,40 +250,93 @@ public:
                 continue;
             }
             const cm_layout& l = cm_of(*kb);
-            IMB_JOB& x = _burst[n];
-            x.src = reinterpret_cast<const uint8_t*>(j.auth);
-            x.hash_start_src_offset_in_bytes = 0;
-            x.msg_len_to_hash_in_bytes = j.auth_len;
-            x.auth_tag_output = reinterpret_cast<uint8_t*>(j.tag);
-            x.auth_tag_output_len_in_bytes = hmac_out_len;
-            x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
-            x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
-            x.key_len_in_bytes = 0;
-            x.cipher_mode = IMB_CIPHER_NULL;
-            x.cipher_direction = IMB_DIR_ENCRYPT;
-            x.hash_alg = IMB_AUTH_HMAC_SHA_1;
-            x.chain_order = IMB_ORDER_HASH_CIPHER;
-            x.status = IMB_STATUS_BEING_PROCESSED;
+            hmac_job(_hjobs[n], l, j.auth, j.auth_len, j.tag);
             _owner[n] = &j;
-            if (++n == _burst.size()) {
-                run_hash_burst(n);
+            if (++n == _hjobs.size()) {
+                if (!run_hash_burst(n)) hash_results(n);
                 n = 0;
             }
         }
-        if (n) run_hash_burst(n);
+        if (n && !run_hash_burst(n)) hash_results(n);
+    }
+
+    /// Straight from the prepared packets to the direct GCM calls (ADR 0019): the nonce is built
+    /// here, with the same refusals as gcm().
+    void srtp_gcm(const suite_traits& t, bool encrypt, std::span<gcm_srtp_job> jobs) noexcept override {
+        IMB_MGR* m = _mgr.get();
+        const bool aes256 = t.master_key_len == 32;
+        const bool suite_ok = t.cipher == cipher_kind::aes_gcm && (t.master_key_len == 16 || t.master_key_len == 32);
+        std::array<uint8_t, 16> iv;
+        for (auto& j : jobs) {
+            j.auth_ok = false;
+            const key_block* kb = j.keys;
+            j.failed = !suite_ok || !kb || !kb->expanded || kind_of(*kb) != layout_gcm ||
+                       key_len_of(*kb) != t.master_key_len || !j.pkt;
+            if (j.failed) continue;
+            const gcm_key_data* gk = &gcm_of(*kb).gk;
+            gcm_srtp_iv(iv, kb->salt.data(), j.ssrc, j.roc, j.seq);
+            auto* aad = reinterpret_cast<const uint8_t*>(j.pkt);
+            auto* data = reinterpret_cast<uint8_t*>(j.pkt) + j.aad_len;
+            uint8_t* wire_tag = data + j.data_len;
+            if (encrypt) {
+                if (aes256) IMB_AES256_GCM_ENC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, wire_tag, gcm_tag_len);
+                else IMB_AES128_GCM_ENC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, wire_tag, gcm_tag_len);
+            } else {
+                if (aes256) IMB_AES256_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
+                else IMB_AES128_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
+                j.auth_ok = tag16_equal(_tag.data(), wire_tag); // RFC 7714 §5.2.2: constant time
+            }
+        }
+        imb_clear_mem(iv.data(), iv.size());
+        wipe_scratch();
+    }
+
+    /// One pass from the prepared packets to IPsec-MB's jobs (ADR 0019): the CTR job and its IV
+    /// and the HMAC job of a packet are built together, straight from what the burst code knows.
+    void srtp_cm_hmac(const suite_traits& t, std::span<cm_hmac_job> jobs) noexcept override {
+        const IMB_KEY_SIZE_BYTES ks = key_size_of(t.master_key_len);
+        const bool suite_ok = t.cipher == cipher_kind::aes_cm; // once per group, not per packet
+        for (std::size_t b = 0; b < jobs.size(); b += max_burst) {
+            const auto part = jobs.subspan(b, std::min(max_burst, jobs.size() - b));
+            std::size_t nc = 0, nh = 0;
+            for (auto& j : part) {
+                const key_block* kb = j.keys;
+                // The same refusals as keystream_xor and hmac_sha1 (the bursts run unchecked).
+                j.failed = !suite_ok || !kb || !kb->expanded || kind_of(*kb) != layout_cm ||
+                           key_len_of(*kb) != t.master_key_len || !j.pkt || (j.auth_len && !j.tag);
+                if (j.failed) continue;
+                const cm_layout& l = cm_of(*kb);
+                if (j.cipher_len) { // IPsec-MB refuses zero-length CTR jobs; nothing to XOR anyway
+                    aes_cm_iv(_iv[nc], kb->salt.data(), 14, j.ssrc, j.index);
+                    ctr_job(_cjobs[nc], l.k_e, ks, j.pkt + j.cipher_off, j.cipher_len, _iv[nc].data());
+                    _cm_c[nc++] = &j;
+                }
+                if (j.auth_len) {
+                    hmac_job(_hjobs[nh], l, j.pkt, j.auth_len, j.tag);
+                    _cm_h[nh++] = &j;
+                }
+            }
+            // Encrypt, then MAC (RFC 3711 §3.3): the hash burst reads the ciphertext.
+            if (nc && !run_cipher_burst(nc, ks))
+                for (std::size_t k = 0; k < nc; ++k) _cm_c[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
+            // A packet whose keystream failed keeps its failure.
+            if (nh && !run_hash_burst(nh))
+                for (std::size_t k = 0; k < nh; ++k) _cm_h[k]->failed |= _hjobs[k].status != IMB_STATUS_COMPLETED;
+        }
     }
 
     void gcm(const suite_traits& t, bool encrypt, std::span<crypto_job> jobs) noexcept override {
         IMB_MGR* m = _mgr.get();
         const bool aes256 = t.master_key_len == 32;
+        // The direct GCM functions report errors only through the process-wide imb_errno, which
+        // other threads write too; so everything they could refuse is checked here: the suite
+        // once per group, the rest per job.
+        const bool suite_ok = t.cipher == cipher_kind::aes_gcm && (t.master_key_len == 16 || t.master_key_len == 32);
         for (auto& j : jobs) {
             j.failed = false;
             j.auth_ok = false;
             const key_block* kb = j.keys;
-            // The direct GCM functions report errors only through the process-wide imb_errno,
-            // which other threads write too; so everything they could refuse is checked here.
-            if (t.cipher != cipher_kind::aes_gcm || (t.master_key_len != 16 && t.master_key_len != 32) || !kb ||
-                !kb->expanded || kind_of(*kb) != layout_gcm || key_len_of(*kb) != t.master_key_len ||
+            if (!suite_ok || !kb || !kb->expanded || kind_of(*kb) != layout_gcm || key_len_of(*kb) != t.master_key_len ||
                 !j.tag || (j.data_len && !j.data) || (j.auth_len && !j.auth)) {
                 j.failed = true;
                 continue;
@@ -283,13 +356,36 @@ public:
                 if (aes256) IMB_AES256_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv, aad, j.auth_len, tag, gcm_tag_len);
                 else IMB_AES128_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv, aad, j.auth_len, tag, gcm_tag_len);
                 // RFC 7714 §5.2.2 / RFC 3711 §9.5: no timing oracle on the tag comparison.
-                j.auth_ok = CRYPTO_memcmp(_tag.data(), j.tag, gcm_tag_len) == 0;
+                j.auth_ok = tag16_equal(_tag.data(), j.tag);
             }
         }
         wipe_scratch();
     }
 
 private:
+    /// The per-packet fields of a CTR job, in place over `data` (the shared ones are set once, in
+    /// the constructor).
+    static void ctr_job(IMB_JOB& x, const uint8_t* sched, IMB_KEY_SIZE_BYTES ks, std::byte* data, uint32_t len,
+                        const uint8_t* iv) noexcept {
+        x.enc_keys = sched;
+        x.key_len_in_bytes = ks;
+        x.src = reinterpret_cast<const uint8_t*>(data);
+        x.dst = reinterpret_cast<uint8_t*>(data);
+        x.msg_len_to_cipher_in_bytes = len;
+        x.iv = iv;
+        x.status = IMB_STATUS_BEING_PROCESSED;
+    }
+
+    /// The per-packet fields of an HMAC-SHA1 job (precomputed ipad/opad from the key block).
+    static void hmac_job(IMB_JOB& x, const cm_layout& l, const std::byte* msg, uint32_t len, std::byte* tag) noexcept {
+        x.src = reinterpret_cast<const uint8_t*>(msg);
+        x.msg_len_to_hash_in_bytes = len;
+        x.auth_tag_output = reinterpret_cast<uint8_t*>(tag);
+        x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
+        x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
+        x.status = IMB_STATUS_BEING_PROCESSED;
+    }
+
     /// The CTR schedule a job asks for, or nullptr if its key block does not fit the traits.
     static const uint8_t* ctr_schedule(const crypto_job& j, std::size_t key_len) noexcept {
         const key_block* kb = j.keys;
@@ -304,32 +400,45 @@ private:
         return cm_of(*kb).k_e;
     }
 
-    void run_cipher_burst(std::size_t n, IMB_KEY_SIZE_BYTES ks) noexcept {
+    void cipher_results(std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
+    }
+    void hash_results(std::size_t n) noexcept {
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
+    }
+
+    /// True when IPsec-MB completed all n jobs (the common case: the jobs' `failed`, cleared when
+    /// they were built, stand); false after the fallback below, when each job's status tells.
+    bool run_cipher_burst(std::size_t n, IMB_KEY_SIZE_BYTES ks) noexcept {
         // The unchecked burst: keystream_xor() has already refused every job IPsec-MB's own check
         // would (no schedule, no data, empty message; the key size, IV length and mode are
         // constants here), and the check cost ~35 instructions per job (docs/PERFORMANCE.md §3),
         // as in DPDK's aesni_mb PMD, which submits unchecked outside debug builds.
-        const uint32_t done = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr.get(), _burst.data(), static_cast<uint32_t>(n),
+        const uint32_t done = IMB_SUBMIT_CIPHER_BURST_NOCHECK(_mgr.get(), _cjobs.data(), static_cast<uint32_t>(n),
                                                               IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
         if (done != n) {
             // Should a job not complete all the same, run the rest one by one through the checked
-            // burst (which, on a bad job, processes none), so only the bad job fails.
+            // burst (which, on a bad job, processes none), so only the bad job fails. The check
+            // wants a decryption schedule too; CTR never reads it.
             for (std::size_t k = 0; k < n; ++k)
-                if (_burst[k].status != IMB_STATUS_COMPLETED)
-                    (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_burst[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
+                if (_cjobs[k].status != IMB_STATUS_COMPLETED) {
+                    _cjobs[k].dec_keys = _cjobs[k].enc_keys;
+                    (void)IMB_SUBMIT_CIPHER_BURST(_mgr.get(), &_cjobs[k], 1, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, ks);
+                }
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _burst[k].status != IMB_STATUS_COMPLETED;
+        return done == n;
     }
 
-    void run_hash_burst(std::size_t n) noexcept {
+    /// As run_cipher_burst.
+    bool run_hash_burst(std::size_t n) noexcept {
         // Unchecked, as for the cipher burst: hmac_sha1() refused what the check would.
-        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _burst.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
+        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _hjobs.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
         if (done != n) {
             for (std::size_t k = 0; k < n; ++k)
-                if (_burst[k].status != IMB_STATUS_COMPLETED)
-                    (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_burst[k], 1, IMB_AUTH_HMAC_SHA_1);
+                if (_hjobs[k].status != IMB_STATUS_COMPLETED)
+                    (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
         }
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _burst[k].status != IMB_STATUS_COMPLETED;
+        return done == n;
     }
 
     void wipe_scratch() noexcept {
@@ -339,8 +448,12 @@ private:
 
     IMB_ARCH _arch;
     owned_mgr _mgr;
-    std::array<IMB_JOB, max_burst> _burst{};        ///< contiguous, for the sync burst API
-    std::array<crypto_job*, max_burst> _owner{};    ///< _burst[k] works for *_owner[k]
+    std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
+    std::array<IMB_JOB, max_burst> _hjobs{};        ///< HMAC-SHA1 jobs, likewise
+    std::array<crypto_job*, max_burst> _owner{};    ///< _cjobs[k] or _hjobs[k] works for *_owner[k]
+    std::array<cm_hmac_job*, max_burst> _cm_c{};    ///< srtp_cm_hmac: _cjobs[k] works for *_cm_c[k]
+    std::array<cm_hmac_job*, max_burst> _cm_h{};    ///< srtp_cm_hmac: _hjobs[k] works for *_cm_h[k]
+    std::array<std::array<uint8_t, 16>, max_burst> _iv{}; ///< srtp_cm_hmac: counter blocks
     gcm_context_data _gctx{};
     alignas(16) std::array<uint8_t, 16> _tag{};     ///< GCM tag computed on open
 };
