@@ -18,6 +18,7 @@
 // every call, the manager (which lives in memory we own) when the worker goes away.
 
 #include "crypto_backend.hpp"
+#include "../ct_equal.hpp"
 
 
 #include <intel-ipsec-mb.h>
@@ -81,19 +82,6 @@ const gcm_layout& gcm_of(const key_block& kb) noexcept { return *reinterpret_cas
 /// let the burst code take the 4 or 10 it needs (jobs' tag buffers hold at least 20).
 inline constexpr uint64_t hmac_out_len = 12;
 inline constexpr uint64_t gcm_tag_len = 16; // RFC 7714 §5: 16-octet tags only
-
-/// Constant-time equality of two 16-octet GCM tags (RFC 3711 §9.5, RFC 7714 §5.2.2: no timing
-/// oracle): both words are always compared and their differences OR-ed before the one test, so
-/// the time does not depend on where they differ. Inline, where CRYPTO_memcmp cost ~80
-/// instructions per packet as a library call over a byte loop.
-inline bool tag16_equal(const void* a, const void* b) noexcept {
-    uint64_t a0, a1, b0, b1;
-    std::memcpy(&a0, a, 8);
-    std::memcpy(&a1, static_cast<const uint8_t*>(a) + 8, 8);
-    std::memcpy(&b0, b, 8);
-    std::memcpy(&b1, static_cast<const uint8_t*>(b) + 8, 8);
-    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-}
 
 const char* arch_name(IMB_ARCH a) noexcept {
     switch (a) {
@@ -284,7 +272,7 @@ public:
             } else {
                 if (aes256) IMB_AES256_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
                 else IMB_AES128_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
-                j.auth_ok = tag16_equal(_tag.data(), wire_tag); // RFC 7714 §5.2.2: constant time
+                j.auth_ok = ct_equal(_tag.data(), wire_tag, gcm_tag_len); // RFC 7714 §5.2.2: constant time
             }
         }
         imb_clear_mem(iv.data(), iv.size());
@@ -356,7 +344,7 @@ public:
                 if (aes256) IMB_AES256_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv, aad, j.auth_len, tag, gcm_tag_len);
                 else IMB_AES128_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv, aad, j.auth_len, tag, gcm_tag_len);
                 // RFC 7714 §5.2.2 / RFC 3711 §9.5: no timing oracle on the tag comparison.
-                j.auth_ok = tag16_equal(_tag.data(), j.tag);
+                j.auth_ok = ct_equal(_tag.data(), j.tag, gcm_tag_len);
             }
         }
         wipe_scratch();
