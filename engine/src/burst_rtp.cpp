@@ -103,29 +103,15 @@ void gcm_job(crypto_job& j, const op& o, const op_scratch& sc) noexcept {
     std::byte* p = o.pkt.data;
     if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
     const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
-    j = crypto_job{};
+    // Every field gcm() reads is written here (no clearing of the whole job: this runs per packet).
     j.keys = &sc.key->srtp;
+    j.header_keys = false;
     gcm_srtp_iv(j.iv, sc.key->srtp.salt.data(), sc.st->ssrc, sc.roc, static_cast<uint16_t>(sc.index));
     j.auth = p;
     j.auth_len = aad;
     j.data = p + aad;
     j.data_len = static_cast<uint32_t>(sc.hdr_len + sc.body_len - aad);
     j.tag = p + sc.hdr_len + sc.body_len;
-}
-
-/// The AEAD packet of one op for srtp_gcm (RFC 7714 §8), as gcm_job describes it.
-inline void gcm_packet(gcm_srtp_job& j, const op& o, const op_scratch& sc, uint16_t i) noexcept {
-    std::byte* p = o.pkt.data;
-    if (sc.cryptex) cryptex_rotate(p, static_cast<uint8_t>(p[0]) & 0x0f, true);
-    const uint16_t aad = sc.cryptex ? 16 : o.session->encrypt_srtp ? sc.hdr_len : static_cast<uint16_t>(sc.hdr_len + sc.body_len);
-    j.keys = &sc.key->srtp;
-    j.pkt = p;
-    j.ssrc = sc.st->ssrc;
-    j.roc = sc.roc;
-    j.seq = static_cast<uint16_t>(sc.index);
-    j.aad_len = aad;
-    j.data_len = static_cast<uint16_t>(sc.hdr_len + sc.body_len - aad);
-    j.op = i;
 }
 
 /// The AES-CM or AES-f8 job of one SRTP packet (RFC 3711 §4.1): the payload, or with cryptex the
@@ -301,11 +287,15 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
     }
 
     if (t.aead()) {
-        for (auto i : idx)
-            if (ops[i].st == status::ok) gcm_packet(w.gcm[n++], ops[i], w.ops[i], i);
-        bw.srtp_gcm(t, true, {w.gcm.data(), n});
+        for (auto i : idx) {
+            if (ops[i].st != status::ok) continue;
+            auto& j = w.jobs[n++];
+            gcm_job(j, ops[i], w.ops[i]);
+            j.op = i;
+        }
+        bw.gcm(t, true, {w.jobs.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
-            const auto& j = w.gcm[k];
+            auto& j = w.jobs[k];
             auto& o = ops[j.op];
             auto& sc = w.ops[j.op];
             if (sc.cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);
@@ -542,10 +532,14 @@ void unprotect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uin
     std::size_t n = 0;
 
     if (t.aead()) {
-        for (auto i : idx) gcm_packet(w.gcm[n++], ops[i], w.ops[i], i);
-        bw.srtp_gcm(t, false, {w.gcm.data(), n});
+        for (auto i : idx) {
+            auto& j = w.jobs[n++];
+            gcm_job(j, ops[i], w.ops[i]);
+            j.op = i;
+        }
+        bw.gcm(t, false, {w.jobs.data(), n});
         for (std::size_t k = 0; k < n; ++k) {
-            const auto& j = w.gcm[k];
+            auto& j = w.jobs[k];
             auto& o = ops[j.op];
             auto& sc = w.ops[j.op];
             if (sc.cryptex) cryptex_rotate(o.pkt.data, static_cast<uint8_t>(o.pkt.data[0]) & 0x0f, false);

@@ -56,7 +56,6 @@ struct worker_ctx::impl {
     std::array<op_scratch, max_burst> ops{};
     std::array<detail::crypto_job, max_burst> jobs{};
     std::array<detail::cm_hmac_job, max_burst> cm{}; ///< AES-CM + HMAC-SHA1 packets (ADR 0019)
-    std::array<detail::gcm_srtp_job, max_burst> gcm{}; ///< AEAD packets (ADR 0019)
     std::array<std::array<std::byte, 32>, max_burst> tags{};
     std::array<uint16_t, max_burst> order{}; ///< op indices sorted by group
     std::array<uint16_t, max_groups + 1> group_start{};

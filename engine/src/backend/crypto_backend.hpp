@@ -63,21 +63,6 @@ struct cm_hmac_job {
     bool failed = false;          ///< out: the backend refused the packet
 };
 
-/// One SRTP packet of an AEAD_AES_*_GCM suite (RFC 7714 §8), as the burst code prepared it: the
-/// backend builds the nonce and its call from this directly (ADR 0019).
-struct gcm_srtp_job {
-    const key_block* keys = nullptr;
-    std::byte* pkt = nullptr;     ///< AAD = pkt[0, aad_len), data = the data_len octets after it
-    uint32_t ssrc = 0;            ///< nonce (RFC 7714 §8.1): SSRC, ROC, SEQ, XOR the salt
-    uint32_t roc = 0;
-    uint16_t seq = 0;
-    uint16_t aad_len = 0;
-    uint16_t data_len = 0;        ///< the 16-octet tag follows the data (written, or read to check)
-    uint16_t op = 0;              ///< index of the op in the caller's chunk
-    bool failed = false;          ///< out: the backend refused the packet
-    bool auth_ok = false;         ///< out (open): the received tag verified
-};
-
 class backend_worker {
 public:
     virtual ~backend_worker() = default;
@@ -88,34 +73,6 @@ public:
     /// AES-GCM (RFC 7714): encrypt=true seals data and writes the tag; encrypt=false decrypts
     /// data and checks the received tag held in `tag` in constant time, setting auth_ok.
     virtual void gcm(const suite_traits& t, bool encrypt, std::span<crypto_job> jobs) noexcept = 0;
-
-    /// AEAD_AES_*_GCM over SRTP packets (RFC 7714 §8): seals (encrypt) or opens each job in place,
-    /// the tag right after the data; an open decrypts even when the tag fails (the burst code
-    /// restores the ciphertext when it must retry). This default builds crypto_jobs and runs
-    /// gcm(); a backend may override it to skip that step. Not thread-safe (one per worker).
-    virtual void srtp_gcm(const suite_traits& t, bool encrypt, std::span<gcm_srtp_job> jobs) noexcept {
-        constexpr std::size_t chunk = 16; // bounds the stack scratch
-        std::array<crypto_job, chunk> c;
-        for (std::size_t b = 0; b < jobs.size(); b += chunk) {
-            const auto part = jobs.subspan(b, std::min(chunk, jobs.size() - b));
-            for (std::size_t k = 0; k < part.size(); ++k) {
-                const auto& j = part[k];
-                c[k] = crypto_job{};
-                c[k].keys = j.keys;
-                c[k].auth = j.pkt;
-                c[k].auth_len = j.aad_len;
-                c[k].data = j.pkt ? j.pkt + j.aad_len : nullptr;
-                c[k].data_len = j.data_len;
-                c[k].tag = j.pkt ? j.pkt + j.aad_len + j.data_len : nullptr;
-                if (j.keys) gcm_srtp_iv(c[k].iv, j.keys->salt.data(), j.ssrc, j.roc, j.seq);
-            }
-            gcm(t, encrypt, {c.data(), part.size()});
-            for (std::size_t k = 0; k < part.size(); ++k) {
-                part[k].failed = c[k].failed || !part[k].keys;
-                part[k].auth_ok = c[k].auth_ok;
-            }
-        }
-    }
 
     /// AES-CM suites (t.cipher == aes_cm): first the keystream of every job with cipher_len > 0,
     /// with IV = (k_s · 2^16) ⊕ (SSRC · 2^64) ⊕ (i · 2^16) from keys->salt (RFC 3711 §4.1.1),

@@ -248,37 +248,6 @@ public:
         if (n && !run_hash_burst(n)) hash_results(n);
     }
 
-    /// Straight from the prepared packets to the direct GCM calls (ADR 0019): the nonce is built
-    /// here, with the same refusals as gcm().
-    void srtp_gcm(const suite_traits& t, bool encrypt, std::span<gcm_srtp_job> jobs) noexcept override {
-        IMB_MGR* m = _mgr.get();
-        const bool aes256 = t.master_key_len == 32;
-        const bool suite_ok = t.cipher == cipher_kind::aes_gcm && (t.master_key_len == 16 || t.master_key_len == 32);
-        std::array<uint8_t, 16> iv;
-        for (auto& j : jobs) {
-            j.auth_ok = false;
-            const key_block* kb = j.keys;
-            j.failed = !suite_ok || !kb || !kb->expanded || kind_of(*kb) != layout_gcm ||
-                       key_len_of(*kb) != t.master_key_len || !j.pkt;
-            if (j.failed) continue;
-            const gcm_key_data* gk = &gcm_of(*kb).gk;
-            gcm_srtp_iv(iv, kb->salt.data(), j.ssrc, j.roc, j.seq);
-            auto* aad = reinterpret_cast<const uint8_t*>(j.pkt);
-            auto* data = reinterpret_cast<uint8_t*>(j.pkt) + j.aad_len;
-            uint8_t* wire_tag = data + j.data_len;
-            if (encrypt) {
-                if (aes256) IMB_AES256_GCM_ENC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, wire_tag, gcm_tag_len);
-                else IMB_AES128_GCM_ENC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, wire_tag, gcm_tag_len);
-            } else {
-                if (aes256) IMB_AES256_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
-                else IMB_AES128_GCM_DEC(m, gk, &_gctx, data, data, j.data_len, iv.data(), aad, j.aad_len, _tag.data(), gcm_tag_len);
-                j.auth_ok = ct_equal(_tag.data(), wire_tag, gcm_tag_len); // RFC 7714 §5.2.2: constant time
-            }
-        }
-        imb_clear_mem(iv.data(), iv.size());
-        wipe_scratch();
-    }
-
     /// One pass from the prepared packets to IPsec-MB's jobs (ADR 0019): the CTR job and its IV
     /// and the HMAC job of a packet are built together, straight from what the burst code knows.
     void srtp_cm_hmac(const suite_traits& t, std::span<cm_hmac_job> jobs) noexcept override {
