@@ -1413,6 +1413,62 @@ TEST_P(LibsrtpOracle, BurstRetryKeepsPacketOrder) {
     }
 }
 
+// RFC 3550 §5.1 padding is checked on the decrypted packet: libsrtp (which does not look at
+// padding) protects packets whose P bit is set with a count of 0 or one larger than the payload;
+// the engine must refuse them with bad_padding, one at a time and in a burst, commit nothing for
+// them, and accept the genuine packets around them (a count equal to the payload is valid).
+TEST_P(LibsrtpOracle, PaddingCheckedAfterDecryption) {
+    rnd r(test_seed());
+    const auto& t = sc().t();
+    if (t.master_key_len == 24) GTEST_SKIP() << "libsrtp 2.5's AES-192 KDF is not RFC 6188 (libsrtp issue #763)";
+    const options opt;
+    std::vector<key_material> keys{{r.fill(t.master_key_len), r.fill(t.master_salt_len), {}}};
+    lib_party tx(sc(), opt, keys, false);
+    if (tx.create_status() != srtp_err_status_ok)
+        GTEST_SKIP() << "libsrtp refuses " << t.name << " (" << lib_status_name(tx.create_status()) << ")";
+    auto rx1 = make_engine(sc(), opt, keys, eng::direction::unprotect, backend());
+    auto rx2 = make_engine(sc(), opt, keys, eng::direction::unprotect, backend());
+    ASSERT_TRUE(rx1.has_value()) << rx1.err().message;
+    ASSERT_TRUE(rx2.has_value()) << rx2.err().message;
+    auto w = tst::make_worker();
+    rtp_shape sh;
+    sh.p_csrc = 0;
+    sh.p_ext = 0;
+    sh.p_padding = 0;
+    // padding count written into the last payload octet (P bit set), or -1: no padding
+    const std::array<int, 6> count{-1, 0, 41, 40, 1, -1}; // payload 40: 0 and 41 are invalid
+    const std::array<eng::status, 6> want{eng::status::ok, eng::status::bad_padding, eng::status::bad_padding,
+                                          eng::status::ok, eng::status::ok, eng::status::ok};
+    std::vector<bytes> wire;
+    for (std::size_t k = 0; k < count.size(); ++k) {
+        bytes b = build_rtp(r, 0x0badbad0, static_cast<uint16_t>(100 + k), 40, sh);
+        if (count[k] >= 0) {
+            b[0] |= std::byte{0x20};
+            b.back() = static_cast<std::byte>(count[k]);
+        }
+        ASSERT_EQ(tx.protect(b, false, 0), srtp_err_status_ok) << k;
+        wire.push_back(std::move(b));
+    }
+    std::vector<tst::pkt_buf> bufs;
+    bufs.reserve(wire.size());
+    std::vector<eng::op> ops;
+    for (const auto& b : wire) {
+        bufs.emplace_back(b, 0);
+        ops.push_back({rx2->get(), bufs.back().ref, eng::status::ok});
+    }
+    EXPECT_EQ(eng::unprotect_rtp(*w, ops), 4u);
+    for (std::size_t k = 0; k < wire.size(); ++k) {
+        tst::pkt_buf b(wire[k], 0);
+        EXPECT_EQ(tst::unprotect_one(*w, rx1->get(), b), want[k]) << "one at a time, packet " << k;
+        EXPECT_EQ(ops[k].st, want[k]) << "burst, packet " << k << ": " << eng::to_string(ops[k].st);
+        ++g_counts.unprotect_rtp;
+    }
+    // Nothing was committed for the refused packets: the same (genuine, authenticated) bytes
+    // are still not a replay, and still refused for their padding.
+    tst::pkt_buf again(wire[1], 0);
+    EXPECT_EQ(tst::unprotect_one(*w, rx1->get(), again), eng::status::bad_padding);
+}
+
 INSTANTIATE_TEST_SUITE_P(Suites, LibsrtpOracle, ::testing::ValuesIn(all_params()), param_name);
 
 // ---------------------------------------------------------------------------------------------
