@@ -207,7 +207,9 @@ bool worker::poll(const queue_io& q) noexcept {
     std::array<flow_entry*, engine::max_burst> entries;
     for (unsigned k = 0; k < nkeys; ++k) entries[k] = hit >> k & 1u ? refs[k].entry : nullptr;
     ++_burst_serial;
-    for (unsigned k = 0; k < nkeys; ++k) prefetch_entry(entries[k]);
+    // Entries' lines two distances ahead, sessions one distance ahead of the ops loop: a few
+    // dozen misses in flight at a time rather than a hundred at once.
+    for (unsigned k = 0; k < nkeys && k < 2 * prefetch_distance; ++k) prefetch_entry(entries[k]);
     for (unsigned k = 0; k < nkeys && k < prefetch_distance; ++k) prefetch_sessions(entries[k]);
 
     // 3. ops, grouped into the four classes.
@@ -215,6 +217,7 @@ bool worker::poll(const queue_io& q) noexcept {
     auto& ops = _ops;
     std::array<uint8_t, cls_count> nops{};
     for (unsigned k = 0; k < nkeys; ++k) {
+        if (k + 2 * prefetch_distance < nkeys) prefetch_entry(entries[k + 2 * prefetch_distance]);
         if (k + prefetch_distance < nkeys) prefetch_sessions(entries[k + prefetch_distance]);
         slot& s = slots[key_slot[k]];
         flow_entry* e = entries[k];
