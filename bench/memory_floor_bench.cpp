@@ -1,0 +1,102 @@
+// How fast one core of this machine fetches cache lines it has not touched recently, when their
+// addresses are known in advance: the floor under any per-packet cost that is made of cold
+// session lines (docs/PERFORMANCE.md §7.5).
+//
+//   BM_cold_lines/mib:M/group:G/distance:D
+//
+// M MiB of memory is cut into 4 KiB slots (about a session block, ADR 0017, rounded up to a
+// page); each step reads G adjacent lines at the start of a slot chosen at random, the way a
+// packet reads one session's lines. With D > 0 the G lines of the slot D steps ahead are
+// prefetched first, as the engine's burst prefetch does; with D = 0 only the out-of-order core
+// overlaps the (independent) loads. The slots' order is drawn before the timed loop. Counters:
+// ns per line and per group (slot). No SRTP code runs here; the numbers describe the machine.
+//
+// Thread-safety: single-threaded benchmark; one buffer per (M) reused across runs.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <random>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t line = 64;
+constexpr std::size_t slot = 4096;
+constexpr std::size_t steps = 1 << 16; // groups per iteration
+
+struct free_deleter {
+    void operator()(std::byte* p) const noexcept { std::free(p); }
+};
+
+/// The M-MiB buffer, written once (every page present before timing) and kept for the process.
+std::byte* buffer(std::size_t mib) {
+    static std::map<std::size_t, std::unique_ptr<std::byte, free_deleter>> bufs;
+    auto& b = bufs[mib];
+    if (!b) {
+        const std::size_t bytes = mib << 20;
+        b.reset(static_cast<std::byte*>(std::aligned_alloc(slot, bytes)));
+        if (!b) return nullptr;
+        for (std::size_t i = 0; i < bytes; i += line) b.get()[i] = std::byte(i >> 6);
+    }
+    return b.get();
+}
+
+void BM_cold_lines(benchmark::State& state) {
+    const auto mib = static_cast<std::size_t>(state.range(0));
+    const auto group = static_cast<std::size_t>(state.range(1));
+    const auto distance = static_cast<std::size_t>(state.range(2));
+    std::byte* const base = buffer(mib);
+    if (!base) {
+        state.SkipWithError("cannot allocate the buffer");
+        return;
+    }
+    const std::size_t slots = (mib << 20) / slot;
+    std::mt19937_64 rng(42);
+    std::vector<uint32_t> order(steps + distance);
+    for (auto& o : order) o = static_cast<uint32_t>(rng() % slots);
+    uint64_t sum = 0;
+    double ns = 0;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (std::size_t i = 0; i < steps; ++i) {
+            if (distance) {
+                const std::byte* ahead = base + std::size_t{order[i + distance]} * slot;
+                for (std::size_t g = 0; g < group; ++g) __builtin_prefetch(ahead + g * line, 0, 3);
+            }
+            const std::byte* p = base + std::size_t{order[i]} * slot;
+            for (std::size_t g = 0; g < group; ++g) sum += std::to_integer<uint64_t>(p[g * line]);
+        }
+        const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+        state.SetIterationTime(dt.count());
+        ns += dt.count() * 1e9;
+        // Next iteration: other slots (a rotation of the same random order), so the lines of
+        // this one are not simply hit again while still cached.
+        std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(steps / 3), order.begin() + steps);
+    }
+    benchmark::DoNotOptimize(sum);
+    const auto n = static_cast<double>(state.iterations()) * steps;
+    state.counters["ns_per_group"] = ns / n;
+    state.counters["ns_per_line"] = ns / (n * static_cast<double>(group));
+}
+
+void args(benchmark::internal::Benchmark* b) {
+    // 4 MiB: about an L2 + part of L3; 32 MiB: one L3 (an EPYC CCX) or the sessions of ~10 000
+    // flows; 256 MiB: DRAM, as 1 000 000 flows' sessions.
+    for (int mib : {4, 32, 256})
+        for (int group : {1, 4, 8})
+            for (int distance : {0, 16}) b->Args({mib, group, distance});
+    b->ArgNames({"mib", "group", "distance"})->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_cold_lines)->Apply(args);
+
+} // namespace
+
+BENCHMARK_MAIN();
