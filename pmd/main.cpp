@@ -104,6 +104,10 @@ std::string setup_port(uint16_t port, rte_mempool* pool, uint16_t workers, optio
         conf.txmode.offloads |= csum;
         q.csum = true;
     }
+    // Receive side: where the port verifies IPv4 and UDP checksums, the worker reads its verdict
+    // from the mbuf flags instead of summing the frame (worker.cpp, checksums_pass).
+    constexpr uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+    conf.rxmode.offloads |= info.rx_offload_capa & rx_csum;
     if (int rc = rte_eth_dev_configure(port, q.rx, workers, &conf); rc != 0) return name + ": configure: " + rte_strerror(-rc);
     uint16_t nb_rx = 1024, nb_tx = 1024;
     if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0) return name + ": descriptors: " + rte_strerror(-rc);

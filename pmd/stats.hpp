@@ -28,11 +28,14 @@ enum class drop_reason : uint8_t {
     exception_tx_full, ///< the exception port did not take it
     not_owner,         ///< the flow's sessions belong to another worker: its packets reach two rx
                        ///< queues (RSS that splits one flow, e.g. by L4 port with RTCP on port+1)
+    bad_checksum,      ///< IPv4 header checksum, or the port's UDP verdict, failed; plain media in:
+                       ///< the UDP checksum failed (worker.cpp, checksums_pass)
     count_
 };
 inline constexpr std::size_t drop_reason_count = static_cast<std::size_t>(drop_reason::count_);
 inline constexpr std::array<std::string_view, drop_reason_count> drop_reason_names{
-    "multi_seg", "not_media", "no_flow", "bad_frame", "too_large", "rewrite_failed", "tx_full", "exception_tx_full", "not_owner"};
+    "multi_seg", "not_media", "no_flow", "bad_frame", "too_large", "rewrite_failed", "tx_full", "exception_tx_full", "not_owner",
+    "bad_checksum"};
 
 struct port_counters {
     uint64_t rx = 0, tx = 0;

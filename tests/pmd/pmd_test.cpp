@@ -364,6 +364,77 @@ TEST(pmd, hostile_frames_are_counted) {
     EXPECT_EQ(frames(d / "out.pcap").size(), good);
 }
 
+/// A plain RTP packet (RFC 3550 §5.1): SSRC 0x55667788, sequence number `seq`, 40 octets payload.
+std::vector<std::byte> rtp_payload(uint16_t seq) {
+    std::vector<std::byte> p = net::test::payload_of(52, 3);
+    p[0] = std::byte{0x80};
+    p[1] = std::byte{0};
+    p[2] = std::byte(seq >> 8);
+    p[3] = std::byte(seq & 0xff);
+    for (std::size_t i = 0; i < 4; ++i) p[8 + i] = std::byte(0x55 + 0x11 * i);
+    return p;
+}
+
+// Receive checksums: a failing IPv4 header checksum drops the frame on any flow; a failing UDP
+// checksum drops plain media (the protect flow), whose only integrity check it is, where SRTP in
+// is checked by its tag instead; IPv4's "no checksum" (0) passes, over IPv6 0 does not
+// (RFC 8200 §8.1). Every frame is accounted for.
+TEST(pmd, bad_checksums_are_counted_drops) {
+    tmpdir d("srtpo-pmd-test");
+    const auto key = random_key(30, 11);
+    srtp_policy_t pol{};
+    test::libsrtp_set_policy(pol, cm80);
+    pol.ssrc.type = ssrc_any_outbound;
+    pol.key = const_cast<uint8_t*>(key.data());
+    srtp_t ctx = nullptr;
+    ASSERT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    using net::test::frame_spec;
+    uint16_t seq = 100;
+    auto srtp_frame = [&] {
+        frame_spec s;
+        s.payload = srtp_payload(ctx, seq++);
+        return net::test::build_frame(s);
+    };
+    auto plain_frame = [&](int ip_version, bool zero_udp_checksum) {
+        frame_spec s;
+        s.ip_version = ip_version;
+        s.dst_port = 7008;
+        s.payload = rtp_payload(seq++);
+        s.zero_udp_checksum = zero_udp_checksum;
+        return net::test::build_frame(s);
+    };
+    constexpr std::size_t v4_checksum = 14 + 10, v4_udp_checksum = 14 + 20 + 6;
+    frame_list in;
+    // Plain RTP to the protect flow.
+    in.push_back(plain_frame(4, false));                                                   // ok
+    { auto f = plain_frame(4, false); f.back() ^= std::byte{0x01}; in.push_back(f); }      // UDP sum fails
+    { auto f = plain_frame(4, false); f[v4_checksum] ^= std::byte{0x40}; in.push_back(f); } // IP sum fails
+    in.push_back(plain_frame(4, true));                                                    // ok: 0 = none
+    in.push_back(plain_frame(6, true));                                                    // IPv6: 0 fails
+    { auto f = plain_frame(6, false); f.back() ^= std::byte{0x01}; in.push_back(f); }      // UDP sum fails
+    in.push_back(plain_frame(6, false));                                                   // ok
+    // SRTP to the unprotect flow.
+    in.push_back(srtp_frame());                                                            // ok
+    { auto f = srtp_frame(); f[v4_checksum] ^= std::byte{0x40}; in.push_back(f); }         // IP sum fails
+    { auto f = srtp_frame(); f[v4_udp_checksum] ^= std::byte{0xff}; in.push_back(f); }     // ok: the tag
+    { auto f = srtp_frame(); f.back() ^= std::byte{0x01}; in.push_back(f); }               // auth_fail
+    srtp_dealloc(ctx);
+    write_frames(d / "in.pcap", in);
+
+    const std::string flows = "[[flow]]\nmatch = \"10.4.5.6:6006\"\n" + leg("in", cm80, key) +
+                              "[[flow]]\nmatch = \"10.4.5.6:7008\"\n" + leg("out", cm80, key) +
+                              "[[flow]]\nmatch = \"[2001:db8::2]:7008\"\n" + leg("out", cm80, key);
+    auto r = run_pmd(d / "in.pcap", d / "out.pcap", flows, d.p.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    ASSERT_TRUE(r.stats.is_object()) << r.out;
+    EXPECT_EQ(r.stats.at("rx").get<uint64_t>(), in.size()) << r.out;
+    EXPECT_EQ(r.stats.at("drops").at("bad_checksum").get<uint64_t>(), 5u) << r.out;
+    EXPECT_EQ(status(r.stats, "ok"), 5u) << r.out;
+    EXPECT_EQ(status(r.stats, "auth_fail"), 1u) << r.out;
+    EXPECT_EQ(r.stats.at("tx").get<uint64_t>(), 5u) << r.out;
+    expect_accounted(r.stats);
+}
+
 // Exception path: with --exception-port, frames that are not SRTP for a flow go to that port
 // and what arrives on it leaves through the data port. A net_ring vdev is a loopback, so every
 // exception frame comes back and leaves on port 0 unchanged, after the fast-path ones.
