@@ -103,6 +103,29 @@ TEST(Checksum, Ipv4HeaderClassicExample) {
     EXPECT_FALSE(ipv4_header_checksum_ok(h));
 }
 
+TEST(Checksum, Ipv4HeaderAgreesWithWordByWordSum) {
+    // Every header length (IHL 5 has its own summing code), random, all-ones and all-zero
+    // octets around the checksum field; a stored result must verify, a flipped bit must not.
+    std::mt19937 rng(11);
+    for (std::size_t ihl = 5; ihl <= 15; ++ihl) {
+        for (int round = 0; round < 200; ++round) {
+            std::vector<std::byte> h(ihl * 4);
+            const uint8_t fill = round == 0 ? 0xff : round == 1 ? 0x00 : 0;
+            for (auto& x : h) x = round < 2 ? std::byte{fill} : std::byte(rng() & 0xff);
+            h[0] = std::byte(0x40 | ihl); // version 4 (a header is never all zero: see checksum.cpp)
+            h[10] = h[11] = std::byte{0};
+            const auto expect = static_cast<uint16_t>(~reference_sum(h));
+            h[10] = std::byte(rng() & 0xff); // the stored field is ignored
+            ASSERT_EQ(ipv4_header_checksum(h), expect) << ihl << " " << round;
+            h[10] = std::byte(expect >> 8);
+            h[11] = std::byte(expect & 0xff);
+            ASSERT_TRUE(ipv4_header_checksum_ok(h)) << ihl << " " << round;
+            h[rng() % h.size()] ^= std::byte(1u << (rng() % 8));
+            ASSERT_FALSE(ipv4_header_checksum_ok(h)) << ihl << " " << round;
+        }
+    }
+}
+
 TEST(Checksum, KnownIpv4FrameFromWireshark) {
     auto f = from_hex(v4_frame_hex);
     EXPECT_EQ(ipv4_header_checksum(std::span<const std::byte>(f).subspan(14, 20)), v4_ip_checksum);
