@@ -287,20 +287,35 @@ std::vector<std::byte> srtp_payload(srtp_t ctx, uint16_t seq) {
     return b;
 }
 
+/// A libsrtp sender of AES_CM_128_HMAC_SHA1_80 packets under `key` (any SSRC), sequence numbers
+/// from 100 up.
+struct libsrtp_sender {
+    srtp_t ctx = nullptr;
+    uint16_t seq = 100;
+    explicit libsrtp_sender(const std::vector<uint8_t>& key) {
+        srtp_policy_t pol{};
+        test::libsrtp_set_policy(pol, cm80);
+        pol.ssrc.type = ssrc_any_outbound;
+        pol.key = const_cast<uint8_t*>(key.data());
+        EXPECT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    }
+    ~libsrtp_sender() {
+        if (ctx) srtp_dealloc(ctx);
+    }
+    libsrtp_sender(const libsrtp_sender&) = delete;
+    libsrtp_sender& operator=(const libsrtp_sender&) = delete;
+    std::vector<std::byte> next() { return srtp_payload(ctx, seq++); }
+};
+
 // (g): hostile frames are counted, never crash the pmd, and genuine frames around them pass.
 TEST(pmd, hostile_frames_are_counted) {
     tmpdir d("srtpo-pmd-test");
     const auto key = random_key(30, 9);
-    srtp_policy_t pol{};
-    test::libsrtp_set_policy(pol, cm80);
-    pol.ssrc.type = ssrc_any_outbound;
-    pol.key = const_cast<uint8_t*>(key.data());
-    srtp_t ctx = nullptr;
-    ASSERT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    libsrtp_sender tx(key);
+    ASSERT_NE(tx.ctx, nullptr);
     using net::test::frame_spec;
-    uint16_t seq = 100;
     auto genuine = [&](frame_spec s) {
-        s.payload = srtp_payload(ctx, seq++);
+        s.payload = tx.next();
         return net::test::build_frame(s);
     };
     frame_list in;
@@ -330,7 +345,7 @@ TEST(pmd, hostile_frames_are_counted) {
     { frame_spec s; in.push_back(net::test::build_frame(s)); }
     { frame_spec s; s.payload = net::test::bytes_of({0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42}); in.push_back(net::test::build_frame(s)); }
     { frame_spec s; s.payload = net::test::bytes_of({22, 0xfe, 0xfd, 0, 0, 0, 0}); in.push_back(net::test::build_frame(s)); }
-    { frame_spec s; s.dst_port = 7777; s.payload = srtp_payload(ctx, 1); in.push_back(net::test::build_frame(s)); }
+    { frame_spec s; s.dst_port = 7777; s.payload = srtp_payload(tx.ctx, 1); in.push_back(net::test::build_frame(s)); }
     { frame_spec s; s.payload = net::test::payload_of(60, 0x80); s.payload[0] = std::byte{0x80}; in.push_back(net::test::build_frame(s)); }
     { frame_spec s; s.payload = net::test::bytes_of({0x80, 0x00, 0x01}); in.push_back(net::test::build_frame(s)); }
     // UDP length larger than the datagram; a bad UDP length below 8.
@@ -340,7 +355,6 @@ TEST(pmd, hostile_frames_are_counted) {
     { frame_spec s; s.payload = net::test::payload_of(3000, 0x80); s.payload[0] = std::byte{0x80}; s.payload[1] = std::byte{0}; in.push_back(net::test::build_frame(s)); }
     // A last genuine frame: the pmd is still working.
     in.push_back(genuine({})), ++good;
-    srtp_dealloc(ctx);
     write_frames(d / "in.pcap", in);
 
     std::string flows = "[[flow]]\nmatch = \"10.4.5.6:6006\"\n" + leg("in", cm80, key) + "[[flow]]\nmatch = \"[2001:db8::2]:6006\"\n" +
@@ -382,17 +396,13 @@ std::vector<std::byte> rtp_payload(uint16_t seq) {
 TEST(pmd, bad_checksums_are_counted_drops) {
     tmpdir d("srtpo-pmd-test");
     const auto key = random_key(30, 11);
-    srtp_policy_t pol{};
-    test::libsrtp_set_policy(pol, cm80);
-    pol.ssrc.type = ssrc_any_outbound;
-    pol.key = const_cast<uint8_t*>(key.data());
-    srtp_t ctx = nullptr;
-    ASSERT_EQ(srtp_create(&ctx, &pol), srtp_err_status_ok);
+    libsrtp_sender tx(key);
+    ASSERT_NE(tx.ctx, nullptr);
     using net::test::frame_spec;
     uint16_t seq = 100;
     auto srtp_frame = [&] {
         frame_spec s;
-        s.payload = srtp_payload(ctx, seq++);
+        s.payload = tx.next();
         return net::test::build_frame(s);
     };
     auto plain_frame = [&](int ip_version, bool zero_udp_checksum) {
@@ -418,7 +428,6 @@ TEST(pmd, bad_checksums_are_counted_drops) {
     { auto f = srtp_frame(); f[v4_checksum] ^= std::byte{0x40}; in.push_back(f); }         // IP sum fails
     { auto f = srtp_frame(); f[v4_udp_checksum] ^= std::byte{0xff}; in.push_back(f); }     // ok: the tag
     { auto f = srtp_frame(); f.back() ^= std::byte{0x01}; in.push_back(f); }               // auth_fail
-    srtp_dealloc(ctx);
     write_frames(d / "in.pcap", in);
 
     const std::string flows = "[[flow]]\nmatch = \"10.4.5.6:6006\"\n" + leg("in", cm80, key) +
