@@ -1,6 +1,7 @@
 #include "worker.hpp"
 
-#include <srtpo/net/checksum.hpp>
+#include "rx_checksum.hpp"
+
 #include <srtpo/net/udp_rewrite.hpp>
 
 #include <rte_cycles.h>
@@ -60,51 +61,24 @@ void offload_checksums(rte_mbuf& m, const net::udp_frame& f, const std::byte* fr
                   (udp_sum ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
 }
 
-/// The port's verdict on a received frame's checksums (rte_mbuf RX flags); `unknown` when the
-/// port does not check them (vdevs, NICs without the offload): then the worker checks.
-enum class rx_verdict : uint8_t { unknown, good, bad };
-
+/// The port's verdict from the mbuf's RX flags (rx_checksum.hpp). NONE: the port verified the
+/// checksum but did not update the field, i.e. the data is good.
 rx_verdict ip_verdict(const rte_mbuf& m) noexcept {
     switch (m.ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
     case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_IP_CKSUM_NONE: return rx_verdict::good; // NONE: verified, field not updated
+    case RTE_MBUF_F_RX_IP_CKSUM_NONE: return rx_verdict::good;
     case RTE_MBUF_F_RX_IP_CKSUM_BAD: return rx_verdict::bad;
     default: return rx_verdict::unknown;
     }
 }
 
-rx_verdict l4_verdict(const rte_mbuf& m) noexcept {
+rx_verdict udp_verdict(const rte_mbuf& m) noexcept {
     switch (m.ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
     case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
     case RTE_MBUF_F_RX_L4_CKSUM_NONE: return rx_verdict::good;
     case RTE_MBUF_F_RX_L4_CKSUM_BAD: return rx_verdict::bad;
     default: return rx_verdict::unknown;
     }
-}
-
-/// Whether a parsed media frame may take the fast path as far as its IPv4 header checksum
-/// (RFC 791 §3.1) and the port's UDP verdict go. A host discards datagrams whose checksums fail
-/// (RFC 1122 §3.2.1.2, §4.1.3.4) and so does the kernel for the frames that reach it; the
-/// rewrite recomputes both sums, so a frame let through here would leave with valid ones.
-bool checksums_pass(const rte_mbuf& m, const std::byte* frame, const net::udp_frame& f) noexcept {
-    if (l4_verdict(m) == rx_verdict::bad) return false;
-    if (f.ip_version != 4) return true; // IPv6 has no header checksum (RFC 8200 §3)
-    switch (ip_verdict(m)) {
-    case rx_verdict::good: return true;
-    case rx_verdict::bad: return false;
-    case rx_verdict::unknown: break;
-    }
-    return net::ipv4_header_checksum_ok({frame + f.l3_offset, std::size_t{f.l4_offset} - f.l3_offset});
-}
-
-/// The UDP checksum of a frame whose flow takes plain RTP/RTCP in (protect, forward). SRTP in
-/// needs no such check: its tag authenticates the whole RTP/RTCP packet (RFC 3711 §3.1, §3.4)
-/// far more strongly than the 16-bit sum, and a corrupted destination finds no flow or the
-/// wrong key; plain media has only the UDP checksum, which the rewrite would otherwise replace
-/// with a valid one for corrupted bytes (and protect would then authenticate them).
-bool plain_udp_checksum_ok(const rte_mbuf& m, const std::byte* frame, const net::udp_frame& f) noexcept {
-    if (l4_verdict(m) != rx_verdict::unknown) return true; // bad ones never got this far
-    return net::udp_checksum_ok({frame, m.data_len}, f);
 }
 
 /// How many packets ahead of its use each prefetch stage runs (as in the engine's bursts).
@@ -243,7 +217,7 @@ bool worker::poll(const queue_io& q) noexcept {
             continue;
         case frame_class::media: break;
         }
-        if (!checksums_pass(*s.m, data, s.f)) {
+        if (!checksums_pass(ip_verdict(*s.m), udp_verdict(*s.m), {data, s.m->data_len}, s.f)) {
             _st.drop(drop_reason::bad_checksum);
             rte_pktmbuf_free(s.m);
             continue;
@@ -284,7 +258,7 @@ bool worker::poll(const queue_io& q) noexcept {
             rte_pktmbuf_free(s.m);
             continue;
         }
-        if (!e->in && !plain_udp_checksum_ok(*s.m, rte_pktmbuf_mtod(s.m, const std::byte*), s.f)) {
+        if (!e->in && !plain_udp_checksum_ok(udp_verdict(*s.m), {rte_pktmbuf_mtod(s.m, const std::byte*), s.m->data_len}, s.f)) {
             _st.drop(drop_reason::bad_checksum);
             rte_pktmbuf_free(s.m);
             continue;
