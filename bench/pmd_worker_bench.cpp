@@ -119,8 +119,9 @@ const traffic& traffic_for(uint32_t active) {
     auto& t = cache[active];
     if (!t.frame.empty()) return t;
     t.active = active;
-    // Halves for the pmd and the engine runs, each enough for both ring variants: the pmd's runs
-    // share their sessions (flows_for), so the second run continues where the first stopped.
+    // Halves for the pmd and the engine runs, each enough for both ring variants: the runs of each
+    // share their sessions (flows_for, engine_sessions_for), so the second run continues where
+    // the first stopped.
     const std::size_t total = per_iteration * static_cast<std::size_t>(2 * iterations + 2) * 2;
     std::vector<engine::session_ptr> prot;
     for (uint32_t i = 0; i < active; ++i) prot.push_back(make(cm80, engine::direction::protect, i));
@@ -226,6 +227,26 @@ flows_setup& flows_for(uint32_t flows, uint32_t active, bool transcrypt) {
     return s;
 }
 
+/// The engine runs' sessions for `active` flows: made once and shared by the runs of one flow
+/// count, as the pmd runs share theirs (flows_for), so that every run measures the same
+/// allocations; the second run continues through the traffic where the first stopped.
+struct engine_setup {
+    std::vector<engine::session_ptr> in, out;
+    std::size_t next_packet = 0;
+};
+
+engine_setup& engine_sessions_for(uint32_t active, bool transcrypt, const traffic& t) {
+    static auto& cache = *new std::map<std::pair<uint32_t, bool>, engine_setup>;
+    auto& s = cache[{active, transcrypt}];
+    if (!s.in.empty()) return s;
+    for (uint32_t i = 0; i < active; ++i) {
+        s.in.push_back(make(cm80, engine::direction::unprotect, i));
+        if (transcrypt) s.out.push_back(make(gcm128, engine::direction::protect, i));
+    }
+    s.next_packet = t.frame.size() / 2; // the engine runs' packets: the second half
+    return s;
+}
+
 /// CPU time of this thread, ns: on a shared machine the TSC also counts the time other processes
 /// held the core, thread CPU time does not (cache pollution by them still shows).
 uint64_t thread_cpu_ns() {
@@ -325,14 +346,12 @@ void BM_engine(benchmark::State& state) {
     const auto ring = static_cast<std::size_t>(state.range(2));
     const uint32_t active = std::min(flows, max_active);
     const traffic& t = traffic_for(active);
-    std::vector<engine::session_ptr> in, out;
-    for (uint32_t i = 0; i < active; ++i) {
-        in.push_back(make(cm80, engine::direction::unprotect, i));
-        if (transcrypt) out.push_back(make(gcm128, engine::direction::protect, i));
-    }
+    engine_setup& es = engine_sessions_for(active, transcrypt, t);
+    const auto& in = es.in;
+    const auto& out = es.out;
     auto ctx = std::move(engine::worker_ctx::create().value());
     std::vector<std::byte> buf(ring * 256);
-    std::size_t cursor = t.frame.size() / 2; // this run's packets: the second half
+    std::size_t& cursor = es.next_packet;
     uint64_t packets = 0, cycles = 0, cpu_ns = 0;
     std::array<engine::op, 32> ops;
     for (auto _ : state) {
