@@ -61,24 +61,23 @@ void offload_checksums(rte_mbuf& m, const net::udp_frame& f, const std::byte* fr
                   (udp_sum ? RTE_MBUF_F_TX_UDP_CKSUM : 0);
 }
 
-/// The port's verdict from the mbuf's RX flags (rx_checksum.hpp). NONE: the port verified the
-/// checksum but did not update the field, i.e. the data is good.
+/// The port's verdict from one pair of the mbuf's RX checksum flags (rx_checksum.hpp): the IP or
+/// the L4 field's GOOD, BAD and NONE values under its mask. NONE: the port verified the checksum
+/// but did not update the field, i.e. the data is good.
+rx_verdict verdict(uint64_t ol_flags, uint64_t mask, uint64_t good, uint64_t bad, uint64_t not_updated) noexcept {
+    const uint64_t v = ol_flags & mask;
+    if (v == good || v == not_updated) return rx_verdict::good;
+    return v == bad ? rx_verdict::bad : rx_verdict::unknown;
+}
+
 rx_verdict ip_verdict(const rte_mbuf& m) noexcept {
-    switch (m.ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_IP_CKSUM_NONE: return rx_verdict::good;
-    case RTE_MBUF_F_RX_IP_CKSUM_BAD: return rx_verdict::bad;
-    default: return rx_verdict::unknown;
-    }
+    return verdict(m.ol_flags, RTE_MBUF_F_RX_IP_CKSUM_MASK, RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD,
+                   RTE_MBUF_F_RX_IP_CKSUM_NONE);
 }
 
 rx_verdict udp_verdict(const rte_mbuf& m) noexcept {
-    switch (m.ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-    case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-    case RTE_MBUF_F_RX_L4_CKSUM_NONE: return rx_verdict::good;
-    case RTE_MBUF_F_RX_L4_CKSUM_BAD: return rx_verdict::bad;
-    default: return rx_verdict::unknown;
-    }
+    return verdict(m.ol_flags, RTE_MBUF_F_RX_L4_CKSUM_MASK, RTE_MBUF_F_RX_L4_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_BAD,
+                   RTE_MBUF_F_RX_L4_CKSUM_NONE);
 }
 
 /// How many packets ahead of its use each prefetch stage runs (as in the engine's bursts).
