@@ -24,10 +24,16 @@ namespace srtpo::pmd {
 enum class rx_verdict : uint8_t { unknown, good, bad };
 
 /// Whether a parsed media frame (f.ok()) may take the fast path as far as its IPv4 header
-/// checksum (RFC 791 §3.1) and the port's UDP verdict go. IPv6 has no header checksum (RFC 8200 §3).
+/// checksum (RFC 791 §3.1), the port's UDP verdict and, over IPv6, a UDP checksum of 0 go: IPv6
+/// has no header checksum, so the UDP checksum is mandatory and a receiver discards 0 (RFC 8200
+/// §8.1) — on every flow, as the kernel does, although SRTP in would be authenticated anyway.
 inline bool checksums_pass(rx_verdict ip, rx_verdict udp, std::span<const std::byte> frame, const net::udp_frame& f) noexcept {
     if (udp == rx_verdict::bad) return false;
-    if (f.ip_version != 4) return true;
+    if (f.ip_version != 4) {
+        constexpr std::size_t udp_checksum_at = 6;
+        const std::size_t at = std::size_t{f.l4_offset} + udp_checksum_at;
+        return at + 2 <= frame.size() && (frame[at] != std::byte{0} || frame[at + 1] != std::byte{0});
+    }
     switch (ip) {
     case rx_verdict::good: return true;
     case rx_verdict::bad: return false;

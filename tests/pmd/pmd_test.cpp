@@ -391,8 +391,8 @@ std::vector<std::byte> rtp_payload(uint16_t seq) {
 
 // Receive checksums: a failing IPv4 header checksum drops the frame on any flow; a failing UDP
 // checksum drops plain media (the protect flow), whose only integrity check it is, where SRTP in
-// is checked by its tag instead; IPv4's "no checksum" (0) passes, over IPv6 0 does not
-// (RFC 8200 §8.1). Every frame is accounted for.
+// is checked by its tag instead; IPv4's "no checksum" (0) passes, over IPv6 0 does not, on any
+// flow (RFC 8200 §8.1). Every frame is accounted for.
 TEST(pmd, bad_checksums_are_counted_drops) {
     tmpdir d("srtpo-pmd-test");
     const auto key = random_key(30, 11);
@@ -428,16 +428,24 @@ TEST(pmd, bad_checksums_are_counted_drops) {
     { auto f = srtp_frame(); f[v4_checksum] ^= std::byte{0x40}; in.push_back(f); }         // IP sum fails
     { auto f = srtp_frame(); f[v4_udp_checksum] ^= std::byte{0xff}; in.push_back(f); }     // ok: the tag
     { auto f = srtp_frame(); f.back() ^= std::byte{0x01}; in.push_back(f); }               // auth_fail
+    {                                                                                      // IPv6: 0 fails
+        frame_spec s;                                                                      // on SRTP too
+        s.ip_version = 6;
+        s.zero_udp_checksum = true;
+        s.payload = tx.next();
+        in.push_back(net::test::build_frame(s));
+    }
     write_frames(d / "in.pcap", in);
 
     const std::string flows = "[[flow]]\nmatch = \"10.4.5.6:6006\"\n" + leg("in", cm80, key) +
                               "[[flow]]\nmatch = \"10.4.5.6:7008\"\n" + leg("out", cm80, key) +
-                              "[[flow]]\nmatch = \"[2001:db8::2]:7008\"\n" + leg("out", cm80, key);
+                              "[[flow]]\nmatch = \"[2001:db8::2]:7008\"\n" + leg("out", cm80, key) +
+                              "[[flow]]\nmatch = \"[2001:db8::2]:6006\"\n" + leg("in", cm80, key);
     auto r = run_pmd(d / "in.pcap", d / "out.pcap", flows, d.p.string());
     ASSERT_EQ(r.code, 0) << r.out;
     ASSERT_TRUE(r.stats.is_object()) << r.out;
     EXPECT_EQ(r.stats.at("rx").get<uint64_t>(), in.size()) << r.out;
-    EXPECT_EQ(r.stats.at("drops").at("bad_checksum").get<uint64_t>(), 5u) << r.out;
+    EXPECT_EQ(r.stats.at("drops").at("bad_checksum").get<uint64_t>(), 6u) << r.out;
     EXPECT_EQ(status(r.stats, "ok"), 5u) << r.out;
     EXPECT_EQ(status(r.stats, "auth_fail"), 1u) << r.out;
     EXPECT_EQ(r.stats.at("tx").get<uint64_t>(), 5u) << r.out;

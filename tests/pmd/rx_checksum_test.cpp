@@ -81,6 +81,9 @@ TEST(RxChecksum, ZeroUdpChecksumMeansNoneOnlyOverIpv4) {
     s6.zero_udp_checksum = true;
     auto zero6 = frame(s6);
     EXPECT_FALSE(plain_udp_checksum_ok(v::unknown, zero6.bytes, zero6.f)); // RFC 8200 §8.1
+    // ... and on every flow, before the lookup: even a port that calls it good is overruled.
+    EXPECT_FALSE(checksums_pass(v::unknown, v::unknown, zero6.bytes, zero6.f));
+    EXPECT_FALSE(checksums_pass(v::good, v::good, zero6.bytes, zero6.f));
 }
 
 TEST(RxChecksum, OffsetsOutsideTheFrameFailClosed) {
