@@ -74,7 +74,8 @@ int fail(int code, const std::string& msg) {
 struct port_queues {
     uint16_t rx = 1;
     bool rss = false;
-    bool csum = false; ///< tx IPv4 header + UDP checksum offload enabled
+    bool csum = false;    ///< tx IPv4 header + UDP checksum offload enabled
+    uint64_t rx_csum = 0; ///< the RX checksum offloads enabled (the port's verdicts the worker reads)
 };
 
 /// Configures and starts `port` for `workers` workers. Returns an error message or "".
@@ -107,7 +108,8 @@ std::string setup_port(uint16_t port, rte_mempool* pool, uint16_t workers, optio
     // Receive side: where the port verifies IPv4 and UDP checksums, the worker reads its verdict
     // from the mbuf flags instead of summing the frame (worker.cpp, checksums_pass).
     constexpr uint64_t rx_csum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
-    conf.rxmode.offloads |= info.rx_offload_capa & rx_csum;
+    q.rx_csum = info.rx_offload_capa & rx_csum;
+    conf.rxmode.offloads |= q.rx_csum;
     if (int rc = rte_eth_dev_configure(port, q.rx, workers, &conf); rc != 0) return name + ": configure: " + rte_strerror(-rc);
     uint16_t nb_rx = 1024, nb_tx = 1024;
     if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx); rc != 0) return name + ": descriptors: " + rte_strerror(-rc);
@@ -325,6 +327,11 @@ int run(int argc, char** argv) {
         std::printf("srtpo-pmd: port %u: MAC %s, L2 %s%s\n", pid, to_string(port_mac(pid)).c_str(),
                     opt->l2_route ? "route" : "keep", hop.c_str());
         if (pq[pid].csum) std::printf("srtpo-pmd: port %u: tx checksum offload (IPv4 header, UDP)\n", pid);
+        if (const uint64_t rx = pq[pid].rx_csum)
+            std::printf("srtpo-pmd: port %u: rx checksum verdicts from the port (%s%s%s)\n", pid,
+                        rx & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM ? "IPv4 header" : "",
+                        rx == (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM) ? ", " : "",
+                        rx & RTE_ETH_RX_OFFLOAD_UDP_CKSUM ? "UDP" : "");
         if (nb_workers > 1 && pq[pid].rx < nb_workers)
             std::printf("srtpo-pmd: port %u has %u rx queue(s): workers %u.. do not poll it\n", pid, pq[pid].rx, pq[pid].rx);
         else if (nb_workers > 1 && !pq[pid].rss)

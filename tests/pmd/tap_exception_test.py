@@ -6,6 +6,9 @@ Data port 0 is a net_tap (srtpoA<pid>), the exception port 1 another (srtpoB<pid
 RTP/RTCP (RFC 7983), goes to the exception port and must arrive on a UDP socket bound to
 10.199.0.1. The reply makes the kernel ARP for 10.199.0.2 on B; that ARP request comes back
 through the pmd and leaves on port 0, where the packet socket on A sees it.
+With the explicit exception port, the data port's receive checksum verdicts are checked too:
+net_tap computes them when asked, so frames with bad sums injected into A must be dropped on the
+port's word and counted (receive_checksums, checksum_counts_ok).
 The exchange runs twice: with an explicit --exception-port, and with the default, where the pmd
 creates the exception TAP itself (--exception-iface names it).
 Exit 77 (skipped) when TAP devices cannot be created here.
@@ -45,6 +48,69 @@ def ipv4(src, dst, l4):
     return bytes(h) + l4
 
 
+def udp4(src, dst, sport, dport, data):
+    """A UDP header with its checksum over the IPv4 pseudo-header (RFC 768), then `data`."""
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(data), 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 17, 8 + len(data))
+    blob = pseudo + hdr + data + (b"\0" if len(data) % 2 else b"")
+    s = sum(struct.unpack("!%dH" % (len(blob) // 2), blob))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return hdr[:6] + struct.pack("!H", (~s & 0xffff) or 0xffff) + data
+
+
+def flip(frame, at):
+    """`frame` with the octet at `at` changed."""
+    return frame[:at] + bytes([frame[at] ^ 0x40]) + frame[at + 1:]
+
+
+def receive_checksums(pkt, media, l2, rtp):
+    """Frames whose checksums fail, into a port that verifies them (net_tap computes the RX verdicts
+    in software when asked; pmd/main.cpp asks): the worker must drop them on the port's word,
+    counted as bad_checksum (checksum_counts_ok reads the counts). A valid frame with a UDP
+    checksum goes through, so the port's GOOD is read as good."""
+    ip_sum_at, udp_sum_at = 14 + 10, 14 + 20 + 6
+    data = rtp[:2] + struct.pack("!H", 100) + rtp[4:]
+    good = l2 + ipv4("10.199.3.2", "10.199.2.1", udp4("10.199.3.2", "10.199.2.1", 5004, 22000, data))
+    assert good[udp_sum_at:udp_sum_at + 2] != b"\0\0"
+    # Garbage "SRTP" for the unprotect flow: with a bad UDP checksum the port's BAD verdict drops
+    # it as bad_checksum; a worker that summed nothing itself would have let the tag fail instead.
+    srtp = bytes([0x80, 0]) + bytes(range(2, 40))
+    srtp_good = l2 + ipv4("10.199.3.2", "10.199.4.1", udp4("10.199.3.2", "10.199.4.1", 5004, 24000, srtp))
+    for f in (flip(good, udp_sum_at), flip(good, ip_sum_at), flip(srtp_good, udp_sum_at), srtp_good):
+        pkt.send(f)
+    try:
+        while True:  # nothing of the above may arrive
+            stray = media.recvfrom(2048)
+            print("FAIL: a frame with a bad checksum reached the kernel's socket", stray)
+            sys.exit(1)
+    except socket.timeout:
+        pass
+    pkt.send(good)
+    try:
+        got = media.recvfrom(2048)
+    except socket.timeout:
+        got = None
+    if got is None or len(got[0]) != len(data) + 10 or got[0][2:4] != data[2:4]:
+        print("FAIL: a frame with a valid UDP checksum did not go through", got)
+        sys.exit(1)
+    print("receive checksums verified by the port: bad ones dropped, a good one through")
+
+
+def checksum_counts_ok(st, out):
+    """The counts receive_checksums() expects: three bad_checksum drops (UDP and IPv4 header sum on
+    plain media, the port's UDP verdict on SRTP in) and the one garbage SRTP packet with good sums
+    failing its tag."""
+    if "port 0: rx checksum verdicts from the port (IPv4 header, UDP)" not in out:
+        print("FAIL: net_tap's receive checksum verdicts were not enabled")
+        return False
+    if st["drops"]["bad_checksum"] != 3 or st["status"].get("auth_fail") != 1:
+        print("FAIL: receive checksum counts: bad_checksum %s (want 3), auth_fail %s (want 1)"
+              % (st["drops"]["bad_checksum"], st["status"].get("auth_fail")))
+        return False
+    return True
+
+
 def exchange(auto):
     """One pmd run: a datagram in through port 0 to the kernel, the kernel's ARP back out."""
     ok = False
@@ -55,6 +121,8 @@ def exchange(auto):
         # addresses; the kernel's UDP socket receives it only if both checksums are right.
         f.write('[[flow]]\nmatch = "10.199.2.1:22000"\nout = { suite = "AES_CM_128_HMAC_SHA1_80", key = "%s" }\n'
                 'send_from = "10.199.3.2:5004"\nsend_to = "10.199.3.1:%d"\n' % (key_b64, media_port))
+        # SRTP in: a receive-checksum probe (no packet sent to it authenticates).
+        f.write('[[flow]]\nmatch = "10.199.4.1:24000"\nin = { suite = "AES_CM_128_HMAC_SHA1_80", key = "%s" }\n' % key_b64)
     if auto:  # the default: the pmd creates the TAP itself
         exc_eal, exc_opt = [], ["--exception-iface", ifb]
     else:
@@ -162,6 +230,8 @@ def exchange(auto):
             print("FAIL: the protected, rewritten packet did not reach the kernel's socket (checksums?)", got)
             sys.exit(1)
         print("fast path -> port with checksum offload -> kernel socket: ok (%d bytes from %s)" % (len(got[0]), got[1]))
+        if not auto:
+            receive_checksums(pkt, media, to_port + mac_a + b"\x08\x00", rtp)
         ok = True
     finally:
         if proc.poll() is None:
@@ -183,6 +253,8 @@ def exchange(auto):
                     sys.exit(1)
                 if "port 0: tx checksum offload" not in out:
                     print("FAIL: net_tap's checksum offload was not enabled")
+                    sys.exit(1)
+                if not auto and not checksum_counts_ok(st, out):
                     sys.exit(1)
                 if st["exception_out"] < 1 or st["ports"][0]["exception_in"] < 1:
                     print("FAIL: exception counters", st["exception_out"], st["ports"])
