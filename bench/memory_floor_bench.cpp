@@ -59,6 +59,32 @@ std::byte* buffer(std::size_t mib) {
     return b.get();
 }
 
+/// The slots' random order for one benchmark (steps + distance entries, seeded).
+std::vector<uint32_t> random_slots(std::size_t mib, std::size_t distance, uint64_t seed) {
+    const std::size_t slots = (mib << 20) / slot;
+    std::mt19937_64 rng(seed);
+    std::vector<uint32_t> order(steps + distance);
+    for (auto& o : order) o = static_cast<uint32_t>(rng() % slots);
+    return order;
+}
+
+/// Runs `pass(order)` (one pass of `steps` steps) once per benchmark iteration, timing each pass
+/// and rotating the order between passes, so that the next pass reads other slots rather than
+/// hitting the lines of this one again while they are still cached. Returns the timed ns.
+template <class Pass>
+double timed_passes(benchmark::State& state, std::vector<uint32_t>& order, Pass pass) {
+    double ns = 0;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        pass(order);
+        const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+        state.SetIterationTime(dt.count());
+        ns += dt.count() * 1e9;
+        std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(steps / 3), order.begin() + steps);
+    }
+    return ns;
+}
+
 void BM_cold_lines(benchmark::State& state) {
     const auto mib = static_cast<std::size_t>(state.range(0));
     const auto group = static_cast<std::size_t>(state.range(1));
@@ -68,29 +94,18 @@ void BM_cold_lines(benchmark::State& state) {
         state.SkipWithError("cannot allocate the buffer");
         return;
     }
-    const std::size_t slots = (mib << 20) / slot;
-    std::mt19937_64 rng(42);
-    std::vector<uint32_t> order(steps + distance);
-    for (auto& o : order) o = static_cast<uint32_t>(rng() % slots);
+    auto order = random_slots(mib, distance, 42);
     uint64_t sum = 0;
-    double ns = 0;
-    for (auto _ : state) {
-        const auto t0 = std::chrono::steady_clock::now();
+    const double ns = timed_passes(state, order, [&](const std::vector<uint32_t>& o) {
         for (std::size_t i = 0; i < steps; ++i) {
             if (distance) {
-                const std::byte* ahead = base + std::size_t{order[i + distance]} * slot;
+                const std::byte* ahead = base + std::size_t{o[i + distance]} * slot;
                 for (std::size_t g = 0; g < group; ++g) __builtin_prefetch(ahead + g * line, 0, 3);
             }
-            const std::byte* p = base + std::size_t{order[i]} * slot;
+            const std::byte* p = base + std::size_t{o[i]} * slot;
             for (std::size_t g = 0; g < group; ++g) sum += std::to_integer<uint64_t>(p[g * line]);
         }
-        const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-        state.SetIterationTime(dt.count());
-        ns += dt.count() * 1e9;
-        // Next iteration: other slots (a rotation of the same random order), so the lines of
-        // this one are not simply hit again while still cached.
-        std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(steps / 3), order.begin() + steps);
-    }
+    });
     benchmark::DoNotOptimize(sum);
     const auto n = static_cast<double>(state.iterations()) * steps;
     state.counters["ns_per_group"] = ns / n;
@@ -123,25 +138,16 @@ void BM_dependent_line(benchmark::State& state) {
                                  : "cannot map the buffer");
         return;
     }
-    const std::size_t slots = (mib << 20) / slot;
-    std::mt19937_64 rng(43);
-    std::vector<uint32_t> order(steps + distance);
-    for (auto& o : order) o = static_cast<uint32_t>(rng() % slots);
+    auto order = random_slots(mib, distance, 43);
     uint64_t v = 0;
-    double ns = 0;
-    for (auto _ : state) {
-        const auto t0 = std::chrono::steady_clock::now();
+    const double ns = timed_passes(state, order, [&](const std::vector<uint32_t>& o) {
         for (std::size_t i = 0; i < steps; ++i) {
-            if (distance) __builtin_prefetch(base + std::size_t{order[i + distance]} * slot, 0, 3);
+            if (distance) __builtin_prefetch(base + std::size_t{o[i + distance]} * slot, 0, 3);
             // Every octet read is 0, so the address is the planned one, but the compiler and the
             // core must wait for the previous load before they can form it: a dependent chain.
-            v = std::to_integer<uint64_t>(base[std::size_t{order[i]} * slot + (v & 1)]);
+            v = std::to_integer<uint64_t>(base[std::size_t{o[i]} * slot + (v & 1)]);
         }
-        const std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
-        state.SetIterationTime(dt.count());
-        ns += dt.count() * 1e9;
-        std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(steps / 3), order.begin() + steps);
-    }
+    });
     benchmark::DoNotOptimize(v);
     state.counters["ns_per_line"] = ns / (static_cast<double>(state.iterations()) * steps);
 }
