@@ -19,8 +19,10 @@ Example (the old tree's binary copied aside before rebuilding):
 
 Prints, per benchmark, each binary's value in every round with the median, and each later
 binary's ratio to the first one per round (the number to quote is the set of ratios, not one
-of them). The same binary may be given twice: an A/A run shows the machine's own scatter. --json FILE writes the same as JSON. A binary that fails or reports no value for a
-benchmark in a round is an error (exit 1): a missing cell must not look like a result.
+of them). The same binary may be given twice: an A/A run shows the machine's own scatter.
+--json FILE writes the same as JSON. A binary that fails, skips a cell (SkipWithError) or
+reports no value for a benchmark in a round is an error (exit 1): a missing cell must not look
+like a result.
 
 Thread-safety / ownership: a plain script; it starts one benchmark process at a time and waits
 for it, so the binaries never run concurrently.
@@ -79,6 +81,8 @@ def run_once(binary, a, env):
     doc = json.loads(r.stdout[start:])
     values = {}
     for b in doc.get("benchmarks", []):
+        if b.get("error_occurred"):  # a skipped cell is not a result
+            raise RuntimeError("%s: %s: %s" % (binary, b.get("name"), b.get("error_message", "error")))
         if b.get("run_type") == "aggregate" or a.counter not in b:
             continue
         values[b["name"]] = float(b[a.counter])
