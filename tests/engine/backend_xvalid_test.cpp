@@ -22,6 +22,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string_view>
+
 #include <algorithm>
 #include <new>
 #include <numeric>
@@ -451,10 +454,15 @@ TEST(imb_selection, description_names_version_and_isa) {
     SKIP_WITHOUT_IMB();
     const std::string d(engine::backend_description(imb));
     EXPECT_EQ(d.rfind("ipsec-mb ", 0), 0u) << d;
-    const bool isa = d.find("(sse)") != std::string::npos || d.find("(avx)") != std::string::npos ||
-                     d.find("(avx2)") != std::string::npos || d.find("(avx512)") != std::string::npos;
+    const bool isa = d.find("(sse;") != std::string::npos || d.find("(avx;") != std::string::npos ||
+                     d.find("(avx2;") != std::string::npos || d.find("(avx512;") != std::string::npos;
     EXPECT_TRUE(isa) << d;
     EXPECT_NE(d.find('.'), std::string::npos) << "a version number: " << d;
+    // Which HMAC-SHA1 runs (ADR 0022); SRTPO_HMAC_SHA1=ipsec-mb forces the library's, and this
+    // binary also runs under it (backend_xvalid_ipsec_mb_hmac).
+    const char* forced = std::getenv("SRTPO_HMAC_SHA1");
+    if (forced && std::string_view(forced) == "ipsec-mb") EXPECT_NE(d.find("; HMAC-SHA1 ipsec-mb)"), std::string::npos) << d;
+    else EXPECT_TRUE(d.find("; HMAC-SHA1 ipsec-mb)") != std::string::npos || d.find("; HMAC-SHA1 avx512 x16)") != std::string::npos) << d;
 }
 
 TEST(imb_selection, supports_aes_cm_and_gcm_only) {

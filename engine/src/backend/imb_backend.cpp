@@ -18,8 +18,8 @@
 // every call, the manager (which lives in memory we own) when the worker goes away.
 
 #include "crypto_backend.hpp"
+#include "hmac_sha1_mb.hpp"
 #include "../ct_equal.hpp"
-
 
 #include <intel-ipsec-mb.h>
 
@@ -28,9 +28,11 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
+#include <string_view>
 
 namespace srtpo::engine {
 namespace detail {
@@ -82,6 +84,13 @@ const gcm_layout& gcm_of(const key_block& kb) noexcept { return *reinterpret_cas
 /// let the burst code take the 4 or 10 it needs (jobs' tag buffers hold at least 20).
 inline constexpr uint64_t hmac_out_len = 12;
 inline constexpr uint64_t gcm_tag_len = 16; // RFC 7714 §5: 16-octet tags only
+
+/// Which HMACs hmac_sha1_mb computes rather than IPsec-MB (measured, docs/PERFORMANCE.md §3.2):
+/// messages of at most 4 inner SHA-1 blocks (247 octets: voice packets), when at least 6 of
+/// them are in a run. IPsec-MB's manager costs ~38 ns per message on top of ~6 ns per block;
+/// hmac_sha1_mb ~15 ns per message, ~10 ns per block, with every lane of a pass paid for.
+inline constexpr uint32_t own_hmac_max_blocks = 4;
+inline constexpr std::size_t own_hmac_min_msgs = 6;
 
 const char* arch_name(IMB_ARCH a) noexcept {
     switch (a) {
@@ -176,7 +185,8 @@ IMB_KEY_SIZE_BYTES key_size_of(std::size_t len) noexcept {
 
 class imb_worker final : public backend_worker {
 public:
-    explicit imb_worker(IMB_ARCH arch) : _arch(arch) {
+    /// own_hmac: HMAC-SHA1 on hmac_sha1_mb (ADR 0022) instead of IPsec-MB's manager.
+    imb_worker(IMB_ARCH arch, bool own_hmac) : _arch(arch), _own_hmac(own_hmac) {
         // The fields every job of a burst shares are set once here, not per packet: the burst
         // functions write only a job's status, so they stay (docs/PERFORMANCE.md §3, "constant
         // job fields"). Per packet the loops below write keys, pointers, lengths and status.
@@ -237,15 +247,14 @@ public:
                 j.failed = true;
                 continue;
             }
-            const cm_layout& l = cm_of(*kb);
-            hmac_job(_hjobs[n], l, j.auth, j.auth_len, j.tag);
+            hmac_entry(n, cm_of(*kb), j.auth, j.auth_len, j.tag);
             _owner[n] = &j;
             if (++n == _hjobs.size()) {
-                if (!run_hash_burst(n)) hash_results(n);
+                if (!run_hmac(n)) hash_results(n);
                 n = 0;
             }
         }
-        if (n && !run_hash_burst(n)) hash_results(n);
+        if (n && !run_hmac(n)) hash_results(n);
     }
 
     /// One pass from the prepared packets to IPsec-MB's jobs (ADR 0019): the CTR job and its IV
@@ -269,7 +278,7 @@ public:
                     _cm_c[nc++] = &j;
                 }
                 if (j.auth_len) {
-                    hmac_job(_hjobs[nh], l, j.pkt, j.auth_len, j.tag);
+                    hmac_entry(nh, l, j.pkt, j.auth_len, j.tag);
                     _cm_h[nh++] = &j;
                 }
             }
@@ -277,8 +286,8 @@ public:
             if (nc && !run_cipher_burst(nc, ks))
                 for (std::size_t k = 0; k < nc; ++k) _cm_c[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
             // A packet whose keystream failed keeps its failure.
-            if (nh && !run_hash_burst(nh))
-                for (std::size_t k = 0; k < nh; ++k) _cm_h[k]->failed |= _hjobs[k].status != IMB_STATUS_COMPLETED;
+            if (nh && !run_hmac(nh))
+                for (std::size_t k = 0; k < nh; ++k) _cm_h[k]->failed |= _hmac_failed[k];
         }
     }
 
@@ -334,13 +343,47 @@ private:
     }
 
     /// The per-packet fields of an HMAC-SHA1 job (precomputed ipad/opad from the key block).
-    static void hmac_job(IMB_JOB& x, const cm_layout& l, const std::byte* msg, uint32_t len, std::byte* tag) noexcept {
-        x.src = reinterpret_cast<const uint8_t*>(msg);
-        x.msg_len_to_hash_in_bytes = len;
-        x.auth_tag_output = reinterpret_cast<uint8_t*>(tag);
-        x.u.HMAC._hashed_auth_key_xor_ipad = l.ipad;
-        x.u.HMAC._hashed_auth_key_xor_opad = l.opad;
+    static void hmac_job(IMB_JOB& x, const hmac_sha1_msg& m) noexcept {
+        x.src = reinterpret_cast<const uint8_t*>(m.data);
+        x.msg_len_to_hash_in_bytes = m.len;
+        x.auth_tag_output = reinterpret_cast<uint8_t*>(m.tag);
+        x.u.HMAC._hashed_auth_key_xor_ipad = m.ipad;
+        x.u.HMAC._hashed_auth_key_xor_opad = m.opad;
         x.status = IMB_STATUS_BEING_PROCESSED;
+    }
+
+    /// HMAC k of the next run_hmac().
+    void hmac_entry(std::size_t k, const cm_layout& l, const std::byte* msg, uint32_t len, std::byte* tag) noexcept {
+        _hmsgs[k] = {l.ipad, l.opad, msg, len, tag};
+    }
+
+    /// Runs the n HMACs hmac_entry() set up. The short messages go to hmac_sha1_mb when there
+    /// are enough of them to fill its lanes, the rest to IPsec-MB's manager, which hashes long
+    /// messages faster and a few messages no slower (ADR 0022, docs/PERFORMANCE.md §3.2). True
+    /// when every HMAC completed; otherwise _hmac_failed[k] tells which did not.
+    bool run_hmac(std::size_t n) noexcept {
+        std::size_t n_short = 0;
+        if (_own_hmac)
+            for (std::size_t k = 0; k < n; ++k) n_short += hmac_sha1_mb_blocks(_hmsgs[k].len) <= own_hmac_max_blocks;
+        if (n_short < own_hmac_min_msgs) n_short = 0;
+        std::size_t nj = 0;
+        if (n_short == n) {
+            hmac_sha1_mb({_hmsgs.data(), n});
+            return true;
+        }
+        for (std::size_t k = 0, m = 0; k < n; ++k) {
+            if (n_short && hmac_sha1_mb_blocks(_hmsgs[k].len) <= own_hmac_max_blocks) {
+                _hshort[m++] = _hmsgs[k];
+                continue;
+            }
+            hmac_job(_hjobs[nj], _hmsgs[k]);
+            _hjob_of[nj++] = static_cast<uint16_t>(k);
+        }
+        if (n_short) hmac_sha1_mb({_hshort.data(), n_short});
+        if (run_hash_burst(nj)) return true;
+        std::fill_n(_hmac_failed.begin(), n, false);
+        for (std::size_t j = 0; j < nj; ++j) _hmac_failed[_hjob_of[j]] = _hjobs[j].status != IMB_STATUS_COMPLETED;
+        return false;
     }
 
     /// The CTR schedule a job asks for, or nullptr if its key block does not fit the traits.
@@ -361,7 +404,7 @@ private:
         for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _cjobs[k].status != IMB_STATUS_COMPLETED;
     }
     void hash_results(std::size_t n) noexcept {
-        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hjobs[k].status != IMB_STATUS_COMPLETED;
+        for (std::size_t k = 0; k < n; ++k) _owner[k]->failed = _hmac_failed[k];
     }
 
     /// True when IPsec-MB completed all n jobs (the common case: the jobs' `failed`, cleared when
@@ -404,9 +447,14 @@ private:
     }
 
     IMB_ARCH _arch;
+    bool _own_hmac;
     owned_mgr _mgr;
     std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
     std::array<IMB_JOB, max_burst> _hjobs{};        ///< HMAC-SHA1 jobs, likewise
+    std::array<hmac_sha1_msg, max_burst> _hmsgs{};  ///< the HMACs of the next run_hmac()
+    std::array<hmac_sha1_msg, max_burst> _hshort{}; ///< run_hmac: those for hmac_sha1_mb
+    std::array<uint16_t, max_burst> _hjob_of{};     ///< run_hmac: _hjobs[j] computes _hmsgs[_hjob_of[j]]
+    std::array<bool, max_burst> _hmac_failed{};     ///< run_hmac: _hmsgs[k] did not complete
     std::array<crypto_job*, max_burst> _owner{};    ///< _cjobs[k] or _hjobs[k] works for *_owner[k]
     std::array<cm_hmac_job*, max_burst> _cm_c{};    ///< srtp_cm_hmac: _cjobs[k] works for *_cm_c[k]
     std::array<cm_hmac_job*, max_burst> _cm_h{};    ///< srtp_cm_hmac: _hjobs[k] works for *_cm_h[k]
@@ -436,6 +484,7 @@ public:
         // its own layout of the GHASH keys (hot_tail).
         const uint64_t vaes = IMB_FEATURE_VAES | IMB_FEATURE_VPCLMULQDQ;
         _vaes_gcm = a == IMB_ARCH_AVX512 && (_mgr.get()->features & vaes) == vaes;
+        if (!choose_hmac()) return;
         if (!self_test()) {
             _why = "known-answer self-test failed";
             return;
@@ -445,6 +494,7 @@ public:
 
     bool ok() const noexcept { return _ok; }
     IMB_ARCH arch() const noexcept { return _arch; }
+    bool own_hmac() const noexcept { return _own_hmac; }
     const char* why() const noexcept { return _why; }
 
     backend_kind kind() const noexcept override { return backend_kind::ipsec_mb; }
@@ -516,17 +566,37 @@ public:
     }
 
     result<std::unique_ptr<backend_worker>> make_worker() const override {
-        auto w = std::make_unique<imb_worker>(_arch);
+        auto w = std::make_unique<imb_worker>(_arch, _own_hmac);
         if (!w->init())
             return make_error(errc::backend_failure, std::string("ipsec-mb: cannot initialise a manager for ") + arch_name(_arch));
         return std::unique_ptr<backend_worker>{std::move(w)};
     }
 
 private:
+    /// HMAC-SHA1 on hmac_sha1_mb where the CPU runs it (ADR 0022: faster than IPsec-MB's
+    /// manager at burst sizes), unless SRTPO_HMAC_SHA1=ipsec-mb asks for the library's (for
+    /// comparison, and to test that path on any machine). False, with the reason, for a value
+    /// that cannot be honoured.
+    bool choose_hmac() noexcept {
+        const char* want = std::getenv("SRTPO_HMAC_SHA1");
+        const std::string_view w = want ? want : "";
+        if (w.empty() || w == "avx512") {
+            _own_hmac = hmac_sha1_mb_usable();
+            if (w == "avx512" && !_own_hmac) {
+                _why = "SRTPO_HMAC_SHA1=avx512, but the CPU lacks AVX-512 F/BW";
+                return false;
+            }
+            return true;
+        }
+        if (w == "ipsec-mb") return true;
+        _why = "SRTPO_HMAC_SHA1 must be avx512 or ipsec-mb";
+        return false;
+    }
+
     /// RFC 3711 App. B.2 (AES-CM keystream, whole 16-octet counter block as IV) and RFC 2202 §3
     /// case 1 (HMAC-SHA1 via our ipad/opad), through the same burst calls as the data path.
     bool self_test() noexcept {
-        imb_worker w(_arch);
+        imb_worker w(_arch, _own_hmac);
         if (!w.init()) return false;
         static constexpr uint8_t b2_key[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
                                                0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
@@ -569,6 +639,7 @@ private:
     owned_mgr _mgr;
     IMB_ARCH _arch = IMB_ARCH_NONE;
     bool _vaes_gcm = false; ///< GCM runs the VAES code, with the VAES layout of gcm_key_data
+    bool _own_hmac = false; ///< HMAC-SHA1 on hmac_sha1_mb, not on IPsec-MB's manager (ADR 0022)
     bool _ok = false;
     const char* _why = "";
 };
@@ -591,7 +662,7 @@ std::string_view imb_description() noexcept {
     static const std::string d = [] {
         const auto& b = detail::instance();
         std::string s = std::string("ipsec-mb ") + imb_get_version_str();
-        if (b.ok()) return s + " (" + detail::arch_name(b.arch()) + ")";
+        if (b.ok()) return s + " (" + detail::arch_name(b.arch()) + "; HMAC-SHA1 " + (b.own_hmac() ? "avx512 x16" : "ipsec-mb") + ")";
         return s + " (unavailable: " + b.why() + ")";
     }();
     return d;
