@@ -129,6 +129,9 @@ TEST(burst, mixed_suites_failures_first_middle_last_and_order) {
             EXPECT_EQ(bytes(rops[i].pkt.data, rops[i].pkt.data + rops[i].pkt.len), plain[i]) << "order preserved, " << i;
         }
     }
+    // AES-CM and NULL check the tag before any keystream runs (RFC 3711 §3.3 receiver steps 5-6):
+    // a failed packet is left as it arrived, the ROC written for the HMAC taken back out.
+    for (int i : {0, 39}) EXPECT_EQ(bytes(rops[i].pkt.data, rops[i].pkt.data + rops[i].pkt.len), wire[i]) << i;
     // The genuine versions of the failed ones are still accepted afterwards: failures changed nothing.
     for (int i : {0, 21, 39}) {
         pkt_buf g(bytes(ops[i].pkt.data, ops[i].pkt.data + ops[i].pkt.len));
