@@ -18,6 +18,8 @@
 #include "telemetry.hpp"
 #include "worker.hpp"
 
+#include <srtpo/engine/backend.hpp>
+
 #include <rte_cycles.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
@@ -320,6 +322,9 @@ int run(int argc, char** argv) {
     std::printf("srtpo-pmd: %zu static flows, %zu flows in total (%zu lookup keys), %zu data ports%s, burst %u, %u worker%s (rss %s)\n",
                 flows->size(), (*reg)->published(), (*reg)->keys(), ports.size(), opt->exception_port ? " + exception port" : "",
                 opt->burst, nb_workers, nb_workers == 1 ? "" : "s", opt->rss == options::rss_kind::ip ? "ip" : "udp");
+    // Sessions take the engine's default backend (IPsec-MB where the CPU has it); the line says
+    // which, and which HMAC-SHA1 it runs (ADR 0022; SRTPO_HMAC_SHA1 in the environment).
+    std::printf("srtpo-pmd: crypto backend %s\n", std::string(engine::backend_description(engine::default_backend())).c_str());
     for (const uint16_t pid : ports) {
         std::string hop;
         for (const auto& h : opt->next_hops)
