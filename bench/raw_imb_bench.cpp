@@ -182,6 +182,50 @@ void cm_hmac(benchmark::State& state, cm_form form) {
     state.counters["pkts"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
 }
 
+/// HMAC-SHA1 alone over header ‖ payload ‖ ROC, 12-octet tags: IPsec-MB's hash burst against
+/// hmac_sha1_mb, for the per-message and per-block costs ADR 0022 rests on (docs/PERFORMANCE.md §3.2).
+void hmac_only(benchmark::State& state, bool own) {
+    if (own && !srtpo::engine::detail::hmac_sha1_mb_usable()) {
+        state.SkipWithError("this CPU lacks AVX-512 F/BW");
+        return;
+    }
+    const auto payload = static_cast<std::size_t>(state.range(0));
+    const auto burst = static_cast<std::size_t>(state.range(1));
+    std::unique_ptr<IMB_MGR, mgr_deleter> m{alloc_mb_mgr(0)};
+    init_mb_mgr_auto(m.get(), nullptr);
+    alignas(16) uint8_t block[64], ipad[32], opad[32];
+    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x36);
+    IMB_SHA1_ONE_BLOCK(m.get(), block, ipad);
+    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x5c);
+    IMB_SHA1_ONE_BLOCK(m.get(), block, opad);
+    rtp_pool src(pool_packets, payload, ssrcs);
+    std::vector<IMB_JOB> jobs(burst);
+    std::vector<std::array<uint8_t, 20>> tags(burst);
+    std::vector<srtpo::engine::detail::hmac_sha1_msg> msgs(burst);
+    for (auto& x : jobs) {
+        x.cipher_mode = IMB_CIPHER_NULL;
+        x.cipher_direction = IMB_DIR_ENCRYPT;
+        x.chain_order = IMB_ORDER_HASH_CIPHER;
+        x.hash_alg = IMB_AUTH_HMAC_SHA_1;
+    }
+    std::size_t next = 0;
+    uint64_t packets = 0;
+    for (auto _ : state) {
+        if (next + burst > pool_packets) next = 0;
+        for (std::size_t k = 0; k < burst; ++k) {
+            const std::byte* p = src.at(next + k);
+            if (own) msgs[k] = {ipad, opad, p, static_cast<uint32_t>(12 + payload + 4), reinterpret_cast<std::byte*>(tags[k].data())};
+            else fill_hmac(jobs[k], p, payload, tags[k].data(), ipad, opad);
+        }
+        if (own) srtpo::engine::detail::hmac_sha1_mb(msgs);
+        else IMB_SUBMIT_HASH_BURST_NOCHECK(m.get(), jobs.data(), static_cast<uint32_t>(burst), IMB_AUTH_HMAC_SHA_1);
+        benchmark::DoNotOptimize(tags.data());
+        packets += burst;
+        next += burst;
+    }
+    state.counters["pkts"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+}
+
 void gcm(benchmark::State& state) {
     const auto payload = static_cast<std::size_t>(state.range(0));
     const auto burst = static_cast<std::size_t>(state.range(1));
@@ -223,6 +267,8 @@ BENCHMARK_CAPTURE(cm_hmac, chained, cm_form::chained)
     ->ArgsProduct({{20, 160, 1200}, {32}})
     ->ArgNames({"payload", "burst"});
 BENCHMARK(gcm)->Name("raw_imb/AEAD_AES_128_GCM_protect")->Apply(grid);
+BENCHMARK_CAPTURE(hmac_only, imb, false)->Name("raw_imb/HMAC_SHA1")->Apply(grid);
+BENCHMARK_CAPTURE(hmac_only, own, true)->Name("raw_own/HMAC_SHA1")->Apply(grid);
 
 } // namespace
 
