@@ -40,11 +40,28 @@ void fill_hmac(IMB_JOB& x, const std::byte* pkt, std::size_t payload, uint8_t* t
     x.u.HMAC._hashed_auth_key_xor_opad = opad;
 }
 
-/// The crypto of one burst, after the packets were copied in. Not inlined, so that callgrind can
-/// count it alone (bench/callgrind-per-packet.sh); the engine's cells count protect_rtp alone.
-[[gnu::noinline]] void cm_hmac_burst(IMB_MGR* m, const uint8_t* enc, const uint8_t* ipad, const uint8_t* opad,
-                                     std::byte* work, std::size_t payload, std::vector<IMB_JOB>& jobs,
-                                     std::vector<std::array<uint8_t, 16>>& ivs, std::vector<std::array<uint8_t, 20>>& tags) {
+/// The HMAC-SHA1 key of every row: ipad/opad chaining values of a 20-octet key of 7s.
+struct hmac_key {
+    alignas(16) uint8_t ipad[32], opad[32];
+    explicit hmac_key(IMB_MGR* m) {
+        alignas(16) uint8_t block[64];
+        for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x36);
+        IMB_SHA1_ONE_BLOCK(m, block, ipad);
+        for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x5c);
+        IMB_SHA1_ONE_BLOCK(m, block, opad);
+    }
+};
+
+/// Whether hmac_sha1_mb runs on this CPU; marks the row skipped if not.
+bool own_hmac_runs(benchmark::State& state) {
+    if (srtpo::engine::detail::hmac_sha1_mb_usable()) return true;
+    state.SkipWithError("this CPU lacks AVX-512 F/BW");
+    return false;
+}
+
+/// AES-CM-128 keystream over each work packet's payload, one unchecked cipher burst.
+void ctr_burst(IMB_MGR* m, const uint8_t* enc, std::byte* work, std::size_t payload, std::vector<IMB_JOB>& jobs,
+               std::vector<std::array<uint8_t, 16>>& ivs) {
     const std::size_t burst = jobs.size();
     for (std::size_t k = 0; k < burst; ++k) {
         std::byte* p = work + k * rtp_pool::stride;
@@ -63,8 +80,16 @@ void fill_hmac(IMB_JOB& x, const std::byte* pkt, std::size_t payload, uint8_t* t
     // Unchecked bursts, as the engine's backend submits them: the floor is the crypto alone.
     if (payload) IMB_SUBMIT_CIPHER_BURST_NOCHECK(m, jobs.data(), static_cast<uint32_t>(burst), IMB_CIPHER_CNTR,
                                                  IMB_DIR_ENCRYPT, IMB_KEY_128_BYTES);
-    for (std::size_t k = 0; k < burst; ++k) fill_hmac(jobs[k], work + k * rtp_pool::stride, payload, tags[k].data(), ipad, opad);
-    IMB_SUBMIT_HASH_BURST_NOCHECK(m, jobs.data(), static_cast<uint32_t>(burst), IMB_AUTH_HMAC_SHA_1);
+}
+
+/// The crypto of one burst, after the packets were copied in. Not inlined, so that callgrind can
+/// count it alone (bench/callgrind-per-packet.sh); the engine's cells count protect_rtp alone.
+[[gnu::noinline]] void cm_hmac_burst(IMB_MGR* m, const uint8_t* enc, const uint8_t* ipad, const uint8_t* opad,
+                                     std::byte* work, std::size_t payload, std::vector<IMB_JOB>& jobs,
+                                     std::vector<std::array<uint8_t, 16>>& ivs, std::vector<std::array<uint8_t, 20>>& tags) {
+    ctr_burst(m, enc, work, payload, jobs, ivs);
+    for (std::size_t k = 0; k < jobs.size(); ++k) fill_hmac(jobs[k], work + k * rtp_pool::stride, payload, tags[k].data(), ipad, opad);
+    IMB_SUBMIT_HASH_BURST_NOCHECK(m, jobs.data(), static_cast<uint32_t>(jobs.size()), IMB_AUTH_HMAC_SHA_1);
 }
 
 /// As cm_hmac_burst, with the HMAC on hmac_sha1_mb (the engine's choice for voice-sized bursts).
@@ -72,24 +97,10 @@ void fill_hmac(IMB_JOB& x, const std::byte* pkt, std::size_t payload, uint8_t* t
                                          std::byte* work, std::size_t payload, std::vector<IMB_JOB>& jobs,
                                          std::vector<std::array<uint8_t, 16>>& ivs, std::vector<std::array<uint8_t, 20>>& tags,
                                          std::vector<srtpo::engine::detail::hmac_sha1_msg>& msgs) {
-    const std::size_t burst = jobs.size();
-    for (std::size_t k = 0; k < burst; ++k) {
-        std::byte* p = work + k * rtp_pool::stride;
-        ivs[k].fill(static_cast<uint8_t>(k));
-        IMB_JOB& x = jobs[k];
-        x.enc_keys = enc;
-        x.dec_keys = enc;
-        x.key_len_in_bytes = IMB_KEY_128_BYTES;
-        x.src = reinterpret_cast<const uint8_t*>(p + 12);
-        x.dst = reinterpret_cast<uint8_t*>(p + 12);
-        x.cipher_start_src_offset_in_bytes = 0;
-        x.msg_len_to_cipher_in_bytes = payload;
-        x.iv = ivs[k].data();
-        x.iv_len_in_bytes = 16;
-        msgs[k] = {ipad, opad, p, static_cast<uint32_t>(12 + payload + 4), reinterpret_cast<std::byte*>(tags[k].data())};
-    }
-    if (payload) IMB_SUBMIT_CIPHER_BURST_NOCHECK(m, jobs.data(), static_cast<uint32_t>(burst), IMB_CIPHER_CNTR,
-                                                 IMB_DIR_ENCRYPT, IMB_KEY_128_BYTES);
+    ctr_burst(m, enc, work, payload, jobs, ivs);
+    for (std::size_t k = 0; k < jobs.size(); ++k)
+        msgs[k] = {ipad, opad, work + k * rtp_pool::stride, static_cast<uint32_t>(12 + payload + 4),
+                   reinterpret_cast<std::byte*>(tags[k].data())};
     srtpo::engine::detail::hmac_sha1_mb(msgs);
 }
 
@@ -140,21 +151,15 @@ enum class cm_form { two_bursts, chained, own_hmac };
 /// chained: cm_hmac_chained_burst instead of the two homogeneous bursts of cm_hmac_burst;
 /// own_hmac: cm_own_hmac_burst.
 void cm_hmac(benchmark::State& state, cm_form form) {
-    if (form == cm_form::own_hmac && !srtpo::engine::detail::hmac_sha1_mb_usable()) {
-        state.SkipWithError("this CPU lacks AVX-512 F/BW");
-        return;
-    }
+    if (form == cm_form::own_hmac && !own_hmac_runs(state)) return;
     const auto payload = static_cast<std::size_t>(state.range(0));
     const auto burst = static_cast<std::size_t>(state.range(1));
     std::unique_ptr<IMB_MGR, mgr_deleter> m{alloc_mb_mgr(0)};
     init_mb_mgr_auto(m.get(), nullptr);
     alignas(16) uint8_t key[16] = {1, 2, 3}, enc[16 * 15], dec[16 * 15];
     IMB_AES_KEYEXP_128(m.get(), key, enc, dec);
-    alignas(16) uint8_t block[64], ipad[32], opad[32];
-    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x36);
-    IMB_SHA1_ONE_BLOCK(m.get(), block, ipad);
-    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x5c);
-    IMB_SHA1_ONE_BLOCK(m.get(), block, opad);
+    const hmac_key hk(m.get());
+    const uint8_t *ipad = hk.ipad, *opad = hk.opad;
     rtp_pool src(pool_packets, payload, ssrcs);
     std::vector<std::byte> work(burst * rtp_pool::stride);
     std::vector<IMB_JOB> jobs(burst);
@@ -185,19 +190,13 @@ void cm_hmac(benchmark::State& state, cm_form form) {
 /// HMAC-SHA1 alone over header ‖ payload ‖ ROC, 12-octet tags: IPsec-MB's hash burst against
 /// hmac_sha1_mb, for the per-message and per-block costs ADR 0022 rests on (docs/PERFORMANCE.md §3.2).
 void hmac_only(benchmark::State& state, bool own) {
-    if (own && !srtpo::engine::detail::hmac_sha1_mb_usable()) {
-        state.SkipWithError("this CPU lacks AVX-512 F/BW");
-        return;
-    }
+    if (own && !own_hmac_runs(state)) return;
     const auto payload = static_cast<std::size_t>(state.range(0));
     const auto burst = static_cast<std::size_t>(state.range(1));
     std::unique_ptr<IMB_MGR, mgr_deleter> m{alloc_mb_mgr(0)};
     init_mb_mgr_auto(m.get(), nullptr);
-    alignas(16) uint8_t block[64], ipad[32], opad[32];
-    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x36);
-    IMB_SHA1_ONE_BLOCK(m.get(), block, ipad);
-    for (int i = 0; i < 64; ++i) block[i] = static_cast<uint8_t>((i < 20 ? 7 : 0) ^ 0x5c);
-    IMB_SHA1_ONE_BLOCK(m.get(), block, opad);
+    const hmac_key hk(m.get());
+    const uint8_t *ipad = hk.ipad, *opad = hk.opad;
     rtp_pool src(pool_packets, payload, ssrcs);
     std::vector<IMB_JOB> jobs(burst);
     std::vector<std::array<uint8_t, 20>> tags(burst);
