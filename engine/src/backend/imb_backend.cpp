@@ -87,8 +87,8 @@ inline constexpr uint64_t gcm_tag_len = 16; // RFC 7714 §5: 16-octet tags only
 
 /// Which HMACs hmac_sha1_mb computes rather than IPsec-MB (measured, docs/PERFORMANCE.md §3.2):
 /// messages of at most 4 inner SHA-1 blocks (247 octets: voice packets), when at least 6 of
-/// them are in a run. IPsec-MB's manager costs ~38 ns per message on top of ~6 ns per block;
-/// hmac_sha1_mb ~15 ns per message, ~10 ns per block, with every lane of a pass paid for.
+/// them are in a run. IPsec-MB's manager adds ~35 ns per message to its rounds; hmac_sha1_mb
+/// adds less per message but costs more per block, and a pass pays for all of its lanes.
 inline constexpr uint32_t own_hmac_max_blocks = 4;
 inline constexpr std::size_t own_hmac_min_msgs = 6;
 
