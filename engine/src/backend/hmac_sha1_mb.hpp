@@ -1,6 +1,7 @@
 #pragma once
 // HMAC-SHA1 of many messages at once on AVX-512: one message per 32-bit lane, sixteen lanes per
-// pass (RFC 2104; SHA-1 per FIPS 180-4 §6.1.2). The IPsec-MB backend runs the HMAC of its AES-CM
+// register set, two sets per pass while more than sixteen messages are left (RFC 2104; SHA-1
+// per FIPS 180-4 §6.1.2). The IPsec-MB backend runs the HMAC of its AES-CM
 // suites here instead of through IPsec-MB's multi-buffer manager, whose lane bookkeeping cost more
 // per packet than the hashing itself on voice-sized packets (ADR 0022, docs/PERFORMANCE.md §3.2).
 //
@@ -33,8 +34,8 @@ constexpr uint32_t hmac_sha1_mb_blocks(uint32_t len) noexcept { return len / 64 
 /// Whether this CPU and its OS run the AVX-512 (F and BW) code. Thread-safe.
 bool hmac_sha1_mb_usable() noexcept;
 
-/// Computes the HMAC of every message. Messages are taken sixteen at a time, longest block counts
-/// together, so that a pass rarely hashes a short message's lane past its end (a masked lane
+/// Computes the HMAC of every message. Messages are taken up to thirty-two at a time, longest
+/// block counts together, so that a pass rarely hashes a short message's lane past its end (a masked lane
 /// costs as much as a live one). A tag may overlap the end of its own message (the SRTP ROC,
 /// RFC 3711 §4.2): each pass reads its messages before it writes their tags. A tag must not
 /// overlap another message. Call only when hmac_sha1_mb_usable(). Timing depends on the lengths
