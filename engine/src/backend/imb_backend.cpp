@@ -92,6 +92,13 @@ inline constexpr uint64_t gcm_tag_len = 16; // RFC 7714 §5: 16-octet tags only
 inline constexpr uint32_t own_hmac_max_blocks = 4;
 inline constexpr std::size_t own_hmac_min_msgs = 6;
 
+/// Runs of fewer HMACs than this that stay on IPsec-MB go to its SSE manager, whose HMAC-SHA1
+/// uses the SHA-NI instructions two messages at a time, rather than to the AVX-512 manager,
+/// whose sixteen lanes a few messages leave mostly idle (measured, docs/PERFORMANCE.md §3.2:
+/// one 176-octet message 140 against 464 ns, four 1216-octet ones 433 against 594 ns each;
+/// at eight the AVX-512 manager wins for long messages).
+inline constexpr std::size_t sha_ni_max_msgs = 7;
+
 const char* arch_name(IMB_ARCH a) noexcept {
     switch (a) {
     case IMB_ARCH_SSE: return "sse";
@@ -185,8 +192,9 @@ IMB_KEY_SIZE_BYTES key_size_of(std::size_t len) noexcept {
 
 class imb_worker final : public backend_worker {
 public:
-    /// own_hmac: HMAC-SHA1 on hmac_sha1_mb (ADR 0022) instead of IPsec-MB's manager.
-    imb_worker(IMB_ARCH arch, bool own_hmac) : _arch(arch), _own_hmac(own_hmac) {
+    /// own_hmac: HMAC-SHA1 on hmac_sha1_mb (ADR 0022) where it is faster; sha_ni_small: small
+    /// runs on the SSE manager's SHA-NI code. Otherwise every HMAC on the `arch` manager.
+    imb_worker(IMB_ARCH arch, bool own_hmac, bool sha_ni_small) : _arch(arch), _own_hmac(own_hmac), _sha_ni_small(sha_ni_small) {
         // The fields every job of a burst shares are set once here, not per packet: the burst
         // functions write only a job's status, so they stay (docs/PERFORMANCE.md §3, "constant
         // job fields"). Per packet the loops below write keys, pointers, lengths and status.
@@ -212,7 +220,12 @@ public:
     }
     ~imb_worker() override { wipe_scratch(); }
 
-    bool init() { return _mgr.init(_arch); }
+    bool init() {
+        if (!_mgr.init(_arch)) return false;
+        if (!_sha_ni_small) return true;
+        IMB_ARCH sse = IMB_ARCH_SSE;
+        return _sha_ni.init(sse);
+    }
 
     void keystream_xor(const suite_traits& t, std::span<crypto_job> jobs) noexcept override {
         if (t.cipher != cipher_kind::aes_cm) { // F8/NULL/GCM never reach here (supports())
@@ -431,12 +444,14 @@ private:
 
     /// As run_cipher_burst.
     bool run_hash_burst(std::size_t n) noexcept {
+        // A few messages: the SHA-NI code of the SSE manager, where the worker has one.
+        IMB_MGR* m = n <= sha_ni_max_msgs && _sha_ni.get() ? _sha_ni.get() : _mgr.get();
         // Unchecked, as for the cipher burst: hmac_sha1() refused what the check would.
-        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(_mgr.get(), _hjobs.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
+        const uint32_t done = IMB_SUBMIT_HASH_BURST_NOCHECK(m, _hjobs.data(), static_cast<uint32_t>(n), IMB_AUTH_HMAC_SHA_1);
         if (done != n) {
             for (std::size_t k = 0; k < n; ++k)
                 if (_hjobs[k].status != IMB_STATUS_COMPLETED)
-                    (void)IMB_SUBMIT_HASH_BURST(_mgr.get(), &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
+                    (void)IMB_SUBMIT_HASH_BURST(m, &_hjobs[k], 1, IMB_AUTH_HMAC_SHA_1);
         }
         return done == n;
     }
@@ -448,7 +463,9 @@ private:
 
     IMB_ARCH _arch;
     bool _own_hmac;
+    bool _sha_ni_small;
     owned_mgr _mgr;
+    owned_mgr _sha_ni; ///< an SSE manager for small HMAC runs (own_hmac, CPU with SHA-NI), or none
     std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
     std::array<IMB_JOB, max_burst> _hjobs{};        ///< HMAC-SHA1 jobs, likewise
     std::array<hmac_sha1_msg, max_burst> _hmsgs{};  ///< the HMACs of the next run_hmac()
@@ -495,6 +512,7 @@ public:
     bool ok() const noexcept { return _ok; }
     IMB_ARCH arch() const noexcept { return _arch; }
     bool own_hmac() const noexcept { return _own_hmac; }
+    bool sha_ni_small() const noexcept { return _sha_ni_small; }
     const char* why() const noexcept { return _why; }
 
     backend_kind kind() const noexcept override { return backend_kind::ipsec_mb; }
@@ -566,7 +584,7 @@ public:
     }
 
     result<std::unique_ptr<backend_worker>> make_worker() const override {
-        auto w = std::make_unique<imb_worker>(_arch, _own_hmac);
+        auto w = std::make_unique<imb_worker>(_arch, _own_hmac, _sha_ni_small);
         if (!w->init())
             return make_error(errc::backend_failure, std::string("ipsec-mb: cannot initialise a manager for ") + arch_name(_arch));
         return std::unique_ptr<backend_worker>{std::move(w)};
@@ -574,7 +592,8 @@ public:
 
 private:
     /// HMAC-SHA1 on hmac_sha1_mb where the CPU runs it (ADR 0022: faster than IPsec-MB's
-    /// manager at burst sizes), unless SRTPO_HMAC_SHA1=ipsec-mb asks for the library's (for
+    /// manager at burst sizes), with small runs on the SSE manager's SHA-NI code where the CPU
+    /// has it, unless SRTPO_HMAC_SHA1=ipsec-mb asks for the worker's IPsec-MB manager alone (for
     /// comparison, and to test that path on any machine). False, with the reason, for a value
     /// that cannot be honoured.
     bool choose_hmac() noexcept {
@@ -582,6 +601,7 @@ private:
         const std::string_view w = want ? want : "";
         if (w.empty() || w == "avx512") {
             _own_hmac = hmac_sha1_mb_usable();
+            _sha_ni_small = _own_hmac && _arch != IMB_ARCH_SSE && (imb_get_feature_flags() & IMB_FEATURE_SHANI) != 0;
             if (w == "avx512" && !_own_hmac) {
                 _why = "SRTPO_HMAC_SHA1=avx512, but the CPU lacks AVX-512 F/BW";
                 return false;
@@ -596,7 +616,7 @@ private:
     /// RFC 3711 App. B.2 (AES-CM keystream, whole 16-octet counter block as IV) and RFC 2202 §3
     /// case 1 (HMAC-SHA1 via our ipad/opad), through the same burst calls as the data path.
     bool self_test() noexcept {
-        imb_worker w(_arch, _own_hmac);
+        imb_worker w(_arch, _own_hmac, _sha_ni_small);
         if (!w.init()) return false;
         static constexpr uint8_t b2_key[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
                                                0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
@@ -640,6 +660,7 @@ private:
     IMB_ARCH _arch = IMB_ARCH_NONE;
     bool _vaes_gcm = false; ///< GCM runs the VAES code, with the VAES layout of gcm_key_data
     bool _own_hmac = false; ///< HMAC-SHA1 on hmac_sha1_mb, not on IPsec-MB's manager (ADR 0022)
+    bool _sha_ni_small = false; ///< and small runs on the SSE manager's SHA-NI code
     bool _ok = false;
     const char* _why = "";
 };
@@ -662,8 +683,10 @@ std::string_view imb_description() noexcept {
     static const std::string d = [] {
         const auto& b = detail::instance();
         std::string s = std::string("ipsec-mb ") + imb_get_version_str();
-        if (b.ok()) return s + " (" + detail::arch_name(b.arch()) + "; HMAC-SHA1 " + (b.own_hmac() ? "avx512 x16" : "ipsec-mb") + ")";
-        return s + " (unavailable: " + b.why() + ")";
+        if (!b.ok()) return s + " (unavailable: " + b.why() + ")";
+        s += std::string(" (") + detail::arch_name(b.arch()) + "; HMAC-SHA1 " + (b.own_hmac() ? "avx512 x16" : "ipsec-mb");
+        if (b.sha_ni_small()) s += ", small runs SHA-NI";
+        return s + ")";
     }();
     return d;
 }
