@@ -465,6 +465,22 @@ TEST(imb_selection, description_names_version_and_isa) {
     else EXPECT_TRUE(d.find("; HMAC-SHA1 ipsec-mb)") != std::string::npos || d.find("; HMAC-SHA1 avx512 x16") != std::string::npos) << d;
 }
 
+/// An SRTPO_HMAC_SHA1 value the backend cannot honour makes it refuse to start, with a reason
+/// that names the variable, and the default backend falls back to OpenSSL. Runs under such a
+/// value as its own meson test (imb_bad_hmac_choice); skipped in the ordinary runs.
+TEST(imb_selection, bad_hmac_choice_is_refused_with_its_reason) {
+    const char* v = std::getenv("SRTPO_HMAC_SHA1");
+    if (!v || std::string_view(v) == "ipsec-mb" || std::string_view(v) == "avx512")
+        GTEST_SKIP() << "runs with a bad SRTPO_HMAC_SHA1 (meson test imb_bad_hmac_choice)";
+    EXPECT_FALSE(engine::backend_available(imb));
+    const std::string d(engine::backend_description(imb));
+    // On a CPU without AES-NI the backend refuses first for that, before reading the variable.
+    if (d.find("CPU lacks") == std::string::npos) {
+        EXPECT_NE(d.find("unavailable: SRTPO_HMAC_SHA1 must be avx512 or ipsec-mb"), std::string::npos) << d;
+    }
+    EXPECT_EQ(engine::default_backend(), ossl);
+}
+
 TEST(imb_selection, supports_aes_cm_and_gcm_only) {
     SKIP_WITHOUT_IMB();
     const auto* be = engine::detail::get_backend(imb);
