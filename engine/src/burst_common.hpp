@@ -3,6 +3,7 @@
 // through its backend, and constant-time tag comparison.
 
 #include "ct_equal.hpp"
+#include "load_line.hpp"
 #include "worker_ctx_impl.hpp"
 
 #include <srtpo/engine/burst.hpp>
@@ -111,27 +112,28 @@ inline void release_unused(worker_ctx::impl& w) noexcept {
     w.n_pending = 0;
 }
 
-/// How far ahead of the op being prepared stage 2 runs. Measured (docs/PERFORMANCE.md §7): 8
-/// beat 2 and 4 at 10 000 flows; stage 1's line has arrived by then.
-inline constexpr std::size_t prefetch_distance = 8;
-
-/// Burst prefetch (ADR 0017), stage 1: line 0 of the sessions of the first two distances of ops;
-/// prefetch_ahead keeps it two distances ahead from there. A burst's sessions are mostly cold
-/// (thousands of flows, random order). Issuing all 32 first misses at once, as this did before,
-/// left stage 2's lines queued behind them; pipelined, the engine alone at 10 000 and 1 000 000
-/// flows took 7-23 % less CPU per packet in 16 of 18 interleaved rounds, the same in 2
-/// (docs/PERFORMANCE.md §7.5).
-inline void prefetch_sessions(std::span<const op> ops) noexcept {
-    for (std::size_t k = 0; k < 2 * prefetch_distance && k < ops.size(); ++k) prefetch_session(ops[k].session);
-}
-
-/// Stage 1 for the op two distances ahead, and stage 2 — the session's other hot lines (master
-/// key, stream 0, key schedule) — one distance ahead, whose line 0 has arrived by then.
-inline void prefetch_ahead(std::span<const op> ops, std::size_t i) noexcept {
-    if (i == 0)
-        for (std::size_t k = 0; k < prefetch_distance && k < ops.size(); ++k) prefetch_hot(ops[k].session);
-    if (i + 2 * prefetch_distance < ops.size()) prefetch_session(ops[i + 2 * prefetch_distance].session);
-    if (i + prefetch_distance < ops.size()) prefetch_hot(ops[i + prefetch_distance].session);
+/// Loads, before a burst's prepare loop, the session lines that loop reads: every op's session
+/// line 0, then — from the addresses line 0 holds — its active master key's hot line and stream
+/// 0's two lines (ADR 0017, amendment 3). Loads, not prefetches: with thousands of cold sessions a
+/// burst has a hundred or more lines to bring in, and on this project's reference CPU (AMD Zen 5,
+/// in a VM) prefetches issued beyond what the core keeps outstanding were lost — lines asked
+/// for eight ops ahead, or a whole prepare loop earlier, were still missing when read
+/// (docs/PERFORMANCE.md §7.8). Loads are never dropped; issued back to back, without dependences
+/// between ops, the out-of-order core overlaps their misses as far as it can, and the loop after
+/// finds its lines in. With the sessions in cache this costs four L1 hits per op.
+/// The key block's lines are the backend's to load (crypto_backend.hpp), just before its jobs run.
+inline void load_session_lines(std::span<const op> ops) noexcept {
+    unsigned sink = 0;
+    for (const auto& o : ops)
+        if (o.session) sink += load_line(o.session);
+    for (const auto& o : ops) {
+        const session_rt* s = o.session;
+        if (!s) continue;
+        sink += load_line(s->keys.data() + s->active_key);
+        const auto* st = reinterpret_cast<const std::byte*>(s->streams.data());
+        sink += load_line(st) + load_line(st + 64);
+    }
+    keep(sink);
 }
 
 /// Runs a chunk function over spans of at most max_burst ops (the scratch arrays' size).

@@ -363,13 +363,10 @@ void protect_group(worker_ctx::impl& w, std::span<op> ops, std::span<const uint1
 }
 
 std::size_t protect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
-    prefetch_sessions(ops);
+    load_session_lines(ops);
     // No scratch reset: phase 2 reads the scratch of ops that prepared successfully only, and
     // prepare_protect writes every field it reads on that path.
-    for (std::size_t i = 0; i < ops.size(); ++i) {
-        prefetch_ahead(ops, i);
-        ops[i].st = prepare_protect(ops[i], w.ops[i]);
-    }
+    for (std::size_t i = 0; i < ops.size(); ++i) ops[i].st = prepare_protect(ops[i], w.ops[i]);
     sort_by_group(w, ops);
     for_each_group(w, [&](std::size_t, std::span<const uint16_t> idx) { protect_group(w, ops, idx); });
     return static_cast<std::size_t>(std::count_if(ops.begin(), ops.end(), [](const op& o) { return o.st == status::ok; }));
@@ -626,11 +623,10 @@ void ungarble(worker_ctx::impl& w, op& o, op_scratch& sc) noexcept {
 std::size_t unprotect_rtp_chunk(worker_ctx::impl& w, std::span<op> ops) noexcept {
     ++w.epoch;
     w.n_pending = 0;
-    prefetch_sessions(ops);
+    load_session_lines(ops);
     // Only the stream pointer is cleared: the commit loop skips ops without one, and every other
     // field it or phase 2 reads is written by prepare_unprotect on the paths that set it.
     for (std::size_t i = 0; i < ops.size(); ++i) {
-        prefetch_ahead(ops, i);
         w.ops[i].st = nullptr;
         ops[i].st = prepare_unprotect(w, ops[i], w.ops[i]);
     }

@@ -195,12 +195,6 @@ result<session_ptr> make_session(const session_config& c) {
         mk.srtp_limit = lifetime_cap(kc.lifetime, srtp_max_lifetime);
         mk.srtcp_limit = lifetime_cap(kc.lifetime, srtcp_max_lifetime);
     }
-    s->hot_expanded = s->keys[0].srtp.expanded;
-    s->hot_lines = static_cast<uint8_t>(std::min<std::size_t>((be->hot_size(*t) + 63) / 64, per_block / 64));
-    if (const auto tail = be->hot_tail(*t); tail.size && tail.offset + tail.size <= per_block) {
-        s->tail_line = static_cast<uint16_t>(tail.offset / 64);
-        s->tail_lines = static_cast<uint8_t>(tail.size / 64);
-    }
 
     // Streams: all memory now, none on the data path.
     s->index = reinterpret_cast<uint16_t*>(mem + l.index);

@@ -13,8 +13,9 @@
 //   SSRC index, free list, replay bitmaps that do not fit inline (SRTCP; SRTP windows > 128)
 //
 // A packet of a session's first SSRC touches session line 0, master key line 0, stream 0's two
-// lines and the first lines of the SRTP expanded block, all at addresses the session's line 0
-// names, so a burst can prefetch them in two stages (prefetch_hot).
+// lines and some lines of the SRTP expanded block, all at addresses the session's line 0 names:
+// a burst loads the first four before its prepare loop (burst_common.hpp, load_session_lines),
+// the backend the key block's before its jobs run.
 
 #include "backend/crypto_backend.hpp"
 
@@ -87,7 +88,6 @@ public:
     const suite_traits* traits = nullptr;
     std::span<detail::master_key> keys;   ///< in this session's block
     std::span<detail::stream> streams;    ///< in this session's block; stream 0 is taken first
-    const std::byte* hot_expanded = nullptr; ///< key 0's SRTP expanded block (prefetch target)
     direction dir = direction::protect;
     backend_kind backend = backend_kind::openssl;
     bool encrypt_srtp = true;
@@ -97,9 +97,6 @@ public:
     bool any_encrypted_ext = false;
     uint8_t mki_len = 0;
     uint8_t active_key = 0;
-    uint8_t hot_lines = 0;   ///< cache lines of hot_expanded every packet reads
-    uint8_t tail_lines = 0;  ///< and a second run of lines at tail_line (crypto_backend::hot_tail)
-    uint16_t tail_line = 0;  ///< in lines from hot_expanded
 
     // ---- cold: set-up, new SSRCs, SRTCP, RFC 6904, introspection ----
     const detail::crypto_backend* be = nullptr;
@@ -135,27 +132,4 @@ private:
 };
 static_assert(offsetof(session_rt, active_key) < 64, "the per-packet fields of a session fit one cache line");
 
-namespace detail {
-
-/// Stage 1 of the burst prefetch: the session's line 0.
-inline void prefetch_session(const session_rt* s) noexcept {
-    if (s) __builtin_prefetch(s, 1, 3);
-}
-
-/// Stage 2, once line 0 is (likely) in: master key 0's hot line, stream 0's two lines and the
-/// first hot_lines lines of the SRTP expanded block, then its tail_lines at tail_line. Reads only
-/// line 0 of the session.
-inline void prefetch_hot(const session_rt* s) noexcept {
-    if (!s) return;
-    __builtin_prefetch(s->keys.data(), 1, 3);
-    const auto* st = reinterpret_cast<const char*>(s->streams.data());
-    __builtin_prefetch(st, 1, 3);
-    __builtin_prefetch(st + 64, 1, 3);
-    const auto* e = reinterpret_cast<const char*>(s->hot_expanded);
-    if (!e) return;
-    for (unsigned i = 0; i < s->hot_lines; ++i) __builtin_prefetch(e + 64 * i, 0, 3);
-    for (unsigned i = 0; i < s->tail_lines; ++i) __builtin_prefetch(e + 64 * (s->tail_line + i), 0, 3);
-}
-
-} // namespace detail
 } // namespace srtpo::engine

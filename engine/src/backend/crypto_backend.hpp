@@ -129,16 +129,6 @@ public:
     virtual bool supports(const suite_traits& t) const noexcept = 0;
     /// Octets of expanded key material per key_block, a multiple of 64.
     virtual std::size_t expanded_size(const suite_traits& t) const noexcept = 0;
-    /// Octets at the start of an expanded block that every packet of the suite reads (the burst
-    /// code prefetches them, ADR 0017); 0 when the backend keeps no expanded keys.
-    virtual std::size_t hot_size(const suite_traits& t) const noexcept = 0;
-    /// A second range of an expanded block that every packet of a voice-sized payload reads, not
-    /// adjacent to the first (e.g. GHASH key powers stored after unused higher powers); offset
-    /// and size in octets, multiples of 64; {0, 0} when there is none.
-    struct hot_range {
-        std::size_t offset = 0, size = 0;
-    };
-    virtual hot_range hot_tail(const suite_traits& t) const noexcept = 0;
     /// Fills kb.expanded (already allocated, expanded_size octets) from kb.raw. Control path.
     virtual result<void> expand(const suite_traits& t, key_block& kb) const = 0;
     virtual result<std::unique_ptr<backend_worker>> make_worker() const = 0;

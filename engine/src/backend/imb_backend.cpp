@@ -20,6 +20,7 @@
 #include "crypto_backend.hpp"
 #include "hmac_sha1_mb.hpp"
 #include "../ct_equal.hpp"
+#include "../load_line.hpp"
 
 #include <intel-ipsec-mb.h>
 
@@ -189,12 +190,61 @@ IMB_KEY_SIZE_BYTES key_size_of(std::size_t len) noexcept {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The key lines a burst's jobs read, loaded before the first job runs (ADR 0017, amendment 3;
+// load_line.hpp says why loads and not prefetches). With thousands of sessions the key blocks
+// are cold; loaded job by job, as the cipher reached them, each miss was waited for in turn.
+
+/// Cache lines of an AES schedule of Nr + 1 round keys (FIPS 197 §5.1) for a key of len octets.
+constexpr unsigned schedule_lines(std::size_t key_len) noexcept {
+    const unsigned rounds = key_len == 16 ? 11 : key_len == 24 ? 13 : 15;
+    return (16 * rounds + 63) / 64;
+}
+
+/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (tag, HMAC pads), then the k_e schedule.
+uint32_t load_cm_lines(const key_block* kb) noexcept {
+    if (!kb || !kb->expanded) return 0;
+    const std::byte* e = kb->expanded;
+    uint32_t sink = load_line(e);
+    if (kind_of(*kb) != layout_cm) return sink; // the job will be refused; read nothing more
+    for (unsigned l = 0; l < schedule_lines(key_len_of(*kb)); ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
+    return sink;
+}
+
+/// AES-GCM (gcm_layout): line 0 (tag), the round keys at the start of gcm_key_data, and the GHASH
+/// key powers a message of `blocks` 16-octet blocks (AAD and payload) reads. Where they are
+/// depends on IPsec-MB's code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1
+/// last (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks
+/// with HashKey^n ... HashKey^1 — measured here by flush and reload: 160 octets of payload and
+/// 12 of AAD read the last three lines, 192 the last four, 1200 all. The other code paths keep
+/// HashKey^8 ... HashKey^1 right after the 15-round-key area (two lines).
+uint32_t load_gcm_lines(const key_block* kb, bool vaes, std::size_t blocks) noexcept {
+    if (!kb || !kb->expanded) return 0;
+    const std::byte* e = kb->expanded;
+    uint32_t sink = load_line(e);
+    if (kind_of(*kb) != layout_gcm) return sink;
+    const std::byte* gk = e + offsetof(gcm_layout, gk);
+    for (unsigned l = 0; l < schedule_lines(key_len_of(*kb)); ++l) sink += load_line(gk + 64 * l);
+    if (vaes) {
+        constexpr std::size_t last = (sizeof(gcm_key_data) - 1) / 64; // line of HashKey^1
+        static_assert(sizeof(gcm_key_data) >= 16 * 63, "HashKey^1 at octet 992 (VAES layout)");
+        const std::size_t lines = std::min<std::size_t>(blocks / 4 + 1, last - 3); // powers end where the schedule does
+        for (std::size_t l = 0; l < lines; ++l) sink += load_line(gk + 64 * (last - l));
+    } else {
+        constexpr std::size_t first = (16 * 15) / 64; // HashKey^8 at octet 240
+        for (std::size_t l = first; l < first + 3; ++l) sink += load_line(gk + 64 * l);
+    }
+    return sink;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 class imb_worker final : public backend_worker {
 public:
     /// own_hmac: HMAC-SHA1 on hmac_sha1_mb (ADR 0022) where it is faster; sha_ni_small: small
     /// runs on the SSE manager's SHA-NI code. Otherwise every HMAC on the `arch` manager.
-    imb_worker(IMB_ARCH arch, bool own_hmac, bool sha_ni_small) : _arch(arch), _own_hmac(own_hmac), _sha_ni_small(sha_ni_small) {
+    /// vaes_gcm: GCM runs IPsec-MB's VAES code, with its layout of the GHASH keys.
+    imb_worker(IMB_ARCH arch, bool own_hmac, bool sha_ni_small, bool vaes_gcm)
+        : _arch(arch), _own_hmac(own_hmac), _sha_ni_small(sha_ni_small), _vaes_gcm(vaes_gcm) {
         // The fields every job of a burst shares are set once here, not per packet: the burst
         // functions write only a job's status, so they stay (docs/PERFORMANCE.md §3, "constant
         // job fields"). Per packet the loops below write keys, pointers, lengths and status.
@@ -277,6 +327,9 @@ public:
         const bool suite_ok = t.cipher == cipher_kind::aes_cm; // once per group, not per packet
         for (std::size_t b = 0; b < jobs.size(); b += max_burst) {
             const auto part = jobs.subspan(b, std::min(max_burst, jobs.size() - b));
+            uint32_t sink = 0;
+            for (const auto& j : part) sink += load_cm_lines(j.keys);
+            keep(sink);
             std::size_t nc = 0, nh = 0;
             for (auto& j : part) {
                 const key_block* kb = j.keys;
@@ -311,6 +364,9 @@ public:
         // other threads write too; so everything they could refuse is checked here: the suite
         // once per group, the rest per job.
         const bool suite_ok = t.cipher == cipher_kind::aes_gcm && (t.master_key_len == 16 || t.master_key_len == 32);
+        uint32_t sink = 0;
+        for (const auto& j : jobs) sink += load_gcm_lines(j.keys, _vaes_gcm, (j.auth_len + 15) / 16 + (j.data_len + 15) / 16);
+        keep(sink);
         for (auto& j : jobs) {
             j.failed = false;
             j.auth_ok = false;
@@ -464,6 +520,7 @@ private:
     IMB_ARCH _arch;
     bool _own_hmac;
     bool _sha_ni_small;
+    bool _vaes_gcm;
     owned_mgr _mgr;
     owned_mgr _sha_ni; ///< an SSE manager for small HMAC runs (own_hmac, CPU with SHA-NI), or none
     std::array<IMB_JOB, max_burst> _cjobs{};        ///< CTR jobs, contiguous for the sync burst API
@@ -532,29 +589,6 @@ public:
         return t.aead() ? sizeof(gcm_layout) : sizeof(cm_layout);
     }
 
-    std::size_t hot_size(const suite_traits& t) const noexcept override {
-        if (!supports(t)) return 0;
-        // Line 0 (tag, HMAC pads) and the AES rounds of k_e (Nr + 1 round keys, FIPS 197 §5.1).
-        const std::size_t rounds = t.master_key_len == 16 ? 11 : t.master_key_len == 24 ? 13 : 15;
-        if (!t.aead() || _vaes_gcm) return 64 + rounds * 16;
-        // GCM without VAES stores HashKey^8 ... HashKey^1 right after the 15-round-key area
-        // (gcm_key_data's sse_avx / avx2_avx512 layouts): two lines of them.
-        return 64 + 240 + 128;
-    }
-
-    hot_range hot_tail(const suite_traits& t) const noexcept override {
-        if (!supports(t) || !t.aead() || !_vaes_gcm) return {};
-        // The VAES layout keeps 48 powers, HashKey^48 first and HashKey^1 last, ending at octet
-        // 1008 of gcm_key_data (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey_n at 16·(63 - n)).
-        // A message of n blocks is hashed with HashKey^n ... HashKey^1, so a voice packet (160
-        // octets of payload: 10 blocks, plus AAD and length) needs only the last lines: the
-        // last four hold HashKey^15 ... HashKey^1. (The first lines after the schedule, which
-        // the non-VAES layouts use, hold HashKey^48 ... and are never read for such a packet.)
-        constexpr std::size_t last_line = (sizeof(gcm_key_data) - 1) / 64 * 64; // gk is 64-aligned
-        static_assert(offsetof(gcm_layout, gk) == 64 && sizeof(gcm_key_data) >= 16 * 63);
-        return {64 + last_line - 3 * 64, 4 * 64};
-    }
-
     /// Control path. Thread-safe: the shared manager is used only for its stateless key
     /// expansion, one-block SHA-1 and GCM precompute functions.
     result<void> expand(const suite_traits& t, key_block& kb) const override {
@@ -584,7 +618,7 @@ public:
     }
 
     result<std::unique_ptr<backend_worker>> make_worker() const override {
-        auto w = std::make_unique<imb_worker>(_arch, _own_hmac, _sha_ni_small);
+        auto w = std::make_unique<imb_worker>(_arch, _own_hmac, _sha_ni_small, _vaes_gcm);
         if (!w->init())
             return make_error(errc::backend_failure, std::string("ipsec-mb: cannot initialise a manager for ") + arch_name(_arch));
         return std::unique_ptr<backend_worker>{std::move(w)};
@@ -616,7 +650,7 @@ private:
     /// RFC 3711 App. B.2 (AES-CM keystream, whole 16-octet counter block as IV) and RFC 2202 §3
     /// case 1 (HMAC-SHA1 via our ipad/opad), through the same burst calls as the data path.
     bool self_test() noexcept {
-        imb_worker w(_arch, _own_hmac, _sha_ni_small);
+        imb_worker w(_arch, _own_hmac, _sha_ni_small, _vaes_gcm);
         if (!w.init()) return false;
         static constexpr uint8_t b2_key[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
                                                0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};

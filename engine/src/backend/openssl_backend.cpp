@@ -133,8 +133,6 @@ public:
     backend_kind kind() const noexcept override { return backend_kind::openssl; }
     bool supports(const suite_traits&) const noexcept override { return true; }
     std::size_t expanded_size(const suite_traits&) const noexcept override { return 0; }
-    std::size_t hot_size(const suite_traits&) const noexcept override { return 0; }
-    hot_range hot_tail(const suite_traits&) const noexcept override { return {}; }
     result<void> expand(const suite_traits&, key_block&) const override { return {}; }
     result<std::unique_ptr<backend_worker>> make_worker() const override {
         auto w = std::make_unique<ossl_worker>();
