@@ -124,11 +124,17 @@ inline void release_unused(worker_ctx::impl& w) noexcept {
 /// The key block's lines are the backend's to load (crypto_backend.hpp), just before its jobs run.
 inline void load_session_lines(std::span<const op> ops) noexcept {
     unsigned sink = 0;
+    const session_rt* prev = nullptr;
     for (const auto& o : ops)
-        if (o.session) sink += load_line(o.session);
+        if (o.session && o.session != prev) {
+            sink += load_line(o.session);
+            prev = o.session;
+        }
+    prev = nullptr;
     for (const auto& o : ops) {
         const session_rt* s = o.session;
-        if (!s) continue;
+        if (!s || s == prev) continue; // a session's packets in a row: loaded once
+        prev = s;
         sink += load_line(s->keys.data() + s->active_key);
         const auto* st = reinterpret_cast<const std::byte*>(s->streams.data());
         sink += load_line(st) + load_line(st + 64);

@@ -200,40 +200,56 @@ constexpr unsigned schedule_lines(std::size_t key_len) noexcept {
     return (16 * rounds + 63) / 64;
 }
 
-/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (tag, HMAC pads), then the k_e schedule.
-uint32_t load_cm_lines(const key_block* kb) noexcept {
-    if (!kb || !kb->expanded) return 0;
-    const std::byte* e = kb->expanded;
-    uint32_t sink = load_line(e);
-    if (kind_of(*kb) != layout_cm) return sink; // the job will be refused; read nothing more
-    for (unsigned l = 0; l < schedule_lines(key_len_of(*kb)); ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
-    return sink;
+/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (tag, HMAC pads), then the k_e schedule of the suite's
+/// key length. Jobs of one key block in a row (a session's packets) load it once.
+void load_cm_lines(std::span<const cm_hmac_job> jobs, std::size_t key_len) noexcept {
+    const unsigned sched = schedule_lines(key_len);
+    const key_block* prev = nullptr;
+    uint32_t sink = 0;
+    for (const auto& j : jobs) {
+        const key_block* kb = j.keys;
+        if (kb == prev || !kb || !kb->expanded) continue;
+        prev = kb;
+        const std::byte* e = kb->expanded;
+        sink += load_line(e);
+        if (kind_of(*kb) != layout_cm) continue; // the job will be refused; read nothing more
+        for (unsigned l = 0; l < sched; ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
+    }
+    keep(sink);
 }
 
 /// AES-GCM (gcm_layout): line 0 (tag), the round keys at the start of gcm_key_data, and the GHASH
-/// key powers a message of `blocks` 16-octet blocks (AAD and payload) reads. Where they are
-/// depends on IPsec-MB's code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1
-/// last (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks
-/// with HashKey^n ... HashKey^1 — measured here by flush and reload: 160 octets of payload and
-/// 12 of AAD read the last three lines, 192 the last four, 1200 all. The other code paths keep
-/// HashKey^8 ... HashKey^1 right after the 15-round-key area (two lines).
-uint32_t load_gcm_lines(const key_block* kb, bool vaes, std::size_t blocks) noexcept {
-    if (!kb || !kb->expanded) return 0;
-    const std::byte* e = kb->expanded;
-    uint32_t sink = load_line(e);
-    if (kind_of(*kb) != layout_gcm) return sink;
-    const std::byte* gk = e + offsetof(gcm_layout, gk);
-    for (unsigned l = 0; l < schedule_lines(key_len_of(*kb)); ++l) sink += load_line(gk + 64 * l);
-    if (vaes) {
-        constexpr std::size_t last = (sizeof(gcm_key_data) - 1) / 64; // line of HashKey^1
-        static_assert(sizeof(gcm_key_data) >= 16 * 63, "HashKey^1 at octet 992 (VAES layout)");
-        const std::size_t lines = std::min<std::size_t>(blocks / 4 + 1, last - 3); // powers end where the schedule does
-        for (std::size_t l = 0; l < lines; ++l) sink += load_line(gk + 64 * (last - l));
-    } else {
-        constexpr std::size_t first = (16 * 15) / 64; // HashKey^8 at octet 240
-        for (std::size_t l = first; l < first + 3; ++l) sink += load_line(gk + 64 * l);
+/// key powers a message of n 16-octet blocks (AAD and payload) reads. Where they are depends on
+/// IPsec-MB's code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1 last
+/// (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks with
+/// HashKey^n ... HashKey^1 — measured here by flush and reload: 160 octets of payload and 12 of
+/// AAD read the last three lines, 192 the last four, 1200 all. The other code paths keep
+/// HashKey^8 ... HashKey^1 right after the 15-round-key area (three lines).
+void load_gcm_lines(std::span<const crypto_job> jobs, std::size_t key_len, bool vaes) noexcept {
+    constexpr std::size_t last = (sizeof(gcm_key_data) - 1) / 64; // VAES: the line of HashKey^1
+    static_assert(sizeof(gcm_key_data) >= 16 * 63, "HashKey^1 at octet 992 (VAES layout)");
+    constexpr std::size_t first = (16 * 15) / 64;                 // others: HashKey^8 at octet 240
+    const unsigned sched = schedule_lines(key_len);
+    const key_block* prev = nullptr;
+    uint32_t sink = 0;
+    for (const auto& j : jobs) {
+        const key_block* kb = j.keys;
+        if (kb == prev || !kb || !kb->expanded) continue;
+        prev = kb;
+        const std::byte* e = kb->expanded;
+        sink += load_line(e);
+        if (kind_of(*kb) != layout_gcm) continue;
+        const std::byte* gk = e + offsetof(gcm_layout, gk);
+        for (unsigned l = 0; l < sched; ++l) sink += load_line(gk + 64 * l);
+        if (vaes) {
+            const std::size_t blocks = (j.auth_len + 15) / 16 + (j.data_len + 15) / 16;
+            const std::size_t lines = std::min<std::size_t>(blocks / 4 + 1, last - 3); // the powers end where the schedule does
+            for (std::size_t l = 0; l < lines; ++l) sink += load_line(gk + 64 * (last - l));
+        } else {
+            for (std::size_t l = first; l < first + 3; ++l) sink += load_line(gk + 64 * l);
+        }
     }
-    return sink;
+    keep(sink);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -327,9 +343,7 @@ public:
         const bool suite_ok = t.cipher == cipher_kind::aes_cm; // once per group, not per packet
         for (std::size_t b = 0; b < jobs.size(); b += max_burst) {
             const auto part = jobs.subspan(b, std::min(max_burst, jobs.size() - b));
-            uint32_t sink = 0;
-            for (const auto& j : part) sink += load_cm_lines(j.keys);
-            keep(sink);
+            load_cm_lines(part, t.master_key_len);
             std::size_t nc = 0, nh = 0;
             for (auto& j : part) {
                 const key_block* kb = j.keys;
@@ -364,9 +378,7 @@ public:
         // other threads write too; so everything they could refuse is checked here: the suite
         // once per group, the rest per job.
         const bool suite_ok = t.cipher == cipher_kind::aes_gcm && (t.master_key_len == 16 || t.master_key_len == 32);
-        uint32_t sink = 0;
-        for (const auto& j : jobs) sink += load_gcm_lines(j.keys, _vaes_gcm, (j.auth_len + 15) / 16 + (j.data_len + 15) / 16);
-        keep(sink);
+        load_gcm_lines(jobs, t.master_key_len, _vaes_gcm);
         for (auto& j : jobs) {
             j.failed = false;
             j.auth_ok = false;
