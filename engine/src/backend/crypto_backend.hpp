@@ -25,10 +25,15 @@ namespace srtpo::engine::detail {
 /// Derived keys of one master key for SRTP or SRTCP, plus the backend's expansion of them.
 /// Immutable after install; read by many workers at once.
 struct key_block {
-    // The first 24 octets are what the data path reads for every packet; they lead, so that they
+    // The first 26 octets are what the data path reads for every packet; they lead, so that they
     // share the cache line of the master key's usage count (session_impl.hpp, ADR 0017).
     std::byte* expanded = nullptr;   ///< backend-private, 64-byte aligned, owned by the session
     std::array<std::byte, 16> salt{}; ///< copy of raw.k_s (14 octets used): every IV reads it
+    /// Backend-private tag of what `expanded` holds (0: nothing) and for which AES key length, so
+    /// that the data path can refuse a block that does not fit the traits it is given. Kept here,
+    /// in a line every packet reads anyway, not in a line of the expanded block of its own.
+    uint8_t layout = 0;
+    uint8_t layout_key_len = 0;
     session_keys raw;
 };
 

@@ -40,44 +40,36 @@ namespace detail {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Expanded key layout (per key_block), hot lines first (ADR 0017): line 0 holds the layout tag
-// (`kind`, `key_len`, at the same offset in every layout, so that the data path can refuse a key
-// block that does not match the traits it is given) and, for AES-CM suites, the HMAC-SHA1 pads;
-// the AES schedule of k_e (or the GCM key data) follows from line 1. The RFC 6904 header-key
-// schedule (k_he), which only sessions with encrypted header extensions read, comes last. The
-// burst code runs RFC 6904 through keystream_xor with AES-CM traits even for AEAD sessions
-// (header_cipher_traits), so k_he is found through `kind`.
+// Expanded key layout (per key_block), hot lines first (ADR 0017): for AES-CM suites line 0
+// holds the HMAC-SHA1 pads and the AES schedule of k_e follows from line 1; for AES-GCM the
+// block starts with IPsec-MB's gcm_key_data. The RFC 6904 header-key schedule (k_he), which only
+// sessions with encrypted header extensions read, comes last. Which layout a block holds, and
+// for which key length, is in the key_block (`layout`, `layout_key_len`; ADR 0017, amendment 3).
+// The burst code runs RFC 6904 through keystream_xor with AES-CM traits even for AEAD sessions
+// (header_cipher_traits), so k_he is found through the layout.
 
 inline constexpr std::size_t aes_sched_len = 16 * 15; // enough round keys for AES-256
 inline constexpr uint8_t layout_cm = 1;
 inline constexpr uint8_t layout_gcm = 2;
-inline constexpr std::size_t tag_offset = 56; ///< kind at 56, key_len at 57, in every layout
 
 struct alignas(64) cm_layout {
     alignas(16) uint8_t ipad[24];           ///< SHA-1 state after (k_a ⊕ 0x36…), 20 octets used
     alignas(16) uint8_t opad[24];           ///< SHA-1 state after (k_a ⊕ 0x5c…)
-    uint8_t kind;                           ///< layout_cm
-    uint8_t key_len;                        ///< AES key length of k_e and k_he, octets
     alignas(64) uint8_t k_e[aes_sched_len]; ///< AES encryption schedule of k_e
     alignas(16) uint8_t k_he[aes_sched_len]; ///< AES encryption schedule of k_he (RFC 6904)
 };
 
 struct alignas(64) gcm_layout {
-    uint8_t unused[tag_offset];
-    uint8_t kind;    ///< layout_gcm
-    uint8_t key_len;
-    alignas(64) gcm_key_data gk; ///< AES schedule of k_e + GHASH key powers
+    gcm_key_data gk; ///< AES schedule of k_e + GHASH key powers
     alignas(16) uint8_t k_he[aes_sched_len];
 };
 
-static_assert(offsetof(cm_layout, kind) == tag_offset && offsetof(gcm_layout, kind) == tag_offset);
-static_assert(offsetof(cm_layout, key_len) == tag_offset + 1 && offsetof(gcm_layout, key_len) == tag_offset + 1);
-static_assert(offsetof(cm_layout, k_e) == 64 && offsetof(gcm_layout, gk) == 64);
+static_assert(offsetof(cm_layout, k_e) == 64 && offsetof(gcm_layout, gk) == 0);
 static_assert(sizeof(cm_layout) % 64 == 0 && sizeof(gcm_layout) % 64 == 0);
 static_assert(alignof(gcm_key_data) <= 64);
 
-uint8_t kind_of(const key_block& kb) noexcept { return static_cast<uint8_t>(kb.expanded[tag_offset]); }
-uint8_t key_len_of(const key_block& kb) noexcept { return static_cast<uint8_t>(kb.expanded[tag_offset + 1]); }
+uint8_t kind_of(const key_block& kb) noexcept { return kb.layout; }
+uint8_t key_len_of(const key_block& kb) noexcept { return kb.layout_key_len; }
 const cm_layout& cm_of(const key_block& kb) noexcept { return *reinterpret_cast<const cm_layout*>(kb.expanded); }
 const gcm_layout& gcm_of(const key_block& kb) noexcept { return *reinterpret_cast<const gcm_layout*>(kb.expanded); }
 
@@ -200,8 +192,8 @@ constexpr unsigned schedule_lines(std::size_t key_len) noexcept {
     return (16 * rounds + 63) / 64;
 }
 
-/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (tag, HMAC pads), then the k_e schedule of the suite's
-/// key length. Jobs of one key block in a row (a session's packets) load it once.
+/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (HMAC pads), then the k_e schedule of the suite's key
+/// length. Jobs of one key block in a row (a session's packets) load it once.
 void load_cm_lines(std::span<const cm_hmac_job> jobs, std::size_t key_len) noexcept {
     const unsigned sched = schedule_lines(key_len);
     const key_block* prev = nullptr;
@@ -210,15 +202,15 @@ void load_cm_lines(std::span<const cm_hmac_job> jobs, std::size_t key_len) noexc
         const key_block* kb = j.keys;
         if (kb == prev || !kb || !kb->expanded) continue;
         prev = kb;
+        if (kind_of(*kb) != layout_cm) continue; // the job will be refused; read nothing
         const std::byte* e = kb->expanded;
         sink += load_line(e);
-        if (kind_of(*kb) != layout_cm) continue; // the job will be refused; read nothing more
         for (unsigned l = 0; l < sched; ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
     }
     keep(sink);
 }
 
-/// AES-GCM (gcm_layout): line 0 (tag), the round keys at the start of gcm_key_data, and the GHASH
+/// AES-GCM (gcm_layout): the round keys at the start of gcm_key_data, and the GHASH
 /// key powers a message of n 16-octet blocks (AAD and payload) reads. Where they are depends on
 /// IPsec-MB's code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1 last
 /// (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks with
@@ -236,10 +228,8 @@ void load_gcm_lines(std::span<const crypto_job> jobs, std::size_t key_len, bool 
         const key_block* kb = j.keys;
         if (kb == prev || !kb || !kb->expanded) continue;
         prev = kb;
-        const std::byte* e = kb->expanded;
-        sink += load_line(e);
         if (kind_of(*kb) != layout_gcm) continue;
-        const std::byte* gk = e + offsetof(gcm_layout, gk);
+        const std::byte* gk = kb->expanded + offsetof(gcm_layout, gk);
         for (unsigned l = 0; l < sched; ++l) sink += load_line(gk + 64 * l);
         if (vaes) {
             const std::size_t blocks = (j.auth_len + 15) / 16 + (j.data_len + 15) / 16;
@@ -616,15 +606,15 @@ public:
             else IMB_AES256_GCM_PRE(m, kb.raw.k_e.data(), &l->gk);
             if (!aes_keyexp(m, kb.raw.k_he.data(), kl, l->k_he))
                 return make_error(errc::backend_failure, "ipsec-mb: AES key expansion failed");
-            l->kind = layout_gcm;
-            l->key_len = static_cast<uint8_t>(kl);
+            kb.layout = layout_gcm;
+            kb.layout_key_len = static_cast<uint8_t>(kl);
         } else {
             auto* l = new (kb.expanded) cm_layout{};
             if (!aes_keyexp(m, kb.raw.k_e.data(), kl, l->k_e) || !aes_keyexp(m, kb.raw.k_he.data(), kl, l->k_he))
                 return make_error(errc::backend_failure, "ipsec-mb: AES key expansion failed");
             hmac_pads(m, kb.raw.k_a.data(), kb.raw.k_a.size(), l->ipad, l->opad);
-            l->kind = layout_cm;
-            l->key_len = static_cast<uint8_t>(kl);
+            kb.layout = layout_cm;
+            kb.layout_key_len = static_cast<uint8_t>(kl);
         }
         return {};
     }
