@@ -192,28 +192,37 @@ constexpr unsigned schedule_lines(std::size_t key_len) noexcept {
     return (16 * rounds + 63) / 64;
 }
 
-/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (HMAC pads), then the k_e schedule of the suite's key
-/// length. Jobs of one key block in a row (a session's packets) load it once.
-void load_cm_lines(std::span<const cm_hmac_job> jobs, std::size_t key_len) noexcept {
-    const unsigned sched = schedule_lines(key_len);
+/// Calls load(expanded, job) once for each run of jobs sharing a key block of the given layout
+/// (a session's packets in a row) and keeps the loads' results. Blocks of another layout are
+/// skipped: their jobs will be refused, and their blocks may be smaller.
+template <class Job, class Load>
+void load_key_blocks(std::span<const Job> jobs, uint8_t layout, Load load) noexcept {
     const key_block* prev = nullptr;
     uint32_t sink = 0;
     for (const auto& j : jobs) {
         const key_block* kb = j.keys;
         if (kb == prev || !kb || !kb->expanded) continue;
         prev = kb;
-        if (kind_of(*kb) != layout_cm) continue; // the job will be refused; read nothing
-        const std::byte* e = kb->expanded;
-        sink += load_line(e);
-        for (unsigned l = 0; l < sched; ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
+        if (kind_of(*kb) == layout) sink += load(kb->expanded, j);
     }
     keep(sink);
 }
 
-/// AES-GCM (gcm_layout): the round keys at the start of gcm_key_data, and the GHASH
-/// key powers a message of n 16-octet blocks (AAD and payload) reads. Where they are depends on
-/// IPsec-MB's code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1 last
-/// (IPsec-MB's gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks with
+/// AES-CM + HMAC-SHA1 (cm_layout): line 0 (HMAC pads), then the k_e schedule of the suite's key
+/// length.
+void load_cm_lines(std::span<const cm_hmac_job> jobs, std::size_t key_len) noexcept {
+    const unsigned sched = schedule_lines(key_len);
+    load_key_blocks(jobs, layout_cm, [sched](const std::byte* e, const cm_hmac_job&) noexcept {
+        uint32_t sink = load_line(e);
+        for (unsigned l = 0; l < sched; ++l) sink += load_line(e + offsetof(cm_layout, k_e) + 64 * l);
+        return sink;
+    });
+}
+
+/// AES-GCM (gcm_layout): the round keys at the start of gcm_key_data, and the GHASH key powers a
+/// message of n 16-octet blocks (AAD and payload) reads. Where they are depends on IPsec-MB's
+/// code path: the VAES code keeps HashKey^48 ... HashKey^1 with HashKey^1 last (IPsec-MB's
+/// gcm_keys_vaes_avx512.asm: HashKey^n at octet 16·(63 − n)) and hashes n blocks with
 /// HashKey^n ... HashKey^1 — measured here by flush and reload: 160 octets of payload and 12 of
 /// AAD read the last three lines, 192 the last four, 1200 all. The other code paths keep
 /// HashKey^8 ... HashKey^1 right after the 15-round-key area (three lines).
@@ -222,14 +231,9 @@ void load_gcm_lines(std::span<const crypto_job> jobs, std::size_t key_len, bool 
     static_assert(sizeof(gcm_key_data) >= 16 * 63, "HashKey^1 at octet 992 (VAES layout)");
     constexpr std::size_t first = (16 * 15) / 64;                 // others: HashKey^8 at octet 240
     const unsigned sched = schedule_lines(key_len);
-    const key_block* prev = nullptr;
-    uint32_t sink = 0;
-    for (const auto& j : jobs) {
-        const key_block* kb = j.keys;
-        if (kb == prev || !kb || !kb->expanded) continue;
-        prev = kb;
-        if (kind_of(*kb) != layout_gcm) continue;
-        const std::byte* gk = kb->expanded + offsetof(gcm_layout, gk);
+    load_key_blocks(jobs, layout_gcm, [sched, vaes](const std::byte* e, const crypto_job& j) noexcept {
+        const std::byte* gk = e + offsetof(gcm_layout, gk);
+        uint32_t sink = 0;
         for (unsigned l = 0; l < sched; ++l) sink += load_line(gk + 64 * l);
         if (vaes) {
             const std::size_t blocks = (j.auth_len + 15) / 16 + (j.data_len + 15) / 16;
@@ -238,8 +242,8 @@ void load_gcm_lines(std::span<const crypto_job> jobs, std::size_t key_len, bool 
         } else {
             for (std::size_t l = first; l < first + 3; ++l) sink += load_line(gk + 64 * l);
         }
-    }
-    keep(sink);
+        return sink;
+    });
 }
 
 // ---------------------------------------------------------------------------------------------
