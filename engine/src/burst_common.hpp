@@ -121,7 +121,7 @@ inline void release_unused(worker_ctx::impl& w) noexcept {
 /// (docs/PERFORMANCE.md §7.8). Loads are never dropped; issued back to back, without dependences
 /// between ops, the out-of-order core overlaps their misses as far as it can, and the loop after
 /// finds its lines in. With the sessions in cache this costs four L1 hits per op.
-/// The key block's lines are the backend's to load (crypto_backend.hpp), just before its jobs run.
+/// The key block's lines are the backend's to load, just before its jobs run (imb_backend.cpp).
 inline void load_session_lines(std::span<const op> ops) noexcept {
     unsigned sink = 0;
     const session_rt* prev = nullptr;
