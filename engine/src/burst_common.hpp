@@ -116,9 +116,9 @@ inline void release_unused(worker_ctx::impl& w) noexcept {
 /// line 0, then — from the addresses line 0 holds — its active master key's hot line and stream
 /// 0's two lines (ADR 0017, amendment 3). Loads, not prefetches: with thousands of cold sessions a
 /// burst has a hundred or more lines to bring in, and on this project's reference CPU (AMD Zen 5,
-/// in a VM) prefetches issued beyond what the core keeps outstanding were lost — lines asked
-/// for eight ops ahead, or a whole prepare loop earlier, were still missing when read
-/// (docs/PERFORMANCE.md §7.8). Loads are never dropped; issued back to back, without dependences
+/// in a VM) lines prefetched eight ops ahead, or a whole prepare loop earlier, were still missing
+/// when read — most likely dropped once too many were outstanding (inferred, docs/PERFORMANCE.md
+/// §7.8). Loads are never dropped; issued back to back, without dependences
 /// between ops, the out-of-order core overlaps their misses as far as it can, and the loop after
 /// finds its lines in. With the sessions in cache this costs four L1 hits per op.
 /// The key block's lines are the backend's to load, just before its jobs run (imb_backend.cpp).

@@ -1,7 +1,7 @@
 #pragma once
 // Demand loads of cold cache lines, issued ahead of the code that reads them (ADR 0017,
-// amendment 3). A prefetch is a hint the core may drop; with many misses outstanding it did
-// (docs/PERFORMANCE.md §7.8). A load is never dropped: a loop of independent loads, one per line,
+// amendment 3). A prefetch is a hint the core may drop; with many misses outstanding, lines
+// prefetched here were missing when read, most likely dropped (docs/PERFORMANCE.md §7.8). A load is never dropped: a loop of independent loads, one per line,
 // lets the out-of-order core overlap all their misses, and the code after finds the lines in.
 
 #include <cstdint>
