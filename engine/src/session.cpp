@@ -117,6 +117,21 @@ block_layout layout_of(std::size_t n_keys, std::size_t n_streams, std::size_t pe
     return l;
 }
 
+/// session_rt::hot_runs for the active key: the backend's runs, moved from the key block's start
+/// to the session's. Left empty where a line number would not fit (blocks over 4 MiB).
+void set_hot_runs(session_rt& s) noexcept {
+    s.hot_runs = {};
+    const std::byte* e = s.keys[s.active_key].srtp.expanded;
+    if (!e || !s.be) return;
+    const auto from = static_cast<std::size_t>(e - reinterpret_cast<const std::byte*>(&s)) / 64;
+    const auto runs = s.be->hot_runs(*s.traits);
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+        const std::size_t first = from + runs[r].first;
+        if (first + runs[r].count > 0xffff) return;
+        s.hot_runs[r] = {static_cast<uint16_t>(first), runs[r].count};
+    }
+}
+
 } // namespace
 
 void session_deleter::operator()(session_rt* s) const noexcept {
@@ -195,6 +210,8 @@ result<session_ptr> make_session(const session_config& c) {
         mk.srtp_limit = lifetime_cap(kc.lifetime, srtp_max_lifetime);
         mk.srtcp_limit = lifetime_cap(kc.lifetime, srtcp_max_lifetime);
     }
+
+    set_hot_runs(*s);
 
     // Streams: all memory now, none on the data path.
     s->index = reinterpret_cast<uint16_t*>(mem + l.index);
@@ -322,6 +339,7 @@ result<void> session_set_active_key(session_rt& s, std::size_t i) {
         return make_error(errc::invalid_argument, "key index " + std::to_string(i) + " out of range (session has " +
                                                       std::to_string(s.keys.size()) + " keys)");
     s.active_key = static_cast<uint8_t>(i);
+    set_hot_runs(s);
     return {};
 }
 

@@ -15,7 +15,8 @@
 // A packet of a session's first SSRC touches session line 0, master key line 0, stream 0's two
 // lines and some lines of the SRTP expanded block, all at addresses the session's line 0 names:
 // a burst loads the first four before its prepare loop (burst_common.hpp, load_session_lines),
-// the backend the key block's before its jobs run.
+// the backend the key block's before its jobs run. A caller that knows a burst's sessions one
+// burst ahead prefetches all of them then (prefetch_session.cpp, ADR 0023).
 
 #include "backend/crypto_backend.hpp"
 
@@ -97,6 +98,9 @@ public:
     bool any_encrypted_ext = false;
     uint8_t mki_len = 0;
     uint8_t active_key = 0;
+    /// The active key's SRTP expanded lines a packet reads (the backend's hot_runs), in lines
+    /// from this session's start; prefetch_session's list, kept with the active key (ADR 0023).
+    std::array<detail::line_run, 2> hot_runs{};
 
     // ---- cold: set-up, new SSRCs, SRTCP, RFC 6904, introspection ----
     const detail::crypto_backend* be = nullptr;
@@ -130,6 +134,6 @@ public:
 private:
     detail::stream* find_indexed(uint32_t ssrc) noexcept;
 };
-static_assert(offsetof(session_rt, active_key) < 64, "the per-packet fields of a session fit one cache line");
+static_assert(offsetof(session_rt, hot_runs) + sizeof(session_rt::hot_runs) <= 64, "the per-packet fields of a session fit one cache line");
 
 } // namespace srtpo::engine

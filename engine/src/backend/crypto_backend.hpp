@@ -37,6 +37,12 @@ struct key_block {
     session_keys raw;
 };
 
+/// A run of cache lines of an expanded key block: `count` lines from line `first`.
+struct line_run {
+    uint16_t first = 0;
+    uint8_t count = 0;
+};
+
 /// One packet's work in a group. `data` is transformed in place.
 struct crypto_job {
     const key_block* keys = nullptr;
@@ -136,6 +142,14 @@ public:
     virtual std::size_t expanded_size(const suite_traits& t) const noexcept = 0;
     /// Fills kb.expanded (already allocated, expanded_size octets) from kb.raw. Control path.
     virtual result<void> expand(const suite_traits& t, key_block& kb) const = 0;
+    /// The lines of an SRTP key block of suite t that a voice-sized packet (up to ~200 octets)
+    /// reads, as at most two runs from the block's start: what prefetch_session asks for ahead
+    /// of a burst (ADR 0023). None by default (the block is not read by line, or not known).
+    /// Thread-safe: depends on the suite and the CPU's code path only.
+    virtual std::array<line_run, 2> hot_runs(const suite_traits& t) const noexcept {
+        (void)t;
+        return {};
+    }
     virtual result<std::unique_ptr<backend_worker>> make_worker() const = 0;
 };
 

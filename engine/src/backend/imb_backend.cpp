@@ -595,6 +595,17 @@ public:
         return t.aead() ? sizeof(gcm_layout) : sizeof(cm_layout);
     }
 
+    /// The lines load_cm_lines and load_gcm_lines load for a 160-octet payload: the HMAC pads
+    /// and the k_e schedule; the GCM schedule and (VAES) the last three lines of GHASH powers.
+    std::array<line_run, 2> hot_runs(const suite_traits& t) const noexcept override {
+        if (!supports(t)) return {};
+        const auto sched = static_cast<uint8_t>(schedule_lines(t.master_key_len));
+        if (!t.aead()) return {{{0, static_cast<uint8_t>(1 + sched)}, {}}};
+        constexpr auto last = static_cast<uint16_t>((sizeof(gcm_key_data) - 1) / 64);
+        if (_vaes_gcm) return {{{0, sched}, {static_cast<uint16_t>(last - 2), 3}}};
+        return {{{0, sched}, {(16 * 15) / 64, 3}}};
+    }
+
     /// Control path. Thread-safe: the shared manager is used only for its stateless key
     /// expansion, one-block SHA-1 and GCM precompute functions.
     result<void> expand(const suite_traits& t, key_block& kb) const override {

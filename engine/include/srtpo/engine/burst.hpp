@@ -40,4 +40,12 @@ std::size_t protect_rtcp(worker_ctx& w, std::span<op> ops) noexcept;
 /// SRTCP unprotect: verifies, checks replay, decrypts and strips the SRTCP trailer.
 std::size_t unprotect_rtcp(worker_ctx& w, std::span<op> ops) noexcept;
 
+/// Asks for the cache lines an SRTP packet of session `s` reads (its active master key, stream
+/// 0, the active key's hot expanded-key lines) with prefetches, for a caller that knows a burst's
+/// sessions while an earlier burst's crypto still runs: the lines arrive meanwhile (ADR 0023).
+/// A hint only: it changes no state and no result. It reads line 0 of `s` (the addresses of the
+/// rest), so that line should have been prefetched a while before. nullptr is ignored.
+/// Thread-safety: the session's owner thread, like the burst calls. Allocation: none.
+void prefetch_session(const session_rt* s) noexcept;
+
 } // namespace srtpo::engine
