@@ -150,7 +150,7 @@ void flow_registry::remove(uint32_t id) {
 void flow_registry::retire(flow_entry* old, flow_entry* successor) {
     old->retired = true;
     old->succ = successor;
-    _retired.push_back({old, 0, false});
+    _retired.push_back({old, 0, 0});
 }
 
 // An entry may go once nobody can adopt from it any more: it has no successor, its successor
@@ -167,18 +167,24 @@ std::size_t flow_registry::reclaim() {
     // In retirement order: an entry is started no later than its successor, so a successor is
     // never freed while an older entry still looks at it through `succ`.
     for (auto& r : _retired)
-        if (!r.started && ready(*r.e)) {
+        if (r.periods == 0 && ready(*r.e)) {
             r.token = rte_rcu_qsbr_start(_rcu);
-            r.started = true;
+            r.periods = 1;
         }
     std::size_t keep = 0;
     for (auto& r : _retired) {
-        if (r.started && rte_rcu_qsbr_check(_rcu, r.token, false) == 1) {
-            delete r.e; // sessions zeroize their keys; in_leg is wiped
-            ++_freed;
-        } else {
-            _retired[keep++] = r;
+        if (r.periods != 0 && rte_rcu_qsbr_check(_rcu, r.token, false) == 1) {
+            if (r.periods == 1) {
+                // First grace period over: workers may still hold it from a staged burst.
+                r.token = rte_rcu_qsbr_start(_rcu);
+                r.periods = 2;
+            } else {
+                delete r.e; // sessions zeroize their keys; in_leg is wiped
+                ++_freed;
+                continue;
+            }
         }
+        _retired[keep++] = r;
     }
     _retired.resize(keep);
     return keep;

@@ -8,9 +8,12 @@
 // One writer thread at a time (the main thread while loading static flows, then the sync thread)
 // adds, replaces and removes entries; any number of workers look up concurrently without locks.
 // A replaced or removed entry is retired, and freed (its sessions zeroize their keys) only after
-// an RCU grace period (rte_rcu_qsbr): every worker reports a quiescent state once per loop
-// iteration, between bursts, when it holds no entry pointer. Index slots are reused at once: a
-// reader checks a slot's ref around its key word (flow_index.hpp), never a freed entry.
+// two RCU grace periods (rte_rcu_qsbr), one after the other: every worker reports a quiescent
+// state once per loop iteration, and holds the entries a burst looked up across one report — a
+// burst is staged in one iteration and runs in the next (worker.hpp, ADR 0023). After the
+// second grace period, every worker has started an iteration after the first one ended, and
+// no lookup since then can have found the entry. Index slots are reused at once: a reader checks
+// a slot's ref around its key word (flow_index.hpp), never a freed entry.
 //
 // Keys: an entry of proto `rtp` binds its port P and, unless another entry binds P + 1
 // explicitly, P + 1 as its RTCP port (RFC 3550 §11); `mux` (RFC 5761) and `rtcp` bind P only. An
@@ -33,7 +36,8 @@ struct rte_rcu_qsbr;
 
 namespace srtpo::pmd {
 
-/// What a key maps to, for a worker: the entry (valid until the worker's next quiescent state).
+/// What a key maps to, for a worker: the entry (valid until the worker's second quiescent state
+/// after the lookup).
 using flow_match = index_match<flow_entry>;
 
 class flow_registry {
@@ -87,7 +91,7 @@ private:
     struct retired_entry {
         flow_entry* e = nullptr;
         uint64_t token = 0;
-        bool started = false;
+        uint8_t periods = 0; ///< grace periods started: 0, 1 (token is the first's), 2 (the second's)
     };
 
     void* _index_mem = nullptr; ///< the buckets: DPDK memory on hugepages, else an anonymous mapping (THP)

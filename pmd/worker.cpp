@@ -123,14 +123,33 @@ struct worker::slot {
     bool exc = false; ///< exception path (queued after the lookup, in arrival order)
 };
 
+/// One received burst between its two stages (ADR 0023): staged in one poll of its queue, run in
+/// the next. Every field is written by stage() before finish() reads it.
+struct worker::burst {
+    uint16_t n = 0; ///< frames received; 0: nothing held
+    std::array<slot, engine::max_burst> slots;
+    /// The burst's ops by class (unprotect RTP/RTCP, protect RTP/RTCP).
+    std::array<std::array<engine::op, engine::max_burst>, cls_count> ops;
+    std::array<uint8_t, cls_count> nops{};
+    /// Flows whose status entry this burst updates: one write per flow per burst, at its end.
+    std::array<flow_entry*, engine::max_burst> touched{};
+    unsigned ntouched = 0;
+    uint64_t serial = 0;
+    /// authenticate_only verifies a copy: max_burst x scratch_bytes.
+    std::unique_ptr<std::byte[]> scratch = std::make_unique<std::byte[]>(engine::max_burst * scratch_bytes);
+};
+
 worker::worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::worker_ctx> ctx, unsigned lcore)
     : _cfg(std::move(cfg)), _reg(reg), _ctx(std::move(ctx)) {
     _cfg.burst = std::clamp<uint16_t>(_cfg.burst, 1, static_cast<uint16_t>(engine::max_burst));
     _st.lcore = lcore;
     _st.ports.resize(_cfg.nb_ports);
     _st.flows.resize(_cfg.n_static);
-    _scratch.resize(engine::max_burst * scratch_bytes);
-    _slots = std::make_unique<slot[]>(engine::max_burst);
+    _pipes.resize(_cfg.queues.size());
+    for (std::size_t i = 0; i < _pipes.size(); ++i) {
+        _pipes[i].q = _cfg.queues[i];
+        for (auto& b : _pipes[i].b) b = std::make_unique<burst>();
+    }
     _pub.reset(_st);
 }
 
@@ -172,15 +191,39 @@ void worker::poll_exception() noexcept {
     }
 }
 
-bool worker::poll(const queue_io& q) noexcept {
+// One poll of a queue (ADR 0023). A full burst is staged — parsed, looked up, its ops built and
+// its sessions' lines asked for — and runs in the next poll, after the next burst is staged in
+// turn: its crypto gives that burst's prefetches the time to arrive, which the loads just
+// before a burst's prepare loop never had. A burst that is not full means the rx queue is
+// drained, so there is no next burst to overlap with: it runs at once (no added latency at
+// light load; a burst size of 1 is never held for the same reason).
+bool worker::poll(pipe& p) noexcept {
+    burst& held = *p.b[p.held];
+    burst& next = *p.b[p.held ^ 1u];
+    const bool hold = _cfg.burst > 1;
+    const bool got = stage(p.q, next, hold);
+    const bool ran = held.n != 0;
+    if (ran) finish(p.q, held);
+    if (got && !(hold && next.n == _cfg.burst)) finish(p.q, next);
+    else if (got) p.held ^= 1u;
+    return got || ran;
+}
+
+void worker::drain() noexcept {
+    for (auto& p : _pipes)
+        if (p.b[p.held]->n) finish(p.q, *p.b[p.held]);
+}
+
+bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
     std::array<rte_mbuf*, engine::max_burst> pkts;
     const uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, pkts.data(), _cfg.burst);
+    b.n = n;
     if (n == 0) return false;
     ++_st.bursts;
     _st.rx += n;
     _st.ports[q.rx_port].rx += n;
 
-    slot* const slots = _slots.get();
+    slot* const slots = b.slots.data();
     auto& keys = _keys;
     std::array<const flow_key*, engine::max_burst> key_ptrs;
     std::array<uint8_t, engine::max_burst> key_slot;
@@ -232,16 +275,17 @@ bool worker::poll(const queue_io& q) noexcept {
     const uint64_t hit = _reg.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
     std::array<flow_entry*, engine::max_burst> entries;
     for (unsigned k = 0; k < nkeys; ++k) entries[k] = hit >> k & 1u ? refs[k].entry : nullptr;
-    ++_burst_serial;
+    b.serial = ++_burst_serial;
+    b.ntouched = 0;
     // Entries' lines two distances ahead, sessions one distance ahead of the ops loop: a few
     // dozen misses in flight at a time rather than a hundred at once.
     for (unsigned k = 0; k < nkeys && k < 2 * prefetch_distance; ++k) prefetch_entry(entries[k]);
     for (unsigned k = 0; k < nkeys && k < prefetch_distance; ++k) prefetch_sessions(entries[k]);
 
     // 3. ops, grouped into the four classes.
-    static_assert(std::tuple_size_v<decltype(_ops)> == cls_count);
-    auto& ops = _ops;
-    std::array<uint8_t, cls_count> nops{};
+    auto& ops = b.ops;
+    auto& nops = b.nops;
+    nops = {};
     for (unsigned k = 0; k < nkeys; ++k) {
         if (k + 2 * prefetch_distance < nkeys) prefetch_entry(entries[k + 2 * prefetch_distance]);
         if (k + prefetch_distance < nkeys) prefetch_sessions(entries[k + prefetch_distance]);
@@ -262,8 +306,6 @@ bool worker::poll(const queue_io& q) noexcept {
             rte_pktmbuf_free(s.m);
             continue;
         }
-        // First packet of a new entry: take over its predecessor's stream state (rekey).
-        if (!e->adopted.load(std::memory_order_acquire)) adopt(*e);
         s.fast = true;
         s.flow = e;
         flow_entry& fl = *e;
@@ -278,7 +320,7 @@ bool worker::poll(const queue_io& q) noexcept {
                 fl.last_ssrc = uint32_t{static_cast<uint8_t>(payload[at])} << 24 | uint32_t{static_cast<uint8_t>(payload[at + 1])} << 16 |
                                uint32_t{static_cast<uint8_t>(payload[at + 2])} << 8 | uint32_t{static_cast<uint8_t>(payload[at + 3])};
             }
-            touch(fl);
+            touch(fl, b);
         }
         ++(s.kind == media_kind::rtcp ? _st.rtcp : _st.rtp);
         const std::size_t room = std::size_t{s.m->data_len} + rte_pktmbuf_tailroom(s.m) - s.f.payload_offset;
@@ -295,7 +337,7 @@ bool worker::poll(const queue_io& q) noexcept {
                 rte_pktmbuf_free(s.m);
                 continue;
             }
-            std::byte* copy = _scratch.data() + std::size_t{key_slot[k]} * scratch_bytes;
+            std::byte* copy = b.scratch.get() + std::size_t{key_slot[k]} * scratch_bytes;
             std::memcpy(copy, payload, s.f.payload_len);
             pkt = {copy, static_cast<uint16_t>(s.f.payload_len), static_cast<uint16_t>(scratch_bytes)};
             [[fallthrough]];
@@ -314,10 +356,33 @@ bool worker::poll(const queue_io& q) noexcept {
         }
     }
 
+    // 4. a burst to be held: its sessions' other lines, asked for now, arrive while the burst
+    // before runs (ADR 0023). Line 0 of each was prefetched in the ops loop above.
+    if (!may_hold || n != _cfg.burst) return true;
+    for (uint16_t i = 0; i < n; ++i) {
+        const slot& s = slots[i];
+        if (!s.fast) continue;
+        engine::prefetch_session(s.flow->in.get());
+        engine::prefetch_session(s.flow->out.get());
+    }
+    return true;
+}
+
+void worker::finish(const queue_io& q, burst& b) noexcept {
+    const uint16_t n = b.n;
+    b.n = 0;
+    slot* const slots = b.slots.data();
+    auto& ops = b.ops;
+    auto& nops = b.nops;
     for (uint16_t i = 0; i < n; ++i)
         if (slots[i].exc) to_exception(slots[i].m);
 
-    // 4. crypto: unprotect, then transcrypt's second leg joins protect; at most four calls.
+    // First packet of a new entry: take over its predecessor's stream state (rekey) — here, not
+    // when staged, so that the predecessor's packets of the burst before have committed first.
+    for (uint16_t i = 0; i < n; ++i)
+        if (slots[i].fast && !slots[i].flow->adopted.load(std::memory_order_acquire)) adopt(*slots[i].flow);
+
+    // 5. crypto: unprotect, then transcrypt's second leg joins protect; at most four calls.
     engine::worker_ctx& w = *_ctx;
     if (nops[unprotect_rtp]) engine::unprotect_rtp(w, {ops[unprotect_rtp].data(), nops[unprotect_rtp]});
     if (nops[unprotect_rtcp]) engine::unprotect_rtcp(w, {ops[unprotect_rtcp].data(), nops[unprotect_rtcp]});
@@ -333,7 +398,7 @@ bool worker::poll(const queue_io& q) noexcept {
     if (nops[protect_rtp]) engine::protect_rtp(w, {ops[protect_rtp].data(), nops[protect_rtp]});
     if (nops[protect_rtcp]) engine::protect_rtcp(w, {ops[protect_rtcp].data(), nops[protect_rtcp]});
 
-    // 5. fixup and tx, in arrival order.
+    // 6. fixup and tx, in arrival order.
     std::array<rte_mbuf*, engine::max_burst> tx;
     std::array<flow_entry*, engine::max_burst> tx_flow;
     uint16_t ntx = 0;
@@ -398,14 +463,13 @@ bool worker::poll(const queue_io& q) noexcept {
     for (uint16_t i = 0; i < sent; ++i)
         if (tx_flow[i]->static_index != no_static_index) ++_st.flows[tx_flow[i]->static_index].tx;
     // Status region: one update per flow per burst, not per packet.
-    for (unsigned i = 0; i < _ntouched; ++i) write_status(*_touched[i]);
-    _ntouched = 0;
+    for (unsigned i = 0; i < b.ntouched; ++i) write_status(*b.touched[i]);
+    b.ntouched = 0;
     for (uint16_t i = sent; i < ntx; ++i) {
         _st.drop(drop_reason::tx_full);
         rte_pktmbuf_free(tx[i]);
     }
     flush_exception();
-    return true;
 }
 
 void worker::run(const std::atomic<bool>& stop) noexcept {
@@ -420,10 +484,11 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
     (void)rte_rcu_qsbr_thread_register(rcu, _cfg.index);
     rte_rcu_qsbr_thread_online(rcu, _cfg.index);
     while (!stop.load(std::memory_order_relaxed)) {
-        // Between bursts this worker holds no flow_entry pointer: retired entries may go.
+        // Entry pointers are held from a burst's staging in one loop to its end in the next, across
+        // this report: the registry frees an entry after two grace periods (flow_registry.hpp).
         rte_rcu_qsbr_quiescent(rcu, _cfg.index);
         bool any = false;
-        for (const auto& q : _cfg.queues) any |= poll(q);
+        for (auto& p : _pipes) any |= poll(p);
         if (_cfg.exception_queue) poll_exception();
         const uint64_t now = rte_get_tsc_cycles();
         if (any) last_rx = now;
@@ -444,6 +509,8 @@ void worker::run(const std::atomic<bool>& stop) noexcept {
             next_stats = now + stats_cycles;
         }
     }
+    drain(); // the bursts staged last: sent, counted
+    flush_exception();
     rte_rcu_qsbr_thread_offline(rcu, _cfg.index);
     (void)rte_rcu_qsbr_thread_unregister(rcu, _cfg.index);
     _pub.publish(_st);
@@ -457,11 +524,13 @@ void worker::online() noexcept {
 bool worker::poll_once() noexcept {
     rte_rcu_qsbr_quiescent(_reg.rcu(), _cfg.index);
     bool any = false;
-    for (const auto& q : _cfg.queues) any |= poll(q);
+    for (auto& p : _pipes) any |= poll(p);
     return any;
 }
 
 void worker::offline() noexcept {
+    drain();
+    flush_exception();
     rte_rcu_qsbr_thread_offline(_reg.rcu(), _cfg.index);
     (void)rte_rcu_qsbr_thread_unregister(_reg.rcu(), _cfg.index);
 }
@@ -502,10 +571,10 @@ void worker::adopt(flow_entry& e) noexcept {
     e.adopted.store(true, std::memory_order_release);
 }
 
-void worker::touch(flow_entry& e) noexcept {
-    if (e.touched == _burst_serial) return;
-    e.touched = _burst_serial;
-    _touched[_ntouched++] = &e;
+void worker::touch(flow_entry& e, burst& b) noexcept {
+    if (e.touched == b.serial) return;
+    e.touched = b.serial;
+    b.touched[b.ntouched++] = &e;
 }
 
 namespace {

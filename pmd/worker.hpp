@@ -2,6 +2,10 @@
 // worker: one lcore's run-to-completion loop (model-codebases.md §7.4):
 // rx_burst -> classify -> bulk flow lookup -> engine calls (at most one per class per burst)
 // -> header rewrite -> tx_burst. No allocation, no locks, no per-packet logging on the loop.
+// A full burst runs in two stages, one poll apart (ADR 0023): received, classified, looked up and
+// its sessions prefetched in one poll of its queue; engine calls, rewrite and tx in the next,
+// after the newer burst's staging — so that one burst's memory misses overlap another's crypto.
+// A burst that is not full (the queue is drained) runs at once.
 
 #include "flow_registry.hpp"
 #include "flows_file.hpp"
@@ -54,13 +58,16 @@ public:
     worker(worker_config cfg, flow_registry& reg, std::unique_ptr<engine::worker_ctx> ctx, unsigned lcore);
     ~worker(); // out of line: slot is complete only in worker.cpp
 
-    /// Polls until `stop` is set or the idle timeout expires. Reports an RCU quiescent state once
-    /// per loop iteration (it holds no entry pointer between bursts) and goes offline on return.
+    /// Polls until `stop` is set or the idle timeout expires, then runs the bursts still staged.
+    /// Reports an RCU quiescent state once per loop iteration (it holds entry pointers across one
+    /// report: the registry waits two grace periods) and goes offline on return.
     void run(const std::atomic<bool>& stop) noexcept;
 
     /// For benchmarks that drive the loop themselves instead of run(): online() registers this
     /// thread with the registry's RCU (once, before the first poll_once()), poll_once() polls every
-    /// queue once and says whether anything arrived, offline() unregisters. Same thread for all.
+    /// queue once and says whether anything arrived or ran (poll until false: a full burst
+    /// received in one call runs in the next), offline() runs what is still staged and
+    /// unregisters. Same thread for all.
     void online() noexcept;
     bool poll_once() noexcept;
     void offline() noexcept;
@@ -74,10 +81,20 @@ public:
 
 private:
     struct slot;
-    bool poll(const queue_io& q) noexcept;
+    struct burst;
+    /// A queue with its two bursts: the one held from the last poll, and the one received next.
+    struct pipe {
+        queue_io q;
+        std::array<std::unique_ptr<burst>, 2> b;
+        unsigned held = 0;
+    };
+    bool poll(pipe& p) noexcept;
+    bool stage(const queue_io& q, burst& b, bool may_hold) noexcept;
+    void finish(const queue_io& q, burst& b) noexcept;
+    void drain() noexcept;
     bool claim(flow_entry& e) noexcept;
     void adopt(flow_entry& e) noexcept;
-    void touch(flow_entry& e) noexcept;
+    void touch(flow_entry& e, burst& b) noexcept;
     void write_status(flow_entry& e) noexcept;
     void poll_exception() noexcept;
     void to_exception(rte_mbuf* m) noexcept;
@@ -86,19 +103,13 @@ private:
     worker_config _cfg;
     flow_registry& _reg;
     uint64_t _burst_serial = 0;
-    std::array<flow_entry*, engine::max_burst> _touched{};
-    unsigned _ntouched = 0;
     std::unique_ptr<engine::worker_ctx> _ctx;
-    /// The burst's ops by class (unprotect RTP/RTCP, protect RTP/RTCP). A member, not a local:
-    /// every op is written before it is read, so the 8 KiB need no per-burst initialisation.
-    std::array<std::array<engine::op, engine::max_burst>, 4> _ops;
-    /// The burst's frames (max_burst slots, allocated once): each used slot is reset as its frame
-    /// is taken, so a burst of n frames no longer value-initialises all max_burst of them.
-    std::unique_ptr<slot[]> _slots;
-    std::array<flow_key, engine::max_burst> _keys; ///< written before read, like _ops
+    /// One per queue, allocated once. A burst's slots are reset as its frames are taken, and its
+    /// ops written before they are read, so a burst needs no initialisation of its own.
+    std::vector<pipe> _pipes;
+    std::array<flow_key, engine::max_burst> _keys; ///< written before read, like a burst's ops
     worker_stats _st;
     stats_publisher _pub{_st};
-    std::vector<std::byte> _scratch; ///< burst x scratch_bytes
     std::array<rte_mbuf*, engine::max_burst> _exc{};
     unsigned _nexc = 0;
 };

@@ -1,0 +1,268 @@
+// The worker's two-stage burst pipeline (ADR 0023), in process over a net_ring port
+// (--no-huge --no-pci): a full burst is held until the next poll and runs then, in order; a
+// burst that is not full runs at once; offline() (and run()'s exit) send what is still held.
+// And the registry's reclaim: an entry retired while a worker may hold it in a staged burst is
+// freed only after two grace periods.
+
+#include "flow_registry.hpp"
+#include "worker.hpp"
+
+#include <srtpo/engine/burst.hpp>
+#include <srtpo/engine/session.hpp>
+#include <srtpo/engine/suite.hpp>
+#include <srtpo/engine/worker_ctx.hpp>
+#include <srtpo/net/checksum.hpp>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace srtpo;
+using namespace srtpo::pmd;
+
+namespace {
+
+constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+constexpr std::size_t l2l3l4 = 14 + 20 + 8;
+constexpr std::size_t rtp_len = 12 + 40;
+constexpr uint16_t flow_port = 20000;
+
+net::ip_address flow_addr() {
+    net::ip_address a;
+    a.family = net::ip_family::ipv4;
+    a.bytes[0] = std::byte{10};
+    a.bytes[3] = std::byte{1};
+    return a;
+}
+
+engine::session_ptr make(engine::direction d) {
+    const auto& t = engine::traits(cm80);
+    std::vector<std::byte> k(t.master_key_len + t.master_salt_len);
+    for (std::size_t i = 0; i < k.size(); ++i) k[i] = std::byte(i * 7 + 1);
+    engine::session_config c;
+    c.s = cm80;
+    c.dir = d;
+    engine::master_key_config m;
+    m.key = {k.data(), t.master_key_len};
+    m.salt = {k.data() + t.master_key_len, t.master_salt_len};
+    c.keys.push_back(m);
+    return std::move(engine::make_session(c).value());
+}
+
+void put16(std::byte* p, uint16_t v) {
+    p[0] = std::byte(v >> 8);
+    p[1] = std::byte(v);
+}
+
+/// SRTP packets of one stream, sequence numbers 1..n, in Ethernet/IPv4/UDP frames with both
+/// checksums set, addressed to the flow.
+std::vector<std::vector<std::byte>> srtp_frames(std::size_t n) {
+    auto prot = make(engine::direction::protect);
+    auto ctx = std::move(engine::worker_ctx::create().value());
+    std::vector<std::vector<std::byte>> out(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto& fr = out[i];
+        fr.assign(l2l3l4 + rtp_len + 64, std::byte{0});
+        std::byte* p = fr.data();
+        put16(p + 12, 0x0800);
+        p[14] = std::byte{0x45};
+        p[22] = std::byte{64};
+        p[23] = std::byte{17};
+        p[26] = std::byte{10};
+        p[29] = std::byte{2};
+        std::memcpy(p + 30, flow_addr().bytes.data(), 4);
+        put16(p + 34, 40000);
+        put16(p + 36, flow_port);
+        std::byte* rtp = p + l2l3l4;
+        rtp[0] = std::byte{0x80};
+        put16(rtp + 2, static_cast<uint16_t>(i + 1));
+        rtp[11] = std::byte{0x42};
+        for (std::size_t k = 12; k < rtp_len; ++k) rtp[k] = std::byte(k + i);
+        engine::op o{prot.get(), {rtp, static_cast<uint16_t>(rtp_len), static_cast<uint16_t>(rtp_len + 64)}, engine::status::ok};
+        engine::protect_rtp(*ctx, {&o, 1});
+        EXPECT_EQ(o.st, engine::status::ok);
+        put16(p + 16, static_cast<uint16_t>(20 + 8 + o.pkt.len));
+        put16(p + 38, static_cast<uint16_t>(8 + o.pkt.len));
+        fr.resize(l2l3l4 + o.pkt.len);
+        put16(p + 24, net::ipv4_header_checksum({p + 14, 20}));
+        put16(p + 40, net::udp_checksum(fr, net::parse_udp_frame(fr, net::link_type::ethernet)));
+    }
+    return out;
+}
+
+struct rig {
+    rte_mempool* pool = nullptr;
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t port = 0;
+};
+
+rig& the_rig() {
+    static rig r;
+    if (r.pool) return r;
+    r.pool = rte_pktmbuf_pool_create("wp_mbufs", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    r.rx = rte_ring_create("wp_rx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    r.tx = rte_ring_create("wp_tx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    EXPECT_TRUE(r.pool && r.rx && r.tx);
+    const int p = rte_eth_from_rings("net_ring_wp", &r.rx, 1, &r.tx, 1, 0);
+    EXPECT_GE(p, 0);
+    r.port = static_cast<uint16_t>(p);
+    rte_eth_conf conf{};
+    EXPECT_EQ(rte_eth_dev_configure(r.port, 1, 1, &conf), 0);
+    EXPECT_EQ(rte_eth_rx_queue_setup(r.port, 0, 256, 0, nullptr, r.pool), 0);
+    EXPECT_EQ(rte_eth_tx_queue_setup(r.port, 0, 256, 0, nullptr), 0);
+    EXPECT_EQ(rte_eth_dev_start(r.port), 0);
+    return r;
+}
+
+/// One unprotect flow and a worker of burst size `burst` on the ring port.
+struct fixture {
+    std::unique_ptr<flow_registry> reg = std::move(flow_registry::create(4, 1, 0).value());
+    std::unique_ptr<worker> w;
+    explicit fixture(uint16_t burst) {
+        auto e = std::make_unique<flow_entry>();
+        e->id = 0;
+        e->key = make_flow_key(flow_addr(), flow_port);
+        e->act = action::unprotect;
+        e->in = make(engine::direction::unprotect);
+        e->adopted.store(true, std::memory_order_relaxed);
+        EXPECT_TRUE(reg->publish(std::move(e)));
+        worker_config wc;
+        queue_io q;
+        q.rx_port = q.tx_port = the_rig().port;
+        wc.queues.push_back(q);
+        wc.nb_ports = static_cast<uint16_t>(rte_eth_dev_count_total());
+        wc.burst = burst;
+        w = std::make_unique<worker>(std::move(wc), *reg, std::move(engine::worker_ctx::create().value()), 0);
+        w->online();
+    }
+};
+
+void enqueue(const std::vector<std::vector<std::byte>>& frames, std::size_t from, std::size_t n) {
+    rig& r = the_rig();
+    for (std::size_t i = from; i < from + n; ++i) {
+        rte_mbuf* m = rte_pktmbuf_alloc(r.pool);
+        ASSERT_NE(m, nullptr);
+        std::memcpy(rte_pktmbuf_mtod(m, void*), frames[i].data(), frames[i].size());
+        m->data_len = static_cast<uint16_t>(frames[i].size());
+        m->pkt_len = static_cast<uint32_t>(frames[i].size());
+        ASSERT_EQ(rte_ring_enqueue(r.rx, m), 0);
+    }
+}
+
+/// Takes what the worker sent: the RTP sequence numbers, in order. Each frame must be the
+/// decrypted packet (RTP length, the plaintext payload of its sequence number).
+std::vector<uint16_t> sent() {
+    std::vector<uint16_t> seqs;
+    void* m = nullptr;
+    while (rte_ring_dequeue(the_rig().tx, &m) == 0) {
+        auto* mb = static_cast<rte_mbuf*>(m);
+        const auto* p = rte_pktmbuf_mtod(mb, const std::byte*);
+        EXPECT_EQ(mb->data_len, l2l3l4 + rtp_len);
+        const auto seq = static_cast<uint16_t>(uint16_t(p[l2l3l4 + 2]) << 8 | uint16_t(p[l2l3l4 + 3]));
+        for (std::size_t k = 12; k < rtp_len; ++k) EXPECT_EQ(p[l2l3l4 + k], std::byte(k + seq - 1)) << "seq " << seq;
+        seqs.push_back(seq);
+        rte_pktmbuf_free(mb);
+    }
+    return seqs;
+}
+
+TEST(worker_pipeline, full_burst_is_held_until_the_next_poll_then_runs_in_order) {
+    fixture f(4);
+    const auto frames = srtp_frames(8);
+    enqueue(frames, 0, 8); // two full bursts
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_TRUE(sent().empty()) << "the first full burst is staged, not sent";
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(), (std::vector<uint16_t>{1, 2, 3, 4}));
+    EXPECT_TRUE(f.w->poll_once()); // nothing new: the held burst runs
+    EXPECT_EQ(sent(), (std::vector<uint16_t>{5, 6, 7, 8}));
+    EXPECT_FALSE(f.w->poll_once());
+    EXPECT_EQ(f.w->stats().by_status.n[0], 8u);
+    EXPECT_EQ(f.w->stats().tx, 8u);
+    f.w->offline();
+}
+
+TEST(worker_pipeline, burst_that_is_not_full_runs_at_once) {
+    fixture f(4);
+    const auto frames = srtp_frames(3);
+    enqueue(frames, 0, 3);
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(), (std::vector<uint16_t>{1, 2, 3}));
+    f.w->offline();
+}
+
+TEST(worker_pipeline, offline_sends_the_held_burst) {
+    fixture f(4);
+    const auto frames = srtp_frames(4);
+    enqueue(frames, 0, 4);
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_TRUE(sent().empty());
+    f.w->offline();
+    EXPECT_EQ(sent(), (std::vector<uint16_t>{1, 2, 3, 4}));
+    EXPECT_EQ(f.w->stats().tx, 4u);
+}
+
+TEST(worker_pipeline, burst_size_one_is_never_held) {
+    fixture f(1);
+    const auto frames = srtp_frames(2);
+    enqueue(frames, 0, 2);
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(), (std::vector<uint16_t>{1}));
+    f.w->offline();
+    EXPECT_TRUE(sent().empty()) << "nothing was held";
+    // The second frame is still in the rx ring: free it.
+    void* m = nullptr;
+    while (rte_ring_dequeue(the_rig().rx, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+
+TEST(worker_pipeline, retired_entry_waits_two_grace_periods) {
+    auto reg = std::move(flow_registry::create(4, 1, 0).value());
+    auto e = std::make_unique<flow_entry>();
+    e->id = 1;
+    e->key = make_flow_key(flow_addr(), flow_port);
+    e->act = action::forward;
+    e->adopted.store(true, std::memory_order_relaxed);
+    ASSERT_TRUE(reg->publish(std::move(e)));
+    rte_rcu_qsbr* rcu = reg->rcu();
+    ASSERT_EQ(rte_rcu_qsbr_thread_register(rcu, 0), 0);
+    rte_rcu_qsbr_thread_online(rcu, 0);
+    reg->remove(1);
+    EXPECT_EQ(reg->reclaim(), 1u) << "no quiescent state reported yet";
+    rte_rcu_qsbr_quiescent(rcu, 0);
+    // One report: the worker may still hold the entry in a burst staged before it.
+    EXPECT_EQ(reg->reclaim(), 1u);
+    EXPECT_EQ(reg->reclaim(), 1u) << "the second grace period needs a report of its own";
+    rte_rcu_qsbr_quiescent(rcu, 0);
+    EXPECT_EQ(reg->reclaim(), 0u);
+    rte_rcu_qsbr_thread_offline(rcu, 0);
+    (void)rte_rcu_qsbr_thread_unregister(rcu, 0);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    const std::string prefix = "--file-prefix=srtpo-wp-" + std::to_string(getpid());
+    std::vector<std::string> eal = {"worker_pipeline_test", "--no-huge", "--no-pci", "-m", "256", "--no-shconf",
+                                    prefix, "-l", "0", "--log-level=warning", "--no-telemetry"};
+    std::vector<char*> eargv;
+    for (auto& a : eal) eargv.push_back(a.data());
+    if (rte_eal_init(static_cast<int>(eargv.size()), eargv.data()) < 0) {
+        std::fprintf(stderr, "worker_pipeline_test: EAL init failed\n");
+        return 1;
+    }
+    const int rc = RUN_ALL_TESTS();
+    rte_eal_cleanup();
+    return rc;
+}
