@@ -86,6 +86,12 @@ public:
     /// found, then out[i] holds it (other out[i] are left alone). All hashes first, then every
     /// home bucket prefetched, then the probes (the misses of the burst overlap), each found
     /// entry prefetched for the caller; long keys' fingerprints are confirmed last.
+    /// Asks for the home buckets of n keys (prefetches only: nothing is read or returned), for a
+    /// caller that looks the keys up later, after other work (the worker's pipeline, ADR 0023).
+    void prefetch_bulk(const flow_key* keys, unsigned n) const noexcept {
+        for (unsigned i = 0; i < n; ++i) __builtin_prefetch(&_b[hash(keys[i]) & _mask], 0, 3);
+    }
+
     uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, index_match<Entry>* out) const noexcept {
         if (n > max_bulk) n = max_bulk;
         uint64_t h[max_bulk];

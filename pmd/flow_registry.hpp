@@ -58,6 +58,8 @@ public:
     uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, flow_match* out) const noexcept {
         return _index->lookup_bulk(keys, n, out);
     }
+    /// Prefetches the index buckets of n keys, to be looked up later (flow_index::prefetch_bulk).
+    void prefetch_bulk(const flow_key* keys, unsigned n) const noexcept { _index->prefetch_bulk(keys, n); }
     rte_rcu_qsbr* rcu() const noexcept { return _rcu; }
 
     // ---- writer (one thread at a time) ----

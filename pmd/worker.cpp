@@ -123,14 +123,21 @@ struct worker::slot {
     bool exc = false; ///< exception path (queued after the lookup, in arrival order)
 };
 
-/// One received burst between its two stages (ADR 0023): staged in one poll of its queue, run in
-/// the next. Every field is written by stage() before finish() reads it.
+/// One received burst (ADR 0023): staged in one poll of its queue, run in the next. Every field
+/// is written by an earlier step of the burst before a later one reads it.
 struct worker::burst {
     uint16_t n = 0; ///< frames received; 0: nothing held
     std::array<slot, engine::max_burst> slots;
+    /// The media frames' flow keys and slots (receive), what the lookup found for each (lookup).
+    std::array<flow_key, engine::max_burst> keys;
+    std::array<uint8_t, engine::max_burst> key_slot;
+    unsigned nkeys = 0;
+    std::array<flow_entry*, engine::max_burst> entries; ///< null: no flow
+    std::array<bool, engine::max_burst> alias;           ///< the key was the flow's port P + 1
     /// The burst's ops by class (unprotect RTP/RTCP, protect RTP/RTCP).
     std::array<std::array<engine::op, engine::max_burst>, cls_count> ops;
     std::array<uint8_t, cls_count> nops{};
+    bool protects = false; ///< it has protect calls (protect or transcrypt flows), not only unprotect
     /// Flows whose status entry this burst updates: one write per flow per burst, at its end.
     std::array<flow_entry*, engine::max_burst> touched{};
     unsigned ntouched = 0;
@@ -191,22 +198,53 @@ void worker::poll_exception() noexcept {
     }
 }
 
-// One poll of a queue (ADR 0023). A full burst is staged — parsed, looked up, its ops built and
-// its sessions' lines asked for — and runs in the next poll, after the next burst is staged in
-// turn: its crypto gives that burst's prefetches the time to arrive, which the loads just
-// before a burst's prepare loop never had. A burst that is not full means the rx queue is
-// drained, so there is no next burst to overlap with: it runs at once (no added latency at
-// light load; a burst size of 1 is never held for the same reason).
+// One poll of a queue (ADR 0023). A full burst is received, looked up and its ops built in one
+// poll, and runs in the next. Its steps alternate with the held burst's: each step's misses (the
+// index buckets, the flow entries, the sessions' line 0, their other lines) are asked for just
+// before one of the held burst's engine calls or its rewrite, and are in when the next step
+// reads them. A burst that is not full means the rx queue is drained: there is nothing left to
+// overlap with, so it runs at once, after the held one (no added latency at light load; a burst
+// size of 1 is never held for the same reason).
 bool worker::poll(pipe& p) noexcept {
     burst& held = *p.b[p.held];
     burst& next = *p.b[p.held ^ 1u];
     const bool hold = _cfg.burst > 1;
-    const bool got = stage(p.q, next, hold);
+    const bool got = receive(p.q, next, hold);
     const bool ran = held.n != 0;
+    if (got && hold && next.n == _cfg.burst) {
+        if (ran && held.protects) {
+            // Three steps of the held burst to interleave with: buckets (asked for by receive)
+            // in during its unprotect, entries during its protect, sessions' line 0 during its
+            // rewrite, their other lines during the next poll's receive.
+            run_unprotect(held);
+            lookup(next);
+            run_protect(held);
+            build_ops(next);
+            run_tx(p.q, held);
+            prefetch_burst_sessions(next);
+        } else {
+            // One engine step: the sessions' lines, the largest part, get all of it.
+            lookup(next);
+            build_ops(next);
+            prefetch_burst_sessions(next);
+            if (ran) finish(p.q, held);
+        }
+        p.held ^= 1u;
+        return true;
+    }
     if (ran) finish(p.q, held);
-    if (got && !(hold && next.n == _cfg.burst)) finish(p.q, next);
-    else if (got) p.held ^= 1u;
+    if (got) {
+        lookup(next);
+        build_ops(next);
+        finish(p.q, next);
+    }
     return got || ran;
+}
+
+void worker::finish(const queue_io& q, burst& b) noexcept {
+    run_unprotect(b);
+    run_protect(b);
+    run_tx(q, b);
 }
 
 void worker::drain() noexcept {
@@ -214,7 +252,7 @@ void worker::drain() noexcept {
         if (p.b[p.held]->n) finish(p.q, *p.b[p.held]);
 }
 
-bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
+bool worker::receive(const queue_io& q, burst& b, bool may_hold) noexcept {
     std::array<rte_mbuf*, engine::max_burst> pkts;
     const uint16_t n = rte_eth_rx_burst(q.rx_port, q.rx_queue, pkts.data(), _cfg.burst);
     b.n = n;
@@ -224,9 +262,8 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
     _st.ports[q.rx_port].rx += n;
 
     slot* const slots = b.slots.data();
-    auto& keys = _keys;
-    std::array<const flow_key*, engine::max_burst> key_ptrs;
-    std::array<uint8_t, engine::max_burst> key_slot;
+    auto& keys = b.keys;
+    auto& key_slot = b.key_slot;
     unsigned nkeys = 0;
 
     // Prefetch (ADR 0017) in stages, each far enough ahead of its use that thousands of cold
@@ -265,18 +302,36 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
             continue;
         }
         keys[nkeys] = make_flow_key(s.f.dst, s.f.dst_port);
-        key_ptrs[nkeys] = &keys[nkeys];
         key_slot[nkeys] = static_cast<uint8_t>(i);
         ++nkeys;
     }
+    b.nkeys = nkeys;
+    // A burst to be held: its index buckets, asked for now, arrive during the held burst's crypto.
+    if (may_hold && n == _cfg.burst) _reg.prefetch_bulk(keys.data(), nkeys);
+    return true;
+}
 
-    // 2. one bulk lookup for the burst (the entries come back prefetched).
+// 2. one bulk lookup for the burst (the entries come back with their line 0 prefetched).
+void worker::lookup(burst& b) noexcept {
+    const unsigned nkeys = b.nkeys;
+    std::array<const flow_key*, engine::max_burst> key_ptrs{}; // {}: GCC cannot see that only nkeys are read
+    for (unsigned k = 0; k < nkeys; ++k) key_ptrs[k] = &b.keys[k];
     std::array<flow_match, engine::max_burst> refs;
     const uint64_t hit = _reg.lookup_bulk(key_ptrs.data(), nkeys, refs.data());
-    std::array<flow_entry*, engine::max_burst> entries;
-    for (unsigned k = 0; k < nkeys; ++k) entries[k] = hit >> k & 1u ? refs[k].entry : nullptr;
+    for (unsigned k = 0; k < nkeys; ++k) {
+        b.entries[k] = hit >> k & 1u ? refs[k].entry : nullptr;
+        b.alias[k] = hit >> k & 1u ? refs[k].alias : false;
+    }
     b.serial = ++_burst_serial;
     b.ntouched = 0;
+}
+
+void worker::build_ops(burst& b) noexcept {
+    const uint16_t n = b.n;
+    slot* const slots = b.slots.data();
+    const auto& key_slot = b.key_slot;
+    const auto& entries = b.entries;
+    const unsigned nkeys = b.nkeys;
     // Entries' lines two distances ahead, sessions one distance ahead of the ops loop: a few
     // dozen misses in flight at a time rather than a hundred at once.
     for (unsigned k = 0; k < nkeys && k < 2 * prefetch_distance; ++k) prefetch_entry(entries[k]);
@@ -286,6 +341,7 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
     auto& ops = b.ops;
     auto& nops = b.nops;
     nops = {};
+    b.protects = false;
     for (unsigned k = 0; k < nkeys; ++k) {
         if (k + 2 * prefetch_distance < nkeys) prefetch_entry(entries[k + 2 * prefetch_distance]);
         if (k + prefetch_distance < nkeys) prefetch_sessions(entries[k + prefetch_distance]);
@@ -311,8 +367,8 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
         flow_entry& fl = *e;
         if (fl.static_index != no_static_index) ++_st.flows[fl.static_index].rx;
         auto* payload = rte_pktmbuf_mtod(s.m, std::byte*) + s.f.payload_offset;
-        s.rtcp_port = refs[k].alias;
-        s.kind = kind_of(static_cast<uint8_t>(payload[1]), refs[k].alias || fl.proto == table::flow_proto::rtcp);
+        s.rtcp_port = b.alias[k];
+        s.kind = kind_of(static_cast<uint8_t>(payload[1]), b.alias[k] || fl.proto == table::flow_proto::rtcp);
         if (fl.live) {
             // The SSRC whose progress the status entry shows (RFC 3550 §5.1 / §6.4.1 offsets).
             const std::size_t at = s.kind == media_kind::rtcp ? 4 : 8;
@@ -344,11 +400,13 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
         }
         case action::unprotect:
         case action::transcrypt:
+            b.protects |= fl.act == action::transcrypt;
             s.first_cls = static_cast<uint8_t>(unprotect_rtp + rtcp);
             s.first_op = nops[s.first_cls]++;
             ops[s.first_cls][s.first_op] = {fl.in.get(), pkt, engine::status::ok};
             break;
         case action::protect:
+            b.protects = true;
             s.first_cls = static_cast<uint8_t>(protect_rtp + rtcp);
             s.first_op = nops[s.first_cls]++;
             ops[s.first_cls][s.first_op] = {fl.out.get(), pkt, engine::status::ok};
@@ -356,21 +414,24 @@ bool worker::stage(const queue_io& q, burst& b, bool may_hold) noexcept {
         }
     }
 
-    // 4. a burst to be held: its sessions' other lines, asked for now, arrive while the burst
-    // before runs (ADR 0023). Line 0 of each was prefetched in the ops loop above.
-    if (!may_hold || n != _cfg.burst) return true;
-    for (uint16_t i = 0; i < n; ++i) {
-        const slot& s = slots[i];
+    (void)n;
+}
+
+// 4. a burst to be held: its sessions' other lines, asked for now, arrive before it runs. Line 0
+// of each was prefetched in the ops loop.
+void worker::prefetch_burst_sessions(const burst& b) noexcept {
+    for (uint16_t i = 0; i < b.n; ++i) {
+        const slot& s = b.slots[i];
         if (!s.fast) continue;
         engine::prefetch_session(s.flow->in.get());
         engine::prefetch_session(s.flow->out.get());
     }
-    return true;
 }
 
-void worker::finish(const queue_io& q, burst& b) noexcept {
+// 5. crypto: unprotect, then transcrypt's second leg joins protect; at most four calls, in two
+// steps so that a staged burst's next step can run between them.
+void worker::run_unprotect(burst& b) noexcept {
     const uint16_t n = b.n;
-    b.n = 0;
     slot* const slots = b.slots.data();
     auto& ops = b.ops;
     auto& nops = b.nops;
@@ -382,10 +443,16 @@ void worker::finish(const queue_io& q, burst& b) noexcept {
     for (uint16_t i = 0; i < n; ++i)
         if (slots[i].fast && !slots[i].flow->adopted.load(std::memory_order_acquire)) adopt(*slots[i].flow);
 
-    // 5. crypto: unprotect, then transcrypt's second leg joins protect; at most four calls.
     engine::worker_ctx& w = *_ctx;
     if (nops[unprotect_rtp]) engine::unprotect_rtp(w, {ops[unprotect_rtp].data(), nops[unprotect_rtp]});
     if (nops[unprotect_rtcp]) engine::unprotect_rtcp(w, {ops[unprotect_rtcp].data(), nops[unprotect_rtcp]});
+}
+
+void worker::run_protect(burst& b) noexcept {
+    const uint16_t n = b.n;
+    slot* const slots = b.slots.data();
+    auto& ops = b.ops;
+    auto& nops = b.nops;
     for (uint16_t i = 0; i < n; ++i) {
         slot& s = slots[i];
         if (!s.fast || s.flow->act != action::transcrypt) continue;
@@ -395,10 +462,17 @@ void worker::finish(const queue_io& q, burst& b) noexcept {
         s.second_op = nops[c]++;
         ops[c][s.second_op] = {s.flow->out.get(), first.pkt, engine::status::ok};
     }
+    engine::worker_ctx& w = *_ctx;
     if (nops[protect_rtp]) engine::protect_rtp(w, {ops[protect_rtp].data(), nops[protect_rtp]});
     if (nops[protect_rtcp]) engine::protect_rtcp(w, {ops[protect_rtcp].data(), nops[protect_rtcp]});
+}
 
-    // 6. fixup and tx, in arrival order.
+// 6. fixup and tx, in arrival order.
+void worker::run_tx(const queue_io& q, burst& b) noexcept {
+    const uint16_t n = b.n;
+    b.n = 0;
+    slot* const slots = b.slots.data();
+    auto& ops = b.ops;
     std::array<rte_mbuf*, engine::max_burst> tx;
     std::array<flow_entry*, engine::max_burst> tx_flow;
     uint16_t ntx = 0;

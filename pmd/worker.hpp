@@ -89,8 +89,16 @@ private:
         unsigned held = 0;
     };
     bool poll(pipe& p) noexcept;
-    bool stage(const queue_io& q, burst& b, bool may_hold) noexcept;
-    void finish(const queue_io& q, burst& b) noexcept;
+    // A burst's steps, in order (worker.cpp says what each does and asks for).
+    bool receive(const queue_io& q, burst& b, bool may_hold) noexcept;
+    void lookup(burst& b) noexcept;
+    void build_ops(burst& b) noexcept;
+    void prefetch_burst_sessions(const burst& b) noexcept;
+    void run_unprotect(burst& b) noexcept;
+    void run_protect(burst& b) noexcept;
+    void run_tx(const queue_io& q, burst& b) noexcept;
+    void finish(const queue_io& q, burst& b) noexcept; ///< run_unprotect, run_protect, run_tx
+
     void drain() noexcept;
     bool claim(flow_entry& e) noexcept;
     void adopt(flow_entry& e) noexcept;
@@ -107,7 +115,6 @@ private:
     /// One per queue, allocated once. A burst's slots are reset as its frames are taken, and its
     /// ops written before they are read, so a burst needs no initialisation of its own.
     std::vector<pipe> _pipes;
-    std::array<flow_key, engine::max_burst> _keys; ///< written before read, like a burst's ops
     worker_stats _st;
     stats_publisher _pub{_st};
     std::array<rte_mbuf*, engine::max_burst> _exc{};

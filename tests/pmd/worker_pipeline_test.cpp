@@ -33,6 +33,7 @@ using namespace srtpo::pmd;
 namespace {
 
 constexpr auto cm80 = engine::suite::aes_cm_128_hmac_sha1_80;
+constexpr auto gcm128 = engine::suite::aead_aes_128_gcm;
 constexpr std::size_t l2l3l4 = 14 + 20 + 8;
 constexpr std::size_t rtp_len = 12 + 40;
 constexpr uint16_t flow_port = 20000;
@@ -45,12 +46,12 @@ net::ip_address flow_addr() {
     return a;
 }
 
-engine::session_ptr make(engine::direction d) {
-    const auto& t = engine::traits(cm80);
+engine::session_ptr make(engine::direction d, engine::suite suite = cm80) {
+    const auto& t = engine::traits(suite);
     std::vector<std::byte> k(t.master_key_len + t.master_salt_len);
     for (std::size_t i = 0; i < k.size(); ++i) k[i] = std::byte(i * 7 + 1);
     engine::session_config c;
-    c.s = cm80;
+    c.s = suite;
     c.dir = d;
     engine::master_key_config m;
     m.key = {k.data(), t.master_key_len};
@@ -129,12 +130,14 @@ rig& the_rig() {
 struct fixture {
     std::unique_ptr<flow_registry> reg = std::move(flow_registry::create(4, 1, 0).value());
     std::unique_ptr<worker> w;
-    explicit fixture(uint16_t burst) {
+    /// transcrypt: CM_80 in, AEAD_AES_128_GCM out (the worker's interleaved schedule).
+    explicit fixture(uint16_t burst, bool transcrypt = false) {
         auto e = std::make_unique<flow_entry>();
         e->id = 0;
         e->key = make_flow_key(flow_addr(), flow_port);
-        e->act = action::unprotect;
+        e->act = transcrypt ? action::transcrypt : action::unprotect;
         e->in = make(engine::direction::unprotect);
+        if (transcrypt) e->out = make(engine::direction::protect, gcm128);
         e->adopted.store(true, std::memory_order_relaxed);
         EXPECT_TRUE(reg->publish(std::move(e)));
         worker_config wc;
@@ -161,13 +164,22 @@ void enqueue(const std::vector<std::vector<std::byte>>& frames, std::size_t from
 }
 
 /// Takes what the worker sent: the RTP sequence numbers, in order. Each frame must be the
-/// decrypted packet (RTP length, the plaintext payload of its sequence number).
-std::vector<uint16_t> sent() {
+/// decrypted packet (RTP length, the plaintext payload of its sequence number) — after `out`
+/// unprotects it, if given (transcrypt).
+std::vector<uint16_t> sent(engine::session_rt* out = nullptr) {
     std::vector<uint16_t> seqs;
     void* m = nullptr;
+    auto ctx = std::move(engine::worker_ctx::create().value());
     while (rte_ring_dequeue(the_rig().tx, &m) == 0) {
         auto* mb = static_cast<rte_mbuf*>(m);
-        const auto* p = rte_pktmbuf_mtod(mb, const std::byte*);
+        auto* p = rte_pktmbuf_mtod(mb, std::byte*);
+        if (out) {
+            engine::op o{out, {p + l2l3l4, static_cast<uint16_t>(mb->data_len - l2l3l4), static_cast<uint16_t>(mb->data_len - l2l3l4)},
+                         engine::status::ok};
+            engine::unprotect_rtp(*ctx, {&o, 1});
+            EXPECT_EQ(o.st, engine::status::ok);
+            mb->data_len = static_cast<uint16_t>(l2l3l4 + o.pkt.len);
+        }
         EXPECT_EQ(mb->data_len, l2l3l4 + rtp_len);
         const auto seq = static_cast<uint16_t>(uint16_t(p[l2l3l4 + 2]) << 8 | uint16_t(p[l2l3l4 + 3]));
         for (std::size_t k = 12; k < rtp_len; ++k) EXPECT_EQ(p[l2l3l4 + k], std::byte(k + seq - 1)) << "seq " << seq;
@@ -190,6 +202,24 @@ TEST(worker_pipeline, full_burst_is_held_until_the_next_poll_then_runs_in_order)
     EXPECT_FALSE(f.w->poll_once());
     EXPECT_EQ(f.w->stats().by_status.n[0], 8u);
     EXPECT_EQ(f.w->stats().tx, 8u);
+    f.w->offline();
+}
+
+TEST(worker_pipeline, transcrypt_bursts_interleave_and_stay_in_order) {
+    fixture f(4, true);
+    auto rx = make(engine::direction::unprotect, gcm128); // the far end of the GCM leg
+    const auto frames = srtp_frames(12);
+    enqueue(frames, 0, 12);
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_TRUE(sent(rx.get()).empty());
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(rx.get()), (std::vector<uint16_t>{1, 2, 3, 4}));
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(rx.get()), (std::vector<uint16_t>{5, 6, 7, 8}));
+    EXPECT_TRUE(f.w->poll_once());
+    EXPECT_EQ(sent(rx.get()), (std::vector<uint16_t>{9, 10, 11, 12}));
+    EXPECT_FALSE(f.w->poll_once());
+    EXPECT_EQ(f.w->stats().by_status.n[0], 12u);
     f.w->offline();
 }
 
