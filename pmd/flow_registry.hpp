@@ -54,7 +54,7 @@ public:
 
     /// Looks up n <= 64 keys; bit i of the result is set when keys[i] matched, then out[i] says
     /// what (the entry, and whether the key is its implicit RTCP port P + 1); other out[i] are left
-    /// alone. The found entries are prefetched for the caller.
+    /// alone. The entries found are not prefetched (flow_index::lookup_bulk).
     uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, flow_match* out) const noexcept {
         return _index->lookup_bulk(keys, n, out);
     }

@@ -311,7 +311,7 @@ bool worker::receive(const queue_io& q, burst& b, bool may_hold) noexcept {
     return true;
 }
 
-// 2. one bulk lookup for the burst (the entries come back with their line 0 prefetched).
+// 2. one bulk lookup for the burst; build_ops prefetches the entries ahead of its loop.
 void worker::lookup(burst& b) noexcept {
     const unsigned nkeys = b.nkeys;
     std::array<const flow_key*, engine::max_burst> key_ptrs{}; // {}: GCC cannot see that only nkeys are read
