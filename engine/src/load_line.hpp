@@ -1,8 +1,10 @@
 #pragma once
 // Demand loads of cold cache lines, issued ahead of the code that reads them (ADR 0017,
-// amendment 3). A prefetch is a hint the core may drop; with many misses outstanding, lines
-// prefetched here were missing when read, most likely dropped (docs/PERFORMANCE.md §7.8). A load is never dropped: a loop of independent loads, one per line,
-// lets the out-of-order core overlap all their misses, and the code after finds the lines in.
+// amendment 3). Lines prefetched a prepare loop earlier were missing when read
+// (docs/PERFORMANCE.md §7.8) — too little time for their chains of misses, not dropped
+// prefetches (§7.9); a load is waited for: a loop of independent loads, one per line, lets the
+// out-of-order core overlap all their misses, and the code after finds the lines in. Where a
+// caller knows the sessions a burst ahead, engine::prefetch_session gives the lines that time.
 
 #include <cstdint>
 
