@@ -33,11 +33,11 @@
 #include "dpdk_bench_main.hpp"
 #include "flow_addresses.hpp"
 #include "perf_window.hpp"
+#include "ring_port.hpp"
 
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -174,33 +174,13 @@ const traffic& traffic_for(uint32_t active) {
     return t;
 }
 
-struct port_rig {
-    rte_mempool* pool = nullptr;
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t port = 0;
-};
+using port_rig = bench::ring_port;
 
 port_rig& rig() {
     static port_rig r;
     if (r.pool) return r;
-    r.pool = rte_pktmbuf_pool_create("bench_mbufs", 2 * per_iteration + 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    r.rx = rte_ring_create("bench_rx", 2 * per_iteration, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    r.tx = rte_ring_create("bench_tx", 2 * per_iteration, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!r.pool || !r.rx || !r.tx) {
-        std::fprintf(stderr, "pmd_worker_bench: mempool/ring: %s\n", rte_strerror(rte_errno));
-        std::exit(1);
-    }
-    const int p = rte_eth_from_rings("net_ring_bench", &r.rx, 1, &r.tx, 1, 0);
-    if (p < 0) {
-        std::fprintf(stderr, "pmd_worker_bench: rte_eth_from_rings: %s\n", rte_strerror(rte_errno));
-        std::exit(1);
-    }
-    r.port = static_cast<uint16_t>(p);
-    rte_eth_conf conf{};
-    if (rte_eth_dev_configure(r.port, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(r.port, 0, 1024, 0, nullptr, r.pool) != 0 ||
-        rte_eth_tx_queue_setup(r.port, 0, 1024, 0, nullptr) != 0 || rte_eth_dev_start(r.port) != 0) {
-        std::fprintf(stderr, "pmd_worker_bench: net_ring port set-up failed\n");
+    if (const auto e = bench::make_ring_port("bench", 2 * per_iteration + 4095, 256, 2 * per_iteration, 1024, r); !e.empty()) {
+        std::fprintf(stderr, "pmd_worker_bench: %s\n", e.c_str());
         std::exit(1);
     }
     return r;

@@ -11,11 +11,12 @@
 #include <srtpo/engine/session.hpp>
 #include <srtpo/engine/suite.hpp>
 #include <srtpo/engine/worker_ctx.hpp>
-#include <srtpo/net/checksum.hpp>
+
+#include "../net/frame_builder.hpp"
+#include "ring_port.hpp"
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -38,11 +39,11 @@ constexpr std::size_t l2l3l4 = 14 + 20 + 8;
 constexpr std::size_t rtp_len = 12 + 40;
 constexpr uint16_t flow_port = 20000;
 
+/// The frame builder's IPv4 destination.
 net::ip_address flow_addr() {
     net::ip_address a;
     a.family = net::ip_family::ipv4;
-    a.bytes[0] = std::byte{10};
-    a.bytes[3] = std::byte{1};
+    for (int i = 0; i < 4; ++i) a.bytes[i] = std::byte{net::test::v4_dst[i]};
     return a;
 }
 
@@ -60,69 +61,36 @@ engine::session_ptr make(engine::direction d, engine::suite suite = cm80) {
     return std::move(engine::make_session(c).value());
 }
 
-void put16(std::byte* p, uint16_t v) {
-    p[0] = std::byte(v >> 8);
-    p[1] = std::byte(v);
-}
-
 /// SRTP packets of one stream, sequence numbers 1..n, in Ethernet/IPv4/UDP frames with both
-/// checksums set, addressed to the flow.
+/// checksums set (the tests' own frame builder), addressed to the flow.
 std::vector<std::vector<std::byte>> srtp_frames(std::size_t n) {
     auto prot = make(engine::direction::protect);
     auto ctx = std::move(engine::worker_ctx::create().value());
     std::vector<std::vector<std::byte>> out(n);
     for (std::size_t i = 0; i < n; ++i) {
-        auto& fr = out[i];
-        fr.assign(l2l3l4 + rtp_len + 64, std::byte{0});
-        std::byte* p = fr.data();
-        put16(p + 12, 0x0800);
-        p[14] = std::byte{0x45};
-        p[22] = std::byte{64};
-        p[23] = std::byte{17};
-        p[26] = std::byte{10};
-        p[29] = std::byte{2};
-        std::memcpy(p + 30, flow_addr().bytes.data(), 4);
-        put16(p + 34, 40000);
-        put16(p + 36, flow_port);
-        std::byte* rtp = p + l2l3l4;
+        std::vector<std::byte> rtp(rtp_len + 64, std::byte{0});
         rtp[0] = std::byte{0x80};
-        put16(rtp + 2, static_cast<uint16_t>(i + 1));
+        rtp[2] = std::byte((i + 1) >> 8);
+        rtp[3] = std::byte(i + 1);
         rtp[11] = std::byte{0x42};
         for (std::size_t k = 12; k < rtp_len; ++k) rtp[k] = std::byte(k + i);
-        engine::op o{prot.get(), {rtp, static_cast<uint16_t>(rtp_len), static_cast<uint16_t>(rtp_len + 64)}, engine::status::ok};
+        engine::op o{prot.get(), {rtp.data(), static_cast<uint16_t>(rtp_len), static_cast<uint16_t>(rtp.size())}, engine::status::ok};
         engine::protect_rtp(*ctx, {&o, 1});
         EXPECT_EQ(o.st, engine::status::ok);
-        put16(p + 16, static_cast<uint16_t>(20 + 8 + o.pkt.len));
-        put16(p + 38, static_cast<uint16_t>(8 + o.pkt.len));
-        fr.resize(l2l3l4 + o.pkt.len);
-        put16(p + 24, net::ipv4_header_checksum({p + 14, 20}));
-        put16(p + 40, net::udp_checksum(fr, net::parse_udp_frame(fr, net::link_type::ethernet)));
+        rtp.resize(o.pkt.len);
+        net::test::frame_spec spec;
+        spec.dst_port = flow_port;
+        spec.payload = std::move(rtp);
+        out[i] = net::test::build_frame(spec);
     }
     return out;
 }
 
-struct rig {
-    rte_mempool* pool = nullptr;
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t port = 0;
-};
-
-rig& the_rig() {
-    static rig r;
+bench::ring_port& the_rig() {
+    static bench::ring_port r;
     if (r.pool) return r;
-    r.pool = rte_pktmbuf_pool_create("wp_mbufs", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    r.rx = rte_ring_create("wp_rx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    r.tx = rte_ring_create("wp_tx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    EXPECT_TRUE(r.pool && r.rx && r.tx);
-    const int p = rte_eth_from_rings("net_ring_wp", &r.rx, 1, &r.tx, 1, 0);
-    EXPECT_GE(p, 0);
-    r.port = static_cast<uint16_t>(p);
-    rte_eth_conf conf{};
-    EXPECT_EQ(rte_eth_dev_configure(r.port, 1, 1, &conf), 0);
-    EXPECT_EQ(rte_eth_rx_queue_setup(r.port, 0, 256, 0, nullptr, r.pool), 0);
-    EXPECT_EQ(rte_eth_tx_queue_setup(r.port, 0, 256, 0, nullptr), 0);
-    EXPECT_EQ(rte_eth_dev_start(r.port), 0);
+    const auto e = bench::make_ring_port("wp", 1023, 0, 256, 256, r);
+    EXPECT_EQ(e, "");
     return r;
 }
 
@@ -152,7 +120,7 @@ struct fixture {
 };
 
 void enqueue(const std::vector<std::vector<std::byte>>& frames, std::size_t from, std::size_t n) {
-    rig& r = the_rig();
+    bench::ring_port& r = the_rig();
     for (std::size_t i = from; i < from + n; ++i) {
         rte_mbuf* m = rte_pktmbuf_alloc(r.pool);
         ASSERT_NE(m, nullptr);
