@@ -305,7 +305,12 @@ void BM_pmd(benchmark::State& state) {
             first[f]->pkt_len = static_cast<uint32_t>(fr.size());
         }
         const uint64_t ok_before = w.stats().by_status.n[0];
-        rte_ring_enqueue_bulk(r.rx, reinterpret_cast<void* const*>(first.data()), active, nullptr);
+        if (rte_ring_enqueue_bulk(r.rx, reinterpret_cast<void* const*>(first.data()), active, nullptr) != active) {
+            rte_pktmbuf_free_bulk(first.data(), active);
+            state.SkipWithError("rx ring full");
+            w.offline();
+            return;
+        }
         while (w.poll_once()) {
         }
         void* out[64];

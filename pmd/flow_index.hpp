@@ -94,7 +94,6 @@ public:
     /// fingerprints are confirmed last. The entries found are not prefetched: with a million
     /// flows those prefetches slowed the probes more than they saved the caller (ADR 0023), who
     /// prefetches them where it reads them.
-
     uint64_t lookup_bulk(const flow_key* const* keys, unsigned n, index_match<Entry>* out) const noexcept {
         if (n > max_bulk) n = max_bulk;
         uint64_t h[max_bulk];

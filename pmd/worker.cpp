@@ -327,7 +327,6 @@ void worker::lookup(burst& b) noexcept {
 }
 
 void worker::build_ops(burst& b) noexcept {
-    const uint16_t n = b.n;
     slot* const slots = b.slots.data();
     const auto& key_slot = b.key_slot;
     const auto& entries = b.entries;
@@ -413,8 +412,6 @@ void worker::build_ops(burst& b) noexcept {
             break;
         }
     }
-
-    (void)n;
 }
 
 // 4. a burst to be held: its sessions' other lines, asked for now, arrive before it runs. Line 0
