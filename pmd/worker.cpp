@@ -235,12 +235,20 @@ bool worker::poll(pipe& p) noexcept {
             build_ops(next);
             run_tx(p.q, held);
             prefetch_burst_sessions(next);
+        } else if (ran) {
+            // One engine step, unprotect: buckets (asked for during receive's parse loop) in by
+            // the lookup, entries during the unprotect, sessions' line 0 (asked for by the ops
+            // loop) during the rewrite, their other lines during the next poll's receive.
+            lookup(next);
+            prefetch_entries(next);
+            run_unprotect(held);
+            build_ops(next);
+            run_tx(p.q, held);
+            prefetch_burst_sessions(next);
         } else {
-            // One engine step: the sessions' lines, the largest part, get all of it.
             lookup(next);
             build_ops(next);
             prefetch_burst_sessions(next);
-            if (ran) finish(p.q, held);
         }
         p.held ^= 1u;
         return true;
@@ -314,12 +322,13 @@ bool worker::receive(const queue_io& q, burst& b, bool may_hold) noexcept {
             continue;
         }
         keys[nkeys] = make_flow_key(s.f.dst, s.f.dst_port);
+        // A burst that may be held: its index buckets asked for as its keys appear, so that they
+        // arrive during the rest of this loop and the held burst's crypto.
+        if (may_hold) _reg.prefetch_bulk(&keys[nkeys], 1);
         key_slot[nkeys] = static_cast<uint8_t>(i);
         ++nkeys;
     }
     b.nkeys = nkeys;
-    // A burst to be held: its index buckets, asked for now, arrive during the held burst's crypto.
-    if (may_hold && n == _cfg.burst) _reg.prefetch_bulk(keys.data(), nkeys);
     return true;
 }
 
@@ -336,6 +345,13 @@ void worker::lookup(burst& b) noexcept {
     }
     b.serial = ++_burst_serial;
     b.ntouched = 0;
+}
+
+// 2b. before a held burst's unprotect-only step (poll): every entry's per-packet lines, which
+// the ops loop reads after that step. Where the held burst has a protect step too, the ops
+// loop's own prefetches do as well as this pass (PERFORMANCE.md §7.9).
+void worker::prefetch_entries(const burst& b) noexcept {
+    for (unsigned k = 0; k < b.nkeys; ++k) prefetch_entry(b.entries[k]);
 }
 
 void worker::build_ops(burst& b) noexcept {

@@ -92,6 +92,7 @@ private:
     // A burst's steps, in order (worker.cpp says what each does and asks for).
     bool receive(const queue_io& q, burst& b, bool may_hold) noexcept;
     void lookup(burst& b) noexcept;
+    void prefetch_entries(const burst& b) noexcept;
     void build_ops(burst& b) noexcept;
     void prefetch_burst_sessions(const burst& b) noexcept;
     void run_unprotect(burst& b) noexcept;
