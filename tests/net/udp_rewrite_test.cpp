@@ -80,6 +80,47 @@ TEST(UdpRewrite, GrowAndShrinkRoundTrip) {
     }
 }
 
+// Every new length from 0 to 80 octets (odd ones too: the last octet is padded on the right),
+// over each shape, after new addresses and ports like srtpo-pmd's send_from/send_to (written to
+// the frame and to `f`, as its contract asks): both checksums verify from the bytes alone.
+TEST(UdpRewrite, EveryLengthAfterNewEndpointsVerifies) {
+    for (const auto& [name, spec] : shapes()) {
+        SCOPED_TRACE(name);
+        const auto original = test::build_frame(spec);
+        auto f0 = parse_udp_frame(original, spec.link);
+        ASSERT_TRUE(f0.ok());
+        for (std::size_t len = 0; len <= 80; ++len) {
+            SCOPED_TRACE(len);
+            auto buf = original;
+            buf.resize(f0.payload_offset + 200, std::byte{0});
+            auto f = f0;
+            for (std::size_t i = 0; i < len; ++i) buf[f.payload_offset + i] = std::byte(0x3b * i + len);
+            const std::size_t alen = f.ip_version == 4 ? 4 : 16;
+            for (std::size_t i = 0; i < alen; ++i) {
+                f.src.bytes[i] = buf[f.l3_offset + (f.ip_version == 4 ? 12 : 8) + i] = std::byte(0xc0 + i);
+                f.dst.bytes[i] = buf[f.l3_offset + (f.ip_version == 4 ? 16 : 24) + i] = std::byte(0x0a + 3 * i);
+            }
+            f.src_port = 40000;
+            f.dst_port = static_cast<uint16_t>(7000 + len);
+            buf[f.l4_offset] = std::byte(f.src_port >> 8);
+            buf[f.l4_offset + 1] = std::byte(f.src_port & 0xff);
+            buf[f.l4_offset + 2] = std::byte(f.dst_port >> 8);
+            buf[f.l4_offset + 3] = std::byte(f.dst_port & 0xff);
+            ASSERT_EQ(set_udp_payload_len(buf, f, len), rewrite_status::ok);
+            const std::span<const std::byte> out(buf.data(), f.frame_len);
+            const auto g = parse_udp_frame(out, spec.link);
+            ASSERT_EQ(g.status, parse_status::ok) << to_string(g.status);
+            EXPECT_EQ(g.payload_len, len);
+            EXPECT_TRUE(udp_checksum_ok(out, g));
+            EXPECT_FALSE(buf[g.l4_offset + 6] == std::byte{0} && buf[g.l4_offset + 7] == std::byte{0})
+                << "a computed 0 is sent as 0xffff (0 would say: no checksum)";
+            if (g.ip_version == 4) {
+                EXPECT_TRUE(ipv4_header_checksum_ok(out.subspan(g.l3_offset, g.l4_offset - g.l3_offset)));
+            }
+        }
+    }
+}
+
 // checksum_mode::offload leaves what a NIC's tx checksum offload expects. Doing the NIC's part
 // here (RFC 1071 sum over the datagram whose checksum field holds the pseudo-header sum, then
 // complement; the IPv4 header checksum over the header) must give exactly the software result.
