@@ -1,6 +1,7 @@
 // libFuzzer target for parse_udp_frame(): every input is parsed as each link type, and an ok
 // result must describe bytes inside the input (ASan catches any read past the end), and the
-// result must equal the general parser's (the fast path for Ethernet/IPv4/UDP is differential).
+// result must equal the general parser's (the fast path for Ethernet/IPv4/UDP is differential)
+// and the in-place form's.
 // The receive checksum checks srtpo-pmd runs on such frames (pmd/rx_checksum.hpp) run on every
 // ok result, and the input's internet checksum must equal a word-by-word RFC 1071 sum (the
 // add-with-carry and 20-octet header paths of checksum.cpp are differential too).
@@ -42,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const udp_frame f = parse_udp_frame(frame, link);
         // The Ethernet/IPv4 fast path must answer exactly as the general parser, field by field.
         if (!(f == detail::parse_udp_frame_general(frame, link))) std::abort();
+        // The in-place form writes every field: the same answer over what a former parse left.
+        static udp_frame in_place;
+        parse_udp_frame(frame, link, in_place);
+        if (!(in_place == f)) std::abort();
         if (to_string(f.status) == "invalid") std::abort();
         if (f.ok()) {
             // Invariants a caller relies on before touching the payload.

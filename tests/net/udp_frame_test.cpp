@@ -20,10 +20,20 @@ using test::put16;
 using test::vlan_tag;
 
 /// Parses with parse_udp_frame and checks, for every frame of every test here, that its fast path
-/// (Ethernet/IPv4/UDP) answers exactly as the general parser.
+/// (Ethernet/IPv4/UDP) answers exactly as the general parser, and that the form writing into a
+/// caller's udp_frame (one left over from another parse) answers the same.
 udp_frame parse(const std::vector<std::byte>& f, link_type l = link_type::ethernet) {
     const udp_frame r = parse_udp_frame(std::span<const std::byte>(f), l);
     EXPECT_TRUE(r == detail::parse_udp_frame_general(std::span<const std::byte>(f), l)) << to_string(r.status);
+    udp_frame in_place;
+    in_place.status = parse_status::not_udp;
+    in_place.vlan_count = 2;
+    in_place.vlan_tci = {7, 9};
+    in_place.src.bytes.fill(std::byte{0xaa});
+    in_place.dst.bytes.fill(std::byte{0x55});
+    in_place.frame_len = in_place.payload_len = 12345;
+    parse_udp_frame(std::span<const std::byte>(f), l, in_place);
+    EXPECT_TRUE(in_place == r) << "in place: " << to_string(in_place.status);
     return r;
 }
 

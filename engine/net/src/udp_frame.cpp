@@ -91,6 +91,12 @@ udp_frame parse_udp_frame(std::span<const std::byte> f, link_type link) noexcept
     return detail::parse_udp_frame_general(f, link);
 }
 
+void parse_udp_frame(std::span<const std::byte> f, link_type link, udp_frame& out) noexcept {
+    out = udp_frame{};
+    if (link == link_type::ethernet && parse_ethernet_ipv4_udp(f, out)) return;
+    out = detail::parse_udp_frame_general(f, link);
+}
+
 udp_frame detail::parse_udp_frame_general(std::span<const std::byte> f, link_type link) noexcept {
     udp_frame r;
     std::size_t off = 0;

@@ -99,6 +99,12 @@ struct udp_frame {
 /// call and keeps no reference. Failures: reported in `status`; never reads past `frame`.
 udp_frame parse_udp_frame(std::span<const std::byte> frame, link_type link) noexcept;
 
+/// The same parse, written into `out` (every field): for a caller that keeps the result in a
+/// structure of its own. Returned by value, the result was built in a temporary and copied with
+/// wide loads of fields just written with narrow stores — loads that cannot take their data from
+/// the store buffer and wait for the stores to reach the cache, on every packet.
+void parse_udp_frame(std::span<const std::byte> frame, link_type link, udp_frame& out) noexcept;
+
 namespace detail {
 /// parse_udp_frame without its fast path for Ethernet/IPv4(IHL 5)/UDP frames: the reference the
 /// tests and the fuzzer compare the fast path against. Same contract as parse_udp_frame.
