@@ -46,10 +46,22 @@ inline void aes_cm_iv(std::array<uint8_t, 16>& iv, const std::byte* salt, std::s
     // Built as two big-endian 64-bit halves: bytes 4..7 carry the SSRC, bytes 8..13 the index,
     // bytes 14..15 (the block counter) stay 0. Word-wide XORs instead of a byte loop: this runs
     // once per packet.
-    uint8_t s[16] = {};
-    std::memcpy(s, salt, salt_len > 14 ? 14 : salt_len);
-    uint64_t hi = load_be64(s) ^ uint64_t{ssrc};
-    uint64_t lo = load_be64(s + 8) ^ (index << 16);
+    const auto* p = reinterpret_cast<const uint8_t*>(salt);
+    uint64_t hi, lo;
+    if (salt_len >= 14) {
+        // The salt read where it lies, in loads no wider than its octets: a zero-padded local
+        // copy read back with 8-octet loads spanned two of the copy's stores, and such a load
+        // waits for them to reach the cache (a quarter of the AES-CM job loop's samples).
+        hi = load_be64(p);
+        lo = uint64_t{load_be32(p + 8)} << 32 | uint64_t{p[12]} << 24 | uint64_t{p[13]} << 16;
+    } else {
+        uint8_t s[16] = {};
+        std::memcpy(s, salt, salt_len);
+        hi = load_be64(s);
+        lo = load_be64(s + 8);
+    }
+    hi ^= uint64_t{ssrc};
+    lo ^= index << 16;
     store_be64(iv.data(), hi);
     store_be64(iv.data() + 8, lo & ~uint64_t{0xffff});
 }
