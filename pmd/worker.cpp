@@ -321,7 +321,7 @@ bool worker::receive(const queue_io& q, burst& b, bool may_hold) noexcept {
             rte_pktmbuf_free(s.m);
             continue;
         }
-        keys[nkeys] = make_flow_key(s.f.dst, s.f.dst_port);
+        set_flow_key(keys[nkeys], s.f.dst, s.f.dst_port);
         // A burst that may be held: its index buckets asked for as its keys appear, so that they
         // arrive during the rest of this loop and the held burst's crypto.
         if (may_hold) _reg.prefetch_bulk(&keys[nkeys], 1);
