@@ -344,7 +344,8 @@ bool worker::receive(const queue_io& q, burst& b, bool may_hold) noexcept {
     return true;
 }
 
-// 2. one bulk lookup for the burst; build_ops prefetches the entries ahead of its loop.
+// 2. one bulk lookup for the burst; the entries are prefetched by prefetch_entries (before an
+// unprotect-only held burst runs) or by build_ops, ahead of its loop.
 void worker::lookup(burst& b) noexcept {
     const unsigned nkeys = b.nkeys;
     std::array<const flow_key*, engine::max_burst> key_ptrs{}; // {}: GCC cannot see that only nkeys are read

@@ -32,8 +32,8 @@
 #endif
 
 #include <algorithm>
-#include <bit>
 #include <array>
+#include <bit>
 #include <cstring>
 #include <utility>
 
